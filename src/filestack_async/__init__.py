@@ -1,0 +1,48 @@
+"""filestack-async: the async-first Python SDK for Filestack."""
+
+from ._exceptions import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    ConversionError,
+    FilestackError,
+    InternalServerError,
+    NotFoundError,
+    PartUploadError,
+    PayloadTooLargeError,
+    PermissionDeniedError,
+    RateLimitError,
+    UploadError,
+    UploadIncompleteError,
+)
+from ._security import Security, verify_webhook_signature
+from ._version import __version__
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ConversionError",
+    "FilestackError",
+    "InternalServerError",
+    "NotFoundError",
+    "PartUploadError",
+    "PayloadTooLargeError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "Security",
+    "UploadError",
+    "UploadIncompleteError",
+    "__version__",
+    "verify_webhook_signature",
+]
