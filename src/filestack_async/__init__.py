@@ -1,5 +1,7 @@
 """filestack-async: the async-first Python SDK for Filestack."""
 
+from ._client import Client
+from ._config import Endpoints, RetryPolicy, Timeouts, UploadConfig
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -20,6 +22,7 @@ from ._exceptions import (
     UploadError,
     UploadIncompleteError,
 )
+from ._filelink import Filelink
 from ._security import Security, verify_webhook_signature
 from ._version import __version__
 
@@ -31,8 +34,11 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "Client",
     "ConfigurationError",
     "ConversionError",
+    "Endpoints",
+    "Filelink",
     "FilestackError",
     "InternalServerError",
     "NotFoundError",
@@ -40,7 +46,10 @@ __all__ = [
     "PayloadTooLargeError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RetryPolicy",
     "Security",
+    "Timeouts",
+    "UploadConfig",
     "UploadError",
     "UploadIncompleteError",
     "__version__",

@@ -13,7 +13,7 @@ import hmac
 import json
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from ._exceptions import ConfigurationError
 
@@ -110,10 +110,11 @@ def validate_policy(policy: Mapping[str, Any]) -> None:
             raise ConfigurationError(
                 f"policy field {key!r} must be {names}, not {type(value).__name__}"
             )
-        if key in ("expiry", "maxSize", "minSize") and value < 0:
+        if isinstance(value, int) and value < 0:
             raise ConfigurationError(f"policy field {key!r} must not be negative")
         if key == "call":
-            unknown = [c for c in value if not isinstance(c, str) or c not in POLICY_CALLS]
+            calls = cast(Sequence[object], value)
+            unknown = [c for c in calls if not isinstance(c, str) or c not in POLICY_CALLS]
             if unknown:
                 allowed = ", ".join(sorted(POLICY_CALLS))
                 raise ConfigurationError(
@@ -282,12 +283,14 @@ def verify_webhook_signature(
         now: the current time (for tests).
 
     Example:
-        >>> ok = verify_webhook_signature("webhook-secret", raw_body, request.headers)  # doctest: +SKIP
+        >>> ok = verify_webhook_signature("webhook-secret", raw_body, request.headers)
     """
     if not isinstance(secret, str) or not secret:
         raise ConfigurationError("the webhook secret must be a non-empty string")
     if not isinstance(body, (str, bytes)):
-        raise ConfigurationError(f"the webhook body must be str or bytes, not {type(body).__name__}")
+        raise ConfigurationError(
+            f"the webhook body must be str or bytes, not {type(body).__name__}"
+        )
     if not isinstance(headers, Mapping):
         raise ConfigurationError(f"headers must be a mapping, not {type(headers).__name__}")
     lowered = {str(k).lower(): v for k, v in headers.items()}

@@ -1,0 +1,233 @@
+"""Client: one connection pool, the API key and defaults, and the entry points."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+import anyio
+
+from ._config import Endpoints, RetryPolicy, Timeouts, UploadConfig
+from ._context import Context
+from ._exceptions import APIResponseValidationError, ConfigurationError
+from ._filelink import Filelink
+from ._http import AsyncHTTPClient, AsyncTransport, HTTPSession, Retry
+from ._params import validate_storage, validate_store_params
+from ._security import Security
+
+
+class _State(enum.Enum):
+    UNOPENED = "unopened"
+    OPENED = "opened"
+    CLOSED = "closed"
+
+
+class Client:
+    """The async Filestack client. One client owns one connection pool.
+
+    Use it as an async context manager, or call `aclose` when done. A client given
+    an ``http_client`` uses that ``httpx.AsyncClient`` and does not close it.
+
+    Args:
+        apikey: your Filestack API key.
+        storage: default storage location (``S3``, ``gcs``, ``azure``, ``rackspace``, ``dropbox``).
+        security: default `Security` for calls that need or accept one.
+        base_url: one origin for every service (the emulator); also read from
+            ``$FILESTACK_BASE_URL``. Nothing switches to it silently.
+        cname: your custom domain: the CDN and Upload API move to ``cdn.<cname>``
+            and ``upload.<cname>``.
+        timeout: per-request `Timeouts`, or one number of seconds for all four.
+        retry: the `RetryPolicy`.
+        upload: upload tuning (`UploadConfig`).
+        http_client: an ``httpx.AsyncClient`` to use instead of creating one.
+        transport: an httpx transport for the client created here (tests, the
+            in-process emulator).
+
+    Example:
+        >>> async with Client("APIKEY", base_url="http://127.0.0.1:8700") as client:
+        ...     link = await client.upload_url("http://127.0.0.1:8700/AbCdEfGhIjKlMnOpQrSt")
+    """
+
+    def __init__(
+        self,
+        apikey: str,
+        *,
+        storage: str = "S3",
+        security: Security | None = None,
+        base_url: str | None = None,
+        cname: str | None = None,
+        timeout: Timeouts | float | None = None,
+        retry: RetryPolicy | None = None,
+        upload: UploadConfig | None = None,
+        http_client: AsyncHTTPClient | None = None,
+        transport: AsyncTransport | None = None,
+    ) -> None:
+        if not isinstance(apikey, str) or not apikey.strip():
+            raise ConfigurationError("apikey must be a non-empty string")
+        if security is not None and not isinstance(security, Security):
+            raise ConfigurationError("security must be a Security object")
+        if isinstance(timeout, bool):
+            raise ConfigurationError("timeout must be seconds or a Timeouts object")
+        if isinstance(timeout, (int, float)):
+            if timeout <= 0:
+                raise ConfigurationError("timeout must be a positive number of seconds")
+            timeouts = Timeouts(timeout, timeout, timeout, timeout)
+        elif timeout is None or isinstance(timeout, Timeouts):
+            timeouts = timeout or Timeouts()
+        else:
+            raise ConfigurationError("timeout must be seconds or a Timeouts object")
+        if retry is not None and not isinstance(retry, RetryPolicy):
+            raise ConfigurationError("retry must be a RetryPolicy")
+        if upload is not None and not isinstance(upload, UploadConfig):
+            raise ConfigurationError("upload must be an UploadConfig")
+        upload_config = upload or UploadConfig()
+        endpoints = Endpoints.resolve(base_url=base_url, cname=cname)
+        secrets = [apikey, *(security.secrets() if security else ())]
+        self._http = HTTPSession(
+            timeouts=timeouts,
+            retry=retry or RetryPolicy(),
+            http_client=http_client,
+            transport=transport,
+            max_connections=max(32, 2 * upload_config.max_parts_in_flight),
+            secrets=secrets,
+        )
+        self._context = Context(
+            endpoints=endpoints,
+            apikey=apikey,
+            storage=validate_storage(storage),
+            security=security,
+            timeouts=timeouts,
+            retry=self._http.retry,
+            upload=upload_config,
+            http=self._http,
+            part_limiter=anyio.CapacityLimiter(upload_config.max_parts_in_flight),
+        )
+        self._state = _State.UNOPENED
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    async def __aenter__(self) -> Client:
+        if self._state is _State.CLOSED:
+            raise ConfigurationError("this client is closed; create a new one")
+        self._state = _State.OPENED
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool (unless it was given as ``http_client``)."""
+        if self._state is _State.CLOSED:
+            return
+        self._state = _State.CLOSED
+        with anyio.CancelScope(shield=True):
+            await self._http.aclose()
+
+    @property
+    def is_closed(self) -> bool:
+        """True once `aclose` has run."""
+        return self._state is _State.CLOSED
+
+    def _check_open(self) -> None:
+        if self._state is _State.CLOSED:
+            raise ConfigurationError("this client is closed; create a new one")
+
+    # -- settings ----------------------------------------------------------------------
+
+    @property
+    def apikey(self) -> str:
+        """The API key."""
+        return self._context.apikey or ""
+
+    @property
+    def storage(self) -> str:
+        """The default storage location."""
+        return self._context.storage
+
+    @property
+    def security(self) -> Security | None:
+        """The default security."""
+        return self._context.security
+
+    @property
+    def endpoints(self) -> Endpoints:
+        """The base URLs in use."""
+        return self._context.endpoints
+
+    @property
+    def context(self) -> Context:
+        """Settings and connection pool, shared with the objects this client makes."""
+        return self._context
+
+    def __repr__(self) -> str:
+        return f"<Client storage={self.storage!r} cdn={self.endpoints.cdn!r}>"
+
+    # -- entry points ------------------------------------------------------------------
+
+    def filelink(self, handle: str, *, security: Security | None = None) -> Filelink:
+        """A `Filelink` for an existing handle that uses this client's pool and defaults."""
+        self._check_open()
+        return Filelink(handle, security=security, context=self._context)
+
+    async def upload_url(
+        self,
+        url: str,
+        store_params: Mapping[str, Any] | None = None,
+        *,
+        security: Security | None = None,
+    ) -> Filelink:
+        """Store a file that Filestack fetches from ``url`` (the ``/process`` store request).
+
+        The returned Filelink keeps the service's answer as ``upload_response``.
+
+        Raises:
+            ConfigurationError: a bad URL or store parameter (``mimetype`` cannot be
+                set here: the service detects it).
+        """
+        self._check_open()
+        if not isinstance(url, str) or not url.startswith(("http://", "https://", "src://")):
+            raise ConfigurationError("url must be an http(s) URL or a src://alias/path")
+        params = validate_store_params(store_params)
+        if "mimetype" in params:
+            raise ConfigurationError(
+                "store parameter 'mimetype' is not accepted by upload_url; the service "
+                "detects the type of a fetched file"
+            )
+        if security is not None and not isinstance(security, Security):
+            raise ConfigurationError("security must be a Security object")
+        sec = security or self.security
+        upload_tags = params.pop("upload_tags", None)
+        store = {**params, "location": params.get("location", self.storage)}
+        tasks: list[dict[str, Any]] = [{"name": "store", "params": store}]
+        if sec is not None:
+            tasks.append({"name": "security", "params": sec.as_params()})
+        payload: dict[str, Any] = {"apikey": self.apikey, "sources": [url], "tasks": tasks}
+        if upload_tags:
+            payload["upload_tags"] = upload_tags
+        response = await self._http.request(
+            "POST",
+            f"{self.endpoints.cdn}/process",
+            json=payload,
+            retry=Retry.NO_RESPONSE,
+            redact=sec.secrets() if sec else (),
+        )
+        body = response.json_object()
+        handle = body.get("handle") or _handle_from_url(body.get("url"))
+        if not handle:
+            raise APIResponseValidationError(
+                "the /process answer has no handle", method="POST", url=response.url
+            )
+        return Filelink(handle, security=sec, upload_response=body, context=self._context)
+
+
+def _handle_from_url(url: object) -> str | None:
+    if isinstance(url, str) and url:
+        return url.rstrip("/").rsplit("/", 1)[-1] or None
+    return None

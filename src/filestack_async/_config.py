@@ -1,0 +1,192 @@
+"""Configuration values: where to send requests, timeouts, retries and upload tuning.
+
+All are frozen dataclasses: build one, pass it to `Client`, and use
+``dataclasses.replace`` to derive variants.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import anyio
+
+from ._exceptions import ConfigurationError
+
+MiB = 1024 * 1024
+
+#: The environment variable that points every host at one origin (the emulator).
+BASE_URL_ENV = "FILESTACK_BASE_URL"
+
+DEFAULT_API_URL = "https://www.filestackapi.com/api"
+DEFAULT_CDN_URL = "https://cdn.filestackcontent.com"
+DEFAULT_UPLOAD_URL = "https://upload.filestackapi.com"
+
+
+def _origin(url: str, what: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigurationError(f"{what} must be an http(s) URL such as http://127.0.0.1:8700")
+    if parts.query or parts.fragment:
+        raise ConfigurationError(f"{what} must not have a query or fragment")
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """The three base URLs the SDK talks to.
+
+    By default these are Filestack's real hosts. ``Endpoints.single_origin(url)``
+    points all three at one server, as the emulator serves them: the File API under
+    ``/api``, the CDN and the Upload API at the root.
+
+    Example:
+        >>> Endpoints.single_origin("http://127.0.0.1:8700").api
+        'http://127.0.0.1:8700/api'
+    """
+
+    api: str = DEFAULT_API_URL
+    cdn: str = DEFAULT_CDN_URL
+    upload: str = DEFAULT_UPLOAD_URL
+
+    def __post_init__(self) -> None:
+        for name in ("api", "cdn", "upload"):
+            object.__setattr__(self, name, _origin(getattr(self, name), f"the {name} URL"))
+
+    @classmethod
+    def single_origin(cls, base_url: str) -> Endpoints:
+        """All three services on one origin (the emulator's layout)."""
+        base = _origin(base_url, "base_url")
+        return cls(api=f"{base}/api", cdn=base, upload=base)
+
+    @classmethod
+    def with_cname(cls, cname: str) -> Endpoints:
+        """The CNAME form: ``cdn.<cname>`` and ``upload.<cname>``; the File API is unchanged."""
+        if not cname or "/" in cname or ":" in cname or cname.strip() != cname:
+            raise ConfigurationError("cname must be a bare domain such as 'example.com'")
+        return cls(cdn=f"https://cdn.{cname}", upload=f"https://upload.{cname}")
+
+    @classmethod
+    def resolve(
+        cls,
+        base_url: str | None = None,
+        cname: str | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> Endpoints:
+        """Pick: ``base_url``, else ``cname``, else ``$FILESTACK_BASE_URL``, else the real hosts."""
+        if base_url is not None and cname is not None:
+            raise ConfigurationError("give base_url= or cname=, not both")
+        if base_url is not None:
+            return cls.single_origin(base_url)
+        if cname is not None:
+            return cls.with_cname(cname)
+        env = os.environ if environ is None else environ
+        from_env = env.get(BASE_URL_ENV)
+        if from_env:
+            return cls.single_origin(from_env)
+        return cls()
+
+    def location_url(self, location: str) -> str:
+        """Turn ``location_url`` from ``/multipart/start`` into a base URL.
+
+        The service sends a bare host (``upload-eu-west-1.filestackapi.com``); it is
+        used with the scheme of the upload base URL. A full URL is accepted as is.
+        """
+        if not isinstance(location, str) or not location.strip():
+            raise ConfigurationError("location_url is empty")
+        location = location.strip().rstrip("/")
+        if location.startswith(("http://", "https://")):
+            return _origin(location, "location_url")
+        scheme = urlsplit(self.upload).scheme
+        return _origin(f"{scheme}://{location}", "location_url")
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Per-request timeouts in seconds (``None`` disables one).
+
+    ``read`` and ``write`` are inactivity limits, so a slow but moving transfer
+    does not time out.
+    """
+
+    connect: float | None = 10.0
+    read: float | None = 60.0
+    write: float | None = 60.0
+    pool: float | None = 30.0
+
+
+async def _default_sleep(seconds: float) -> None:
+    await anyio.sleep(seconds)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How failed requests are retried.
+
+    Retry ``n`` (0-based) waits ``min(max_delay, initial_delay * multiplier**n)``
+    times a random factor in ``[0.5, 1.0)``, unless the service sent
+    ``Retry-After`` (honoured up to ``max_retry_after`` seconds). An operation
+    stops retrying once ``budget`` seconds of waiting would be exceeded.
+
+    ``random`` and ``sleep`` can be replaced, so tests never wait.
+    """
+
+    max_retries: int = 4
+    initial_delay: float = 0.5
+    multiplier: float = 2.0
+    max_delay: float = 8.0
+    budget: float = 120.0
+    max_retry_after: float = 120.0
+    random: Callable[[], float] = field(default=random.random, repr=False, compare=False)
+    sleep: Callable[[float], Awaitable[None]] = field(
+        default=_default_sleep, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        if self.max_retries < 0:
+            raise ConfigurationError("max_retries must be 0 or more")
+        if self.initial_delay < 0 or self.max_delay < 0 or self.budget < 0:
+            raise ConfigurationError("retry delays and budget must not be negative")
+        if self.multiplier < 1:
+            raise ConfigurationError("multiplier must be at least 1")
+
+    @classmethod
+    def disabled(cls) -> RetryPolicy:
+        """No retries at all."""
+        return cls(max_retries=0)
+
+
+@dataclass(frozen=True)
+class UploadConfig:
+    """Tuning for multipart uploads.
+
+    Attributes:
+        part_size: bytes per part (at least 5 MiB; grown so no file needs over 10,000 parts).
+        concurrency: parts in flight per upload.
+        max_parts_in_flight: parts in flight across the whole client.
+        intelligent_chunk_size: first chunk size for intelligent ingestion.
+        min_chunk_size: intelligent ingestion fails below this chunk size.
+        complete_budget: seconds to keep polling ``/multipart/complete`` while it answers 202.
+    """
+
+    part_size: int = 8 * MiB
+    concurrency: int = 8
+    max_parts_in_flight: int = 16
+    intelligent_chunk_size: int = 8 * MiB
+    min_chunk_size: int = 32 * 1024
+    complete_budget: float = 120.0
+
+    def __post_init__(self) -> None:
+        if self.part_size < 5 * MiB:
+            raise ConfigurationError("part_size must be at least 5 MiB (5242880 bytes)")
+        if self.part_size > 5 * 1024 * MiB:
+            raise ConfigurationError("part_size must be at most 5 GiB")
+        if self.concurrency < 1 or self.max_parts_in_flight < 1:
+            raise ConfigurationError("concurrency and max_parts_in_flight must be at least 1")
+        if not 0 < self.min_chunk_size <= self.intelligent_chunk_size:
+            raise ConfigurationError("need 0 < min_chunk_size <= intelligent_chunk_size")
+        if self.complete_budget < 0:
+            raise ConfigurationError("complete_budget must not be negative")

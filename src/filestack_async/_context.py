@@ -1,0 +1,58 @@
+"""What a Filelink, Transformation or upload needs from the client that made it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import anyio
+
+from ._config import Endpoints, RetryPolicy, Timeouts, UploadConfig
+from ._http import HTTPSession
+from ._security import Security
+
+
+@dataclass(frozen=True)
+class Context:
+    """Settings and, when bound to a `Client`, its connection pool.
+
+    A context without a session (a `Filelink` made on its own) opens a short-lived
+    connection pool for each call.
+    """
+
+    endpoints: Endpoints
+    apikey: str | None = None
+    storage: str = "S3"
+    security: Security | None = None
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    upload: UploadConfig = field(default_factory=UploadConfig)
+    http: HTTPSession | None = None
+    #: client-wide limit on parts in flight (shared by every upload of a client)
+    part_limiter: anyio.CapacityLimiter | None = None
+
+    def secrets(self, security: Security | None = None) -> tuple[str, ...]:
+        """Strings to mask in messages for a call using ``security``."""
+        found: list[str] = []
+        if self.apikey:
+            found.append(self.apikey)
+        for sec in (self.security, security):
+            if sec is not None:
+                found.extend(sec.secrets())
+        return tuple(found)
+
+    @asynccontextmanager
+    async def session(self, security: Security | None = None) -> AsyncIterator[HTTPSession]:
+        """Yield the client's session, or a temporary one closed afterwards."""
+        if self.http is not None:
+            yield self.http
+            return
+        temporary = HTTPSession(
+            timeouts=self.timeouts, retry=self.retry, secrets=self.secrets(security)
+        )
+        try:
+            yield temporary
+        finally:
+            with anyio.CancelScope(shield=True):
+                await temporary.aclose()

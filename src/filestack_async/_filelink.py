@@ -1,0 +1,387 @@
+"""Filelink: one stored file, its URLs and the File API calls on it."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import anyio
+
+from ._config import Endpoints
+from ._context import Context
+from ._exceptions import APIConnectionError, ConfigurationError
+from ._files import (
+    AtomicWriter,
+    check_binary_file_obj,
+    check_readable_file,
+    is_seekable,
+    iter_file_obj,
+    iter_path,
+    replayable,
+)
+from ._http import Body, Retry
+from ._params import validate_handle
+from ._security import Security
+
+#: Attributes ``metadata()`` can ask for.
+METADATA_ATTRIBUTES: tuple[str, ...] = (
+    "size",
+    "mimetype",
+    "filename",
+    "width",
+    "height",
+    "uploaded",
+    "writeable",
+    "cloud",
+    "source_url",
+    "location",
+    "path",
+    "container",
+    "key",
+    "md5",
+    "sha1",
+    "sha224",
+    "sha256",
+    "sha384",
+    "sha512",
+    "exif",
+)
+
+_DOWNLOAD_CHUNK = 1024 * 1024
+
+
+class Filelink:
+    """A stored file, named by its handle.
+
+    A Filelink made by a `Client` (``client.filelink(handle)``, or returned by an
+    upload) uses that client's connection pool, API key and security. One made on
+    its own (``Filelink(handle)``) still works: each call then opens and closes a
+    connection pool of its own (a new TCP and TLS handshake per call), and the
+    hosts come from ``FILESTACK_BASE_URL`` or Filestack's defaults.
+
+    Example:
+        >>> link = Filelink("AbCdEfGhIjKlMnOpQrSt")
+        >>> link.url
+        'https://cdn.filestackcontent.com/AbCdEfGhIjKlMnOpQrSt'
+    """
+
+    __slots__ = ("_context", "handle", "upload_response")
+
+    def __init__(
+        self,
+        handle: str,
+        *,
+        apikey: str | None = None,
+        security: Security | None = None,
+        upload_response: dict[str, Any] | None = None,
+        context: Context | None = None,
+    ) -> None:
+        self.handle = validate_handle(handle)
+        if security is not None and not isinstance(security, Security):
+            raise ConfigurationError("security must be a Security object")
+        base = context or Context(endpoints=Endpoints.resolve())
+        overrides: dict[str, Any] = {}
+        if apikey is not None:
+            overrides["apikey"] = apikey
+        if security is not None:
+            overrides["security"] = security
+        self._context = replace(base, **overrides) if overrides else base
+        #: the JSON the upload (or store) call answered with, when this link came from one
+        self.upload_response = upload_response
+
+    @property
+    def apikey(self) -> str | None:
+        """The API key used for calls that need one (delete, processing)."""
+        return self._context.apikey
+
+    @property
+    def security(self) -> Security | None:
+        """The security used when a call is not given one."""
+        return self._context.security
+
+    @property
+    def url(self) -> str:
+        """The file's unsigned CDN URL (no I/O)."""
+        return f"{self._context.endpoints.cdn}/{self.handle}"
+
+    def signed_url(self, security: Security | None = None) -> str:
+        """The CDN URL with a ``security=`` segment (no I/O).
+
+        Raises:
+            ConfigurationError: neither ``security`` nor the link's own is set.
+        """
+        sec = self._require_security(security, "sign a URL")
+        return f"{self._context.endpoints.cdn}/{sec.as_url_string()}/{self.handle}"
+
+    def __repr__(self) -> str:
+        return f"<Filelink {self.handle}>"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Filelink):
+            return NotImplemented
+        return self.handle == other.handle and self._context.endpoints == other._context.endpoints
+
+    def __hash__(self) -> int:
+        return hash((self.handle, self._context.endpoints))
+
+    # -- helpers -----------------------------------------------------------------
+
+    def _security_or_none(self, security: Security | None) -> Security | None:
+        if security is not None and not isinstance(security, Security):
+            raise ConfigurationError("security must be a Security object")
+        return security or self._context.security
+
+    def _require_security(self, security: Security | None, action: str) -> Security:
+        sec = self._security_or_none(security)
+        if sec is None:
+            raise ConfigurationError(
+                f"security is required to {action}: pass security=Security(policy, secret) "
+                "to this call, the Filelink or the Client"
+            )
+        return sec
+
+    def _content_url(self, security: Security | None) -> str:
+        sec = self._security_or_none(security)
+        return self.signed_url(sec) if sec is not None else self.url
+
+    # -- reading -----------------------------------------------------------------
+
+    async def get_content(self, *, security: Security | None = None) -> bytes:
+        """Download the whole file into memory and return its bytes."""
+        url = self._content_url(security)
+        sec = self._security_or_none(security)
+        async with self._context.session(sec) as http:
+            response = await http.request("GET", url, redact=_secrets_of(sec))
+        return response.content
+
+    async def download(
+        self, destination: str | os.PathLike[str] | BinaryIO, *, security: Security | None = None
+    ) -> int:
+        """Stream the file to a path or a binary file object; return the bytes written.
+
+        A path is written atomically: the body goes to a temporary file beside it,
+        which is renamed into place only once every byte has arrived. On any error
+        or cancellation the temporary file is removed and the destination is left
+        as it was.
+        """
+        sec = self._security_or_none(security)
+        url = self._content_url(sec)
+        if isinstance(destination, (str, os.PathLike)):
+            writer = AtomicWriter(destination)
+            async with writer:
+                await self._stream_into(url, sec, writer.write)
+            return writer.written
+        file_obj = destination
+        if not callable(getattr(file_obj, "write", None)):
+            raise ConfigurationError("destination must be a path or a binary file object")
+        written = 0
+
+        async def write(chunk: bytes) -> None:
+            nonlocal written
+            await anyio.to_thread.run_sync(file_obj.write, chunk)
+            written += len(chunk)
+
+        await self._stream_into(url, sec, write)
+        return written
+
+    async def _stream_into(self, url: str, sec: Security | None, write: Any) -> None:
+        async with self._context.session(sec) as http:
+            async with http.stream("GET", url, redact=_secrets_of(sec)) as response:
+                expected = response.headers.get("content-length")
+                received = 0
+                async for chunk in response.aiter_bytes(_DOWNLOAD_CHUNK):
+                    await write(chunk)
+                    received += len(chunk)
+                if expected is not None and expected.isdigit() and int(expected) != received:
+                    raise APIConnectionError(
+                        f"GET {response.url} ended after {received} of {expected} bytes",
+                        method="GET",
+                        url=response.url,
+                    )
+
+    async def metadata(
+        self,
+        attributes_list: Sequence[str] | None = None,
+        *,
+        security: Security | None = None,
+    ) -> dict[str, Any]:
+        """Return the file's metadata.
+
+        Args:
+            attributes_list: which attributes to ask for (see `METADATA_ATTRIBUTES`);
+                by default the service's defaults.
+
+        Example:
+            >>> meta = await link.metadata(["size", "md5"])  # doctest: +SKIP
+        """
+        params: dict[str, str] = {}
+        for attribute in attributes_list or ():
+            if attribute not in METADATA_ATTRIBUTES:
+                raise ConfigurationError(
+                    f"unknown metadata attribute {attribute!r}; "
+                    f"known ones: {', '.join(METADATA_ATTRIBUTES)}"
+                )
+            params[attribute] = "true"
+        if isinstance(attributes_list, str):
+            raise ConfigurationError("attributes_list must be a list of names, not a string")
+        sec = self._security_or_none(security)
+        if sec is not None:
+            params.update(sec.as_params())
+        url = f"{self._context.endpoints.cdn}/{self.handle}/metadata"
+        async with self._context.session(sec) as http:
+            response = await http.request("GET", url, params=params, redact=_secrets_of(sec))
+        return response.json_object()
+
+    async def _intelligence(self, task: str, security: Security | None) -> dict[str, Any]:
+        sec = self._require_security(security, f"call {task}")
+        url = f"{self._context.endpoints.cdn}/{task}/{sec.as_url_string()}/{self.handle}"
+        async with self._context.session(sec) as http:
+            response = await http.request("GET", url, redact=_secrets_of(sec))
+        return response.json_object()
+
+    async def tags(self, *, security: Security | None = None) -> dict[str, Any]:
+        """Image tagging: ``{"tags": {"auto": {...}, "user": ...}}``. Needs security."""
+        return await self._intelligence("tags", security)
+
+    async def sfw(self, *, security: Security | None = None) -> dict[str, Any]:
+        """Safe-for-work check: ``{"sfw": true}``. Needs security."""
+        return await self._intelligence("sfw", security)
+
+    async def ocr(self, *, security: Security | None = None) -> dict[str, Any]:
+        """Optical character recognition of an image. Needs security."""
+        return await self._intelligence("ocr", security)
+
+    # -- writing -----------------------------------------------------------------
+
+    async def overwrite(
+        self,
+        *,
+        filepath: str | os.PathLike[str] | None = None,
+        url: str | None = None,
+        file_obj: BinaryIO | None = None,
+        content: bytes | None = None,
+        base64decode: bool = False,
+        security: Security | None = None,
+    ) -> Filelink:
+        """Replace the file's content, keeping its handle. Needs security.
+
+        Give exactly one of ``filepath``, ``url``, ``file_obj`` or ``content``.
+        Returns this Filelink.
+        """
+        sources = [s for s in (filepath, url, file_obj, content) if s is not None]
+        if len(sources) != 1:
+            raise ConfigurationError(
+                "give exactly one of filepath=, url=, file_obj= or content= to overwrite"
+            )
+        if not isinstance(base64decode, bool):
+            raise ConfigurationError("base64decode must be a bool")
+        sec = self._require_security(security, "overwrite a file")
+        params = {**sec.as_params(), "base64decode": "true" if base64decode else "false"}
+        endpoint = f"{self._context.endpoints.api}/file/{self.handle}"
+        async with self._context.session(sec) as http:
+            if url is not None:
+                if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+                    raise ConfigurationError("url must be an http(s) URL")
+                await http.request(
+                    "POST", endpoint, params=params, data={"url": url}, redact=_secrets_of(sec)
+                )
+            else:
+                body, headers, retry = _file_upload_form(filepath, file_obj, content)
+                await http.request(
+                    "POST",
+                    endpoint,
+                    params=params,
+                    content=body,
+                    headers=headers,
+                    retry=retry,
+                    redact=_secrets_of(sec),
+                )
+        return self
+
+    async def delete(self, *, apikey: str | None = None, security: Security | None = None) -> None:
+        """Delete the file. Needs the API key and security (with the ``remove`` call)."""
+        key = apikey or self._context.apikey
+        if not key:
+            raise ConfigurationError("an API key is required to delete a file")
+        sec = self._require_security(security, "delete a file")
+        params = {"key": key, **sec.as_params()}
+        endpoint = f"{self._context.endpoints.api}/file/{self.handle}"
+        async with self._context.session(sec) as http:
+            await http.request("DELETE", endpoint, params=params, redact=(key, *sec.secrets()))
+
+    # -- for other modules -----------------------------------------------------------
+
+    @property
+    def context(self) -> Context:
+        """The settings this link uses (for the SDK's own modules)."""
+        return self._context
+
+
+def _secrets_of(security: Security | None) -> tuple[str, ...]:
+    return security.secrets() if security is not None else ()
+
+
+def _file_upload_form(
+    filepath: str | os.PathLike[str] | None,
+    file_obj: BinaryIO | None,
+    content: bytes | None,
+) -> tuple[Body, dict[str, str], Retry]:
+    """A streamed ``multipart/form-data`` body with one field, ``fileUpload``."""
+    boundary = secrets.token_hex(16)
+    if filepath is not None:
+        path = check_readable_file(filepath)
+        name = path.name
+        size = path.stat().st_size
+    elif file_obj is not None:
+        file_obj = check_binary_file_obj(file_obj)
+        name = Path(str(getattr(file_obj, "name", "file"))).name or "file"
+        size = -1
+    else:
+        if not isinstance(content, (bytes, bytearray, memoryview)):
+            raise ConfigurationError("content must be bytes")
+        name = "file"
+        size = len(content)
+    safe_name = name.replace('"', "").replace("\r", "").replace("\n", "") or "file"
+    head = (
+        f"--{boundary}\r\n"
+        f'Content-Disposition: form-data; name="fileUpload"; filename="{safe_name}"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    tail = f"\r\n--{boundary}--\r\n".encode()
+    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    retry = Retry.ALWAYS
+    if filepath is not None:
+        source_path = path
+
+        async def body() -> AsyncIterator[bytes]:
+            yield head
+            async for chunk in iter_path(source_path):
+                yield chunk
+            yield tail
+
+        headers["Content-Length"] = str(len(head) + size + len(tail))
+        return body, headers, retry
+    if file_obj is not None:
+        obj = file_obj
+        if is_seekable(obj):
+            source = replayable(obj)
+        else:
+            retry = Retry.NEVER
+
+            def source() -> AsyncIterator[bytes]:
+                return iter_file_obj(obj)
+
+        async def obj_body() -> AsyncIterator[bytes]:
+            yield head
+            async for chunk in source():
+                yield chunk
+            yield tail
+
+        return obj_body, headers, retry
+    assert content is not None
+    data = bytes(content)
+    return head + data + tail, headers, retry

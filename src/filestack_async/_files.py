@@ -1,0 +1,132 @@
+"""Local file helpers that keep blocking disk work off the event loop."""
+
+from __future__ import annotations
+
+import io
+import os
+import secrets
+from collections.abc import AsyncIterable, AsyncIterator, Callable
+from pathlib import Path
+from typing import BinaryIO
+
+import anyio
+
+from ._exceptions import ConfigurationError
+
+#: Bytes read or written per thread hop.
+BLOCK = 1024 * 1024
+
+
+def check_readable_file(path: str | os.PathLike[str]) -> Path:
+    """Return the path if it names a readable regular file, else raise `ConfigurationError`."""
+    p = Path(path)
+    if not p.exists():
+        raise ConfigurationError(f"no such file: {os.fspath(p)!r}")
+    if p.is_dir():
+        raise ConfigurationError(f"{os.fspath(p)!r} is a directory, not a file")
+    if not os.access(p, os.R_OK):
+        raise ConfigurationError(f"{os.fspath(p)!r} is not readable")
+    return p
+
+
+def check_binary_file_obj(file_obj: object) -> BinaryIO:
+    """Return ``file_obj`` if it is a readable binary file object, else raise."""
+    if isinstance(file_obj, io.TextIOBase):
+        raise ConfigurationError("file_obj is a text-mode file; open it in binary mode ('rb')")
+    read = getattr(file_obj, "read", None)
+    if not callable(read):
+        raise ConfigurationError(
+            f"file_obj must have a read() method, not {type(file_obj).__name__}"
+        )
+    mode = getattr(file_obj, "mode", "rb")
+    if isinstance(mode, str) and "b" not in mode:
+        raise ConfigurationError("file_obj is a text-mode file; open it in binary mode ('rb')")
+    return file_obj  # type: ignore[return-value]
+
+
+def is_seekable(file_obj: BinaryIO) -> bool:
+    """True when the object can seek (and so be read again for a retry)."""
+    try:
+        return bool(file_obj.seekable())
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+async def iter_path(path: Path, block: int = BLOCK) -> AsyncIterator[bytes]:
+    """Yield a file's bytes, reading each block in a worker thread."""
+    async with await anyio.open_file(path, "rb") as f:
+        while chunk := await f.read(block):
+            yield chunk
+
+
+async def iter_file_obj(file_obj: BinaryIO, block: int = BLOCK) -> AsyncIterator[bytes]:
+    """Yield a file object's bytes from its current position, read in a worker thread."""
+    while True:
+        chunk = await anyio.to_thread.run_sync(file_obj.read, block)
+        if not chunk:
+            return
+        if not isinstance(chunk, bytes | bytearray | memoryview):
+            raise ConfigurationError("file_obj.read() returned text; open it in binary mode")
+        yield bytes(chunk)
+
+
+def replayable(
+    file_obj: BinaryIO,
+) -> Callable[[], AsyncIterable[bytes]]:
+    """A body factory that rewinds a seekable file object to where it was at first."""
+    start = file_obj.tell()
+
+    async def body() -> AsyncIterator[bytes]:
+        await anyio.to_thread.run_sync(file_obj.seek, start)
+        async for chunk in iter_file_obj(file_obj):
+            yield chunk
+
+    return body
+
+
+class AtomicWriter:
+    """Write a file under a temporary name and rename it into place on success.
+
+    On any failure or cancellation the temporary file is removed, so no partial
+    download is ever left at the destination.
+    """
+
+    def __init__(self, destination: str | os.PathLike[str]) -> None:
+        self.destination = Path(destination)
+        if self.destination.is_dir():
+            raise ConfigurationError(f"{os.fspath(self.destination)!r} is a directory")
+        parent = self.destination.parent
+        if not parent.is_dir():
+            raise ConfigurationError(f"the folder {os.fspath(parent)!r} does not exist")
+        suffix = secrets.token_hex(4)
+        self.temporary = parent / f".{self.destination.name}.{suffix}.part"
+        self._file: anyio.AsyncFile[bytes] | None = None
+        self.written = 0
+
+    async def __aenter__(self) -> AtomicWriter:
+        self._file = await anyio.open_file(self.temporary, "xb")
+        return self
+
+    async def write(self, data: bytes) -> None:
+        """Append bytes (in a worker thread)."""
+        assert self._file is not None
+        await self._file.write(data)
+        self.written += len(data)
+
+    async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None:
+        assert self._file is not None
+        with anyio.CancelScope(shield=True):
+            try:
+                await self._file.aclose()
+                if exc_type is None:
+                    await anyio.to_thread.run_sync(os.replace, self.temporary, self.destination)
+            finally:
+                if exc_type is not None or self.temporary.exists():
+                    await anyio.to_thread.run_sync(_unlink_quietly, self.temporary)
+
+
+def _unlink_quietly(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
