@@ -119,6 +119,7 @@ class Timeouts:
 
 
 async def _default_sleep(seconds: float) -> None:
+    """Wait with anyio (works on asyncio and trio)."""
     await anyio.sleep(seconds)
 
 

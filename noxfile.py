@@ -1,0 +1,53 @@
+"""Developer tasks: ``nox -s tests``, ``nox -s lint typecheck``, ``nox -s bench``."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+
+PYTHON = ["3.10", "3.11", "3.12", "3.13"]
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the whole test suite (unit, wire, emulator, end-to-end, compat)."""
+    session.install("-e", ".[dev]")
+    session.run("pytest", "-W", "error", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def tests_matrix(session: nox.Session) -> None:
+    """The test suite on every supported Python found on this machine."""
+    session.install("-e", ".[dev]")
+    session.run("pytest", "-W", "error", "-q", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check."""
+    session.install("-e", ".[dev]")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over src and tests."""
+    session.install("-e", ".[dev]")
+    session.run("mypy")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Check that the docs' generated pages match the code they describe."""
+    session.install("-e", ".[dev]")
+    session.run("pytest", "-W", "error", "-q", "tests/docs", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks over loopback against the emulator; results go to docs/performance.md."""
+    session.install("-e", ".[dev]")
+    session.run("python", "-m", "bench", *session.posargs)

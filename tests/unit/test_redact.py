@@ -1,0 +1,37 @@
+"""Credentials never reach messages."""
+
+from __future__ import annotations
+
+from filestack_async._redact import redact_text, redact_url
+
+
+def test_query_credentials_are_masked() -> None:
+    url = "https://www.filestackapi.com/api/file/H?key=APIKEY&policy=P0L&signature=S1G&x=1"
+    out = redact_url(url)
+    for secret in ("APIKEY", "P0L", "S1G"):
+        assert secret not in out
+    assert "x=1" in out
+
+
+def test_security_segment_is_masked() -> None:
+    out = redact_url("https://cdn.filestackcontent.com/resize=w:1/security=p:AAA,s:BBB/HANDLE")
+    assert "AAA" not in out and "BBB" not in out
+    assert out.endswith("/security=***/HANDLE")
+
+
+def test_presigned_storage_urls_are_masked() -> None:
+    url = "https://s3.amazonaws.com/b/k?X-Amz-Signature=abc&X-Amz-Credential=def&partNumber=1"
+    out = redact_url(url)
+    assert "abc" not in out and "def" not in out and "partNumber=1" in out
+
+
+def test_known_secret_values_are_masked_anywhere() -> None:
+    text = "failed for https://cdn.filestackcontent.com/MYAPIKEY123/resize=w:1/https://x"
+    assert "MYAPIKEY123" not in redact_text(text, ["MYAPIKEY123"])
+    assert redact_text("short ab", ["ab"]) == "short ab"  # too short to mask safely
+
+
+def test_json_fields_are_masked() -> None:
+    body = '{"apikey": "K1", "policy": "P1", "signature": "S1", "handle": "H"}'
+    out = redact_text(body)
+    assert "K1" not in out and "P1" not in out and "S1" not in out and '"handle": "H"' in out
