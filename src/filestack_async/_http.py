@@ -410,6 +410,12 @@ class HTTPSession:
             retry_after: float | None = None
             try:
                 response = await self._client.send(request, stream=True)
+                try:
+                    if not stream or not is_success(response.status_code):
+                        await response.aread()
+                except BaseException:
+                    await response.aclose()
+                    raise
             except httpx.TimeoutException as err:
                 error = APITimeoutError(
                     f"{method} {safe_url} timed out ({type(err).__name__})",
@@ -430,18 +436,11 @@ class HTTPSession:
             else:
                 if is_success(response.status_code):
                     try:
-                        if not stream:
-                            await response.aread()
                         yield response
                     finally:
                         await response.aclose()
                     return
-                try:
-                    await response.aread()
-                except httpx.HTTPError:
-                    pass
-                finally:
-                    await response.aclose()
+                await response.aclose()
                 error = self._status_error(method, safe_url, response, secrets)
                 retry_after = getattr(error, "retry_after", None)
                 retryable = retry is Retry.ALWAYS and is_retryable_status(response.status_code)

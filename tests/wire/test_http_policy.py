@@ -260,3 +260,21 @@ async def test_standalone_filelink_uses_a_short_lived_pool(monkeypatch: pytest.M
         assert await link.get_content() == b"alone"
         assert await link.get_content() == b"alone"
         assert route.call_count == 2
+
+
+class _BreaksMidway(httpx.AsyncByteStream):
+    async def __aiter__(self):  # type: ignore[no-untyped-def]
+        yield b"partial"
+        raise httpx.ReadError("reset while reading")
+
+
+@respx.mock
+async def test_a_body_that_breaks_while_read_is_retried(client: Client, sleeps: Sleeps) -> None:
+    route = respx.get(URL).mock(
+        side_effect=[
+            httpx.Response(200, stream=_BreaksMidway()),
+            httpx.Response(200, content=b"whole body"),
+        ]
+    )
+    assert await client.filelink(HANDLE).get_content() == b"whole body"
+    assert route.call_count == 2 and len(sleeps) == 1
