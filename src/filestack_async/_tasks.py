@@ -1,0 +1,1212 @@
+"""The processing task catalogue: every task, its parameters and their allowed values.
+
+One declarative table (`TASKS`) drives three things:
+
+* validation when a `Transformation` is built (`build_task`), raising
+  `ConfigurationError` that names the task, the parameter and what is allowed;
+* rendering of a task into its URL segment (`Task.render`), exactly as the
+  processing URL grammar wants it (``name=key:value,...`` with sorted pairs,
+  lowercase booleans and bracketed lists);
+* parsing a URL segment back into a typed `Task` (`parse_task`, `parse_path`),
+  which the emulator uses to serve processing URLs.
+
+This module is pure: it imports nothing but the standard library and the error
+classes, and does no I/O.
+
+Example:
+    >>> build_task("resize", {"width": 500, "height": 500}).render()
+    'resize=height:500,width:500'
+    >>> parse_task("resize=height:500,width:500").params
+    (('height', 500), ('width', 500))
+"""
+
+from __future__ import annotations
+
+import abc
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from ._exceptions import ConfigurationError
+
+__all__ = [
+    "TASKS",
+    "ParamSpec",
+    "ParsedPath",
+    "Task",
+    "TaskSpec",
+    "Value",
+    "build_task",
+    "parse_path",
+    "parse_task",
+    "parse_value",
+    "render_value",
+    "split_top_level",
+    "task_for_method",
+]
+
+#: A parameter value once validated: lists become tuples so tasks stay hashable.
+Value = bool | int | float | str | tuple["Value", ...]
+
+# Characters that would break the URL grammar if a string were sent bare: it is then
+# sent between double quotes (the form the service documents for store paths).
+_NEEDS_QUOTES = re.compile(r"[,/\[\]\s?#\"]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_INT = re.compile(r"-?\d+")
+_FLOAT = re.compile(r"-?(\d+\.\d*|\.\d+|\d+)([eE][-+]?\d+)?")
+
+
+class Invalid(Exception):
+    """A value does not fit a parameter type (internal; becomes `ConfigurationError`)."""
+
+
+# -- value rendering and generic parsing ---------------------------------------------------
+
+
+def render_value(value: Value, *, quote: bool = False) -> str:
+    """Render one parameter value as the URL grammar wants it.
+
+    >>> render_value(True), render_value([0, 0, 10, 10]), render_value("a/b")
+    ('true', '[0,0,10,10]', '"a/b"')
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, str):
+        if quote or _NEEDS_QUOTES.search(value):
+            return f'"{value}"'
+        return value
+    if isinstance(value, (tuple, list)):
+        return "[" + ",".join(render_value(v) for v in value) + "]"
+    raise TypeError(f"cannot render {type(value).__name__}")
+
+
+def split_top_level(text: str, sep: str) -> list[str]:
+    """Split on ``sep`` where it is outside brackets and double quotes.
+
+    >>> split_top_level('a:[1,2],b:"x,y"', ",")
+    ['a:[1,2]', 'b:"x,y"']
+    """
+    parts: list[str] = []
+    depth = 0
+    quoted = False
+    start = 0
+    for i, ch in enumerate(text):
+        if ch == '"':
+            quoted = not quoted
+        elif quoted:
+            continue
+        elif ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+            if depth < 0:
+                raise Invalid(f"unbalanced ']' in {text!r}")
+        elif ch == sep and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    if quoted:
+        raise Invalid(f"unclosed quote in {text!r}")
+    if depth:
+        raise Invalid(f"unclosed '[' in {text!r}")
+    parts.append(text[start:])
+    return parts
+
+
+def _unquote(text: str) -> str:
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        return text[1:-1]
+    return text
+
+
+def parse_value(text: str) -> Value:
+    """Parse a value without knowing its type (booleans, numbers, lists, strings).
+
+    >>> parse_value("[1,[2,x]]"), parse_value("true"), parse_value("0.5")
+    ((1, (2, 'x')), True, 0.5)
+    """
+    if text.startswith("["):
+        if not text.endswith("]"):
+            raise Invalid(f"unclosed '[' in {text!r}")
+        inner = text[1:-1]
+        if not inner:
+            return ()
+        return tuple(parse_value(item) for item in split_top_level(inner, ","))
+    if text in ("true", "false"):
+        return text == "true"
+    if _INT.fullmatch(text):
+        return int(text)
+    if _FLOAT.fullmatch(text):
+        return float(text)
+    return _unquote(text)
+
+
+# -- parameter types ---------------------------------------------------------------------
+
+
+class ParamType(abc.ABC):
+    """What a parameter accepts. Subclasses check Python values and parse URL text."""
+
+    @abc.abstractmethod
+    def check(self, value: object) -> Value:
+        """Return the normalized value or raise `Invalid`."""
+
+    def parse(self, text: str) -> Value:
+        """Parse URL text into a checked value or raise `Invalid`."""
+        return self.check(parse_value(text))
+
+    @abc.abstractmethod
+    def describe(self) -> str:
+        """A short human description, used in messages and the docs table."""
+
+
+@dataclass(frozen=True)
+class Int(ParamType):
+    """An integer in ``[minimum, maximum]`` (``None`` means unbounded)."""
+
+    minimum: int | None = None
+    maximum: int | None = None
+
+    def check(self, value: object) -> Value:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise Invalid(f"must be an integer, not {type(value).__name__}")
+        if self.minimum is not None and value < self.minimum:
+            raise Invalid(f"must be at least {self.minimum}, not {value}")
+        if self.maximum is not None and value > self.maximum:
+            raise Invalid(f"must be at most {self.maximum}, not {value}")
+        return value
+
+    def describe(self) -> str:
+        return "integer" + _range_text(self.minimum, self.maximum)
+
+
+@dataclass(frozen=True)
+class Number(ParamType):
+    """An int or float in ``[minimum, maximum]``."""
+
+    minimum: float | None = None
+    maximum: float | None = None
+
+    def check(self, value: object) -> Value:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise Invalid(f"must be a number, not {type(value).__name__}")
+        if not math.isfinite(value):
+            raise Invalid("must be a finite number")
+        if self.minimum is not None and value < self.minimum:
+            raise Invalid(f"must be at least {self.minimum:g}, not {value}")
+        if self.maximum is not None and value > self.maximum:
+            raise Invalid(f"must be at most {self.maximum:g}, not {value}")
+        return value
+
+    def describe(self) -> str:
+        return "number" + _range_text(self.minimum, self.maximum)
+
+
+@dataclass(frozen=True)
+class Bool(ParamType):
+    """``True`` or ``False`` (rendered ``true`` / ``false``)."""
+
+    def check(self, value: object) -> Value:
+        if not isinstance(value, bool):
+            raise Invalid(f"must be a bool, not {type(value).__name__}")
+        return value
+
+    def describe(self) -> str:
+        return "bool"
+
+
+@dataclass(frozen=True)
+class Str(ParamType):
+    """A non-empty string without control characters or double quotes.
+
+    ``pattern`` restricts it further; ``quote`` always renders it between double
+    quotes (store paths), otherwise it is quoted only when it holds a separator.
+    """
+
+    pattern: str | None = None
+    quote: bool = False
+    hint: str = "string"
+
+    def check(self, value: object) -> Value:
+        if not isinstance(value, str):
+            raise Invalid(f"must be a string, not {type(value).__name__}")
+        if not value:
+            raise Invalid("must not be empty")
+        if _CONTROL.search(value) or '"' in value:
+            raise Invalid("must not contain control characters or double quotes")
+        if self.pattern is not None and not re.fullmatch(self.pattern, value):
+            raise Invalid(f"must be {self.hint}, not {value!r}")
+        return value
+
+    def parse(self, text: str) -> Value:
+        return self.check(_unquote(text))
+
+    def describe(self) -> str:
+        return self.hint
+
+
+@dataclass(frozen=True)
+class Choice(ParamType):
+    """One of a fixed set of strings (or integers)."""
+
+    values: tuple[str | int, ...]
+
+    def check(self, value: object) -> Value:
+        if isinstance(value, bool) or value not in self.values:
+            raise Invalid(f"{value!r} is not allowed")
+        assert isinstance(value, (str, int))
+        return value
+
+    def parse(self, text: str) -> Value:
+        text = _unquote(text)
+        for choice in self.values:
+            if str(choice) == text:
+                return choice
+        return self.check(text)
+
+    def describe(self) -> str:
+        return "one of: " + ", ".join(str(v) for v in self.values)
+
+
+_HEX = r"[0-9A-Fa-f]{3}|[0-9A-Fa-f]{4}|[0-9A-Fa-f]{6}|[0-9A-Fa-f]{8}"
+
+
+@dataclass(frozen=True)
+class Color(ParamType):
+    """A hex colour without ``#`` (RGB, RGBA, RRGGBB, RRGGBBAA) or a colour name."""
+
+    def check(self, value: object) -> Value:
+        if not isinstance(value, str) or not re.fullmatch(rf"{_HEX}|[A-Za-z]+[0-9]*", value):
+            raise Invalid(f"{value!r} is not a colour")
+        return value
+
+    def parse(self, text: str) -> Value:
+        return self.check(_unquote(text))
+
+    def describe(self) -> str:
+        return "colour (hex such as FF0000, or a name)"
+
+
+@dataclass(frozen=True)
+class OneOf(ParamType):
+    """The first of several types that accepts the value."""
+
+    options: tuple[ParamType, ...]
+
+    def check(self, value: object) -> Value:
+        return self._first(lambda t: t.check(value))
+
+    def parse(self, text: str) -> Value:
+        return self._first(lambda t: t.parse(text))
+
+    def _first(self, attempt: Callable[[ParamType], Value]) -> Value:
+        for option in self.options:
+            try:
+                result = attempt(option)
+            except Invalid:
+                continue
+            return result
+        raise Invalid("the value fits none of the accepted forms")
+
+    def describe(self) -> str:
+        return " or ".join(o.describe() for o in self.options)
+
+
+def _as_sequence(value: object) -> Sequence[object]:
+    if isinstance(value, str):
+        # a pre-rendered list such as "[h1,h2]" (accepted as the reference's tests pass it)
+        if value.startswith("[") and value.endswith("]"):
+            parsed = parse_value(value)
+            assert isinstance(parsed, tuple)
+            return parsed
+        raise Invalid("must be a list, not a string")
+    if not isinstance(value, (list, tuple)):
+        raise Invalid(f"must be a list, not {type(value).__name__}")
+    return value
+
+
+@dataclass(frozen=True)
+class ListOf(ParamType):
+    """A list of items of one type, ``min_items`` to ``max_items`` long."""
+
+    item: ParamType
+    min_items: int = 1
+    max_items: int | None = None
+
+    def check(self, value: object) -> Value:
+        items = _as_sequence(value)
+        if len(items) < self.min_items:
+            raise Invalid(f"must have at least {self.min_items} item(s)")
+        if self.max_items is not None and len(items) > self.max_items:
+            raise Invalid(f"must have at most {self.max_items} items")
+        out = []
+        for i, item in enumerate(items):
+            try:
+                out.append(self.item.check(item))
+            except Invalid as err:
+                raise Invalid(f"item {i}: {err}") from None
+        return tuple(out)
+
+    def parse(self, text: str) -> Value:
+        if not (text.startswith("[") and text.endswith("]")):
+            raise Invalid(f"must be a bracketed list, not {text!r}")
+        inner = text[1:-1]
+        parts = split_top_level(inner, ",") if inner else []
+        return self.check(tuple(self.item.parse(p) for p in parts))
+
+    def describe(self) -> str:
+        bound = _range_text(self.min_items, self.max_items).strip(" ()")
+        return f"list of ({self.item.describe()})" + (f", {bound} items" if bound else "")
+
+
+@dataclass(frozen=True)
+class Fixed(ParamType):
+    """A fixed-length list with one type per position, e.g. ``[x,y,width,height]``."""
+
+    items: tuple[ParamType, ...]
+    names: tuple[str, ...]
+
+    def check(self, value: object) -> Value:
+        items = _as_sequence(value)
+        if len(items) != len(self.items):
+            raise Invalid(f"must be a list of {len(self.items)} values [{','.join(self.names)}]")
+        out = []
+        for name, kind, item in zip(self.names, self.items, items, strict=True):
+            try:
+                out.append(kind.check(item))
+            except Invalid as err:
+                raise Invalid(f"{name} {err}") from None
+        return tuple(out)
+
+    def parse(self, text: str) -> Value:
+        if not (text.startswith("[") and text.endswith("]")):
+            raise Invalid(f"must be a bracketed list, not {text!r}")
+        parts = split_top_level(text[1:-1], ",")
+        if len(parts) != len(self.items):
+            raise Invalid(f"must be a list of {len(self.items)} values [{','.join(self.names)}]")
+        return self.check(tuple(kind.parse(p) for kind, p in zip(self.items, parts, strict=True)))
+
+    def describe(self) -> str:
+        pairs = zip(self.names, self.items, strict=True)
+        return "[" + ", ".join(f"{n}: {k.describe()}" for n, k in pairs) + "]"
+
+
+def _range_text(low: float | None, high: float | None) -> str:
+    if low is None and high is None:
+        return ""
+    if high is None:
+        return f" >= {low:g}"
+    if low is None:
+        return f" <= {high:g}"
+    return f" {low:g}..{high:g}"
+
+
+# -- shared parameter types -----------------------------------------------------------------
+
+_SIZE = Int(1, 10000)
+_COLOR = Color()
+_BOOL = Bool()
+_STR = Str()
+_FIT = Choice(("clip", "crop", "scale", "max"))
+_ALIGN = OneOf(
+    (
+        Choice(("center", "top", "bottom", "left", "right", "faces")),
+        Fixed(
+            (Choice(("top", "middle", "bottom")), Choice(("left", "center", "right"))),
+            ("vertical", "horizontal"),
+        ),
+    )
+)
+_POSITION = OneOf(
+    (
+        Choice(("top", "middle", "bottom", "left", "center", "right")),
+        Fixed(
+            (Choice(("top", "middle", "bottom")), Choice(("left", "center", "right"))),
+            ("vertical", "horizontal"),
+        ),
+    )
+)
+_FACES = OneOf((Choice(("all",)), Int(1, 1000), ListOf(Int(1, 1000))))
+_FACE_SIZE = Number(0, 10000)
+_RECT = Fixed((Int(0, 10000), Int(0, 10000), Int(1, 10000), Int(1, 10000)), ("x", "y", "w", "h"))
+_OBJECTS = ListOf(_RECT, 1, 50)
+_SHAPE = Choice(("rect", "oval"))
+_BLUR = Number(0, 20)
+_PAGES = ListOf(
+    OneOf((Int(1, None), Str(r"\d+-\d*|-\d+", hint="page range such as 1-3, 2- or -2")))
+)
+_PAGE_FORMAT = Choice(("a2", "a3", "a4", "a5", "b4", "b5", "letter", "legal", "tabloid"))
+_ORIENTATION = Choice(("portrait", "landscape"))
+_LOCATION = Choice(("S3", "s3", "gcs", "azure", "rackspace", "dropbox"))
+_REGION = Choice(
+    (
+        "us-east-1",
+        "us-east-2",
+        "us-west-1",
+        "us-west-2",
+        "ca-central-1",
+        "eu-west-1",
+        "eu-west-2",
+        "eu-central-1",
+        "ap-northeast-1",
+        "ap-northeast-2",
+        "ap-south-1",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "sa-east-1",
+    )
+)
+_ACCESS = Choice(("public", "private"))
+_TIME = Str(r"\d{1,2}(:\d{1,2}){0,2}(\.\d+)?", hint="duration such as 00:00:10")
+_OUTPUT_FORMATS = (
+    "doc",
+    "docx",
+    "html",
+    "jpg",
+    "odp",
+    "ods",
+    "odt",
+    "pjpg",
+    "pdf",
+    "png",
+    "ppt",
+    "pptx",
+    "svg",
+    "txt",
+    "webp",
+    "xls",
+    "xlsx",
+    "gif",
+    "bmp",
+    "tiff",
+    "heic",
+)
+
+
+# -- the catalogue --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One parameter of a task."""
+
+    name: str
+    type: ParamType
+    doc: str = ""
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One processing task.
+
+    Attributes:
+        name: the name sent in the URL (``output`` for ``filetype_conversion``).
+        method: the SDK method name.
+        params: parameters in the SDK's order.
+        kind: ``transform`` (returns a file), ``execute`` (the SDK sends it and
+            reads a JSON answer) or ``control`` (part of the URL grammar).
+        required: parameters that must be given.
+        require_any: at least one of these must be given.
+        doc: one line for the docs table.
+    """
+
+    name: str
+    method: str
+    params: tuple[ParamSpec, ...] = ()
+    kind: str = "transform"
+    required: tuple[str, ...] = ()
+    require_any: tuple[str, ...] = ()
+    doc: str = ""
+    _by_name: dict[str, ParamSpec] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for p in self.params:
+            self._by_name[p.name] = p
+            for alias in p.aliases:
+                self._by_name[alias] = p
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        """Parameter names in the SDK's order."""
+        return tuple(p.name for p in self.params)
+
+    def param(self, name: str) -> ParamSpec | None:
+        """The parameter called ``name`` (or with that alias)."""
+        return self._by_name.get(name)
+
+
+def _p(name: str, kind: ParamType, doc: str = "", aliases: tuple[str, ...] = ()) -> ParamSpec:
+    return ParamSpec(name, kind, doc, aliases)
+
+
+_SPECS: tuple[TaskSpec, ...] = (
+    TaskSpec(
+        "resize",
+        "resize",
+        (
+            _p("width", _SIZE, "pixels", ("w",)),
+            _p("height", _SIZE, "pixels", ("h",)),
+            _p("fit", _FIT, "how the image fits the box", ("f",)),
+            _p("align", _ALIGN, "area kept when cropping", ("a",)),
+        ),
+        require_any=("width", "height"),
+        doc="Resize to a width and/or height.",
+    ),
+    TaskSpec(
+        "crop",
+        "crop",
+        (
+            _p(
+                "dim",
+                Fixed(
+                    (Int(0, 100000), Int(0, 100000), Int(1, 100000), Int(1, 100000)),
+                    ("x", "y", "w", "h"),
+                ),
+                "[x, y, width, height]",
+            ),
+        ),
+        required=("dim",),
+        doc="Crop a rectangle.",
+    ),
+    TaskSpec(
+        "rotate",
+        "rotate",
+        (
+            _p("deg", OneOf((Int(0, 359), Choice(("exif",)))), "clockwise degrees or 'exif'"),
+            _p("exif", _BOOL, "reset the EXIF orientation"),
+            _p("background", _COLOR),
+        ),
+        doc="Rotate clockwise.",
+    ),
+    TaskSpec("flip", "flip", doc="Mirror vertically (top to bottom)."),
+    TaskSpec("flop", "flop", doc="Mirror horizontally (left to right)."),
+    TaskSpec(
+        "watermark",
+        "watermark",
+        (
+            _p("file", _STR, "handle of the watermark image"),
+            _p("size", Int(1, 500), "percent of the watermark's size"),
+            _p("position", _POSITION),
+        ),
+        required=("file",),
+        doc="Overlay another image.",
+    ),
+    TaskSpec(
+        "detect_faces",
+        "detect_faces",
+        (
+            _p("minsize", _FACE_SIZE),
+            _p("maxsize", _FACE_SIZE),
+            _p("color", _COLOR),
+            _p("export", _BOOL, "answer JSON coordinates instead of an image"),
+        ),
+        doc="Outline detected faces.",
+    ),
+    TaskSpec(
+        "crop_faces",
+        "crop_faces",
+        (
+            _p("mode", Choice(("thumb", "crop", "fill"))),
+            _p("width", _SIZE),
+            _p("height", _SIZE),
+            _p("faces", _FACES),
+            _p("buffer", Int(0, 10000)),
+        ),
+        doc="Crop to detected faces.",
+    ),
+    TaskSpec(
+        "pixelate_faces",
+        "pixelate_faces",
+        (
+            _p("faces", _FACES),
+            _p("minsize", _FACE_SIZE),
+            _p("maxsize", _FACE_SIZE),
+            _p("buffer", Int(0, 10000)),
+            _p("amount", Int(2, 100)),
+            _p("blur", _BLUR),
+            _p("type", _SHAPE),
+        ),
+        doc="Pixelate detected faces.",
+    ),
+    TaskSpec(
+        "round_corners",
+        "round_corners",
+        (
+            _p("radius", OneOf((Int(1, 10000), Choice(("max",))))),
+            _p("blur", _BLUR),
+            _p("background", _COLOR),
+        ),
+        doc="Round the corners (sent as round_corners, like the reference SDK).",
+    ),
+    TaskSpec(
+        "vignette",
+        "vignette",
+        (
+            _p("amount", Int(0, 100)),
+            _p("blurmode", Choice(("linear", "gaussian"))),
+            _p("background", _COLOR),
+        ),
+        doc="Fade the edges.",
+    ),
+    TaskSpec(
+        "polaroid",
+        "polaroid",
+        (_p("color", _COLOR), _p("rotate", Int(0, 359)), _p("background", _COLOR)),
+        doc="Polaroid frame.",
+    ),
+    TaskSpec(
+        "torn_edges",
+        "torn_edges",
+        (
+            _p("spread", Fixed((Int(1, 10000), Int(1, 10000)), ("min", "max"))),
+            _p("background", _COLOR),
+        ),
+        doc="Torn paper edges.",
+    ),
+    TaskSpec(
+        "shadow",
+        "shadow",
+        (
+            _p("blur", _BLUR),
+            _p("opacity", Int(0, 100)),
+            _p("vector", Fixed((Int(-1000, 1000), Int(-1000, 1000)), ("x", "y"))),
+            _p("color", _COLOR),
+            _p("background", _COLOR),
+        ),
+        doc="Drop shadow.",
+    ),
+    TaskSpec("circle", "circle", (_p("background", _COLOR),), doc="Crop to a circle."),
+    TaskSpec(
+        "border",
+        "border",
+        (_p("width", Int(1, 1000)), _p("color", _COLOR), _p("background", _COLOR)),
+        doc="Add a border.",
+    ),
+    TaskSpec("sharpen", "sharpen", (_p("amount", Int(0, 20)),), doc="Sharpen."),
+    TaskSpec("blur", "blur", (_p("amount", Int(1, 20)),), doc="Gaussian blur."),
+    TaskSpec("monochrome", "monochrome", doc="Greyscale."),
+    TaskSpec(
+        "blackwhite",
+        "blackwhite",
+        (_p("threshold", Int(0, 100), "percent"),),
+        doc="Pure black and white.",
+    ),
+    TaskSpec("sepia", "sepia", (_p("tone", Int(0, 100)),), doc="Sepia tone."),
+    TaskSpec("pixelate", "pixelate", (_p("amount", Int(2, 100)),), doc="Pixelate."),
+    TaskSpec("oil_paint", "oil_paint", (_p("amount", Int(2, 100)),), doc="Oil paint effect."),
+    TaskSpec("negative", "negative", doc="Invert the colours."),
+    TaskSpec(
+        "modulate",
+        "modulate",
+        (
+            _p("brightness", Int(0, 10000), "percent"),
+            _p("hue", Int(0, 359), "degrees"),
+            _p("saturation", Int(0, 10000), "percent"),
+        ),
+        doc="Brightness, hue, saturation.",
+    ),
+    TaskSpec(
+        "partial_pixelate",
+        "partial_pixelate",
+        (
+            _p("amount", Int(2, 100)),
+            _p("blur", _BLUR),
+            _p("type", _SHAPE),
+            _p("objects", _OBJECTS, "list of [x, y, width, height]"),
+        ),
+        required=("objects",),
+        doc="Pixelate rectangles.",
+    ),
+    TaskSpec(
+        "partial_blur",
+        "partial_blur",
+        (
+            _p("amount", _BLUR),
+            _p("blur", _BLUR),
+            _p("type", _SHAPE),
+            _p("objects", _OBJECTS, "list of [x, y, width, height]"),
+        ),
+        required=("objects",),
+        doc="Blur rectangles.",
+    ),
+    TaskSpec(
+        "collage",
+        "collage",
+        (
+            _p("files", ListOf(_STR), "handles of the other images"),
+            _p("margin", Int(1, 100)),
+            _p("width", _SIZE),
+            _p("height", _SIZE),
+            _p("color", _COLOR),
+            _p("fit", Choice(("auto", "crop"))),
+            _p("autorotate", _BOOL),
+        ),
+        required=("files", "width", "height"),
+        doc="Collage of this image and others.",
+    ),
+    TaskSpec(
+        "upscale",
+        "upscale",
+        (
+            _p("upscale", _BOOL),
+            _p("noise", Choice(("none", "low", "medium", "high"))),
+            _p("style", Choice(("artwork", "photo"))),
+        ),
+        doc="Super-resolution upscale.",
+    ),
+    TaskSpec(
+        "enhance",
+        "enhance",
+        (
+            _p(
+                "preset",
+                Choice(
+                    (
+                        "auto",
+                        "vivid",
+                        "beautify",
+                        "beautify_plus",
+                        "fix_dark",
+                        "fix_noise",
+                        "fix_tint",
+                        "outdoor",
+                        "fireworks",
+                    )
+                ),
+            ),
+        ),
+        doc="Automatic enhancement.",
+    ),
+    TaskSpec("redeye", "redeye", doc="Remove red eyes."),
+    TaskSpec(
+        "ascii",
+        "ascii",
+        (
+            _p("background", _COLOR),
+            _p("foreground", _COLOR),
+            _p("colored", _BOOL),
+            _p("size", Int(10, 100)),
+            _p("reverse", _BOOL),
+        ),
+        doc="ASCII art (HTML).",
+    ),
+    TaskSpec(
+        "output",
+        "filetype_conversion",
+        (
+            _p("format", Choice(_OUTPUT_FORMATS), "target format", ("f",)),
+            _p("background", _COLOR),
+            _p("page", Int(1, 99999)),
+            _p("density", Int(1, 500)),
+            _p("compress", _BOOL),
+            _p("quality", OneOf((Int(1, 100), Choice(("input",))))),
+            _p("strip", _BOOL),
+            _p("colorspace", Choice(("rgb", "cmyk", "input"))),
+            _p("secure", _BOOL),
+            _p("docinfo", _BOOL),
+            _p("pageformat", _PAGE_FORMAT),
+            _p("pageorientation", _ORIENTATION),
+        ),
+        required=("format",),
+        doc="Convert the file type (sent as output).",
+    ),
+    TaskSpec("no_metadata", "no_metadata", doc="Strip metadata."),
+    TaskSpec(
+        "quality",
+        "quality",
+        (_p("value", Int(1, 100)),),
+        required=("value",),
+        doc="JPEG/WebP quality.",
+    ),
+    TaskSpec(
+        "compress",
+        "compress",
+        (_p("metadata", _BOOL, "keep metadata"),),
+        doc="Lossless-ish size optimisation (not in the reference SDK).",
+    ),
+    TaskSpec("zip", "zip", doc="Zip the file(s)."),
+    TaskSpec(
+        "fallback",
+        "fallback",
+        (_p("file", _STR, "handle served on failure"), _p("cache", Int(1, 31536000), "seconds")),
+        required=("file",),
+        doc="Serve another file if processing fails.",
+    ),
+    TaskSpec(
+        "pdfinfo", "pdf_info", (_p("colorinfo", _BOOL),), kind="transform", doc="PDF information."
+    ),
+    TaskSpec(
+        "pdfconvert",
+        "pdf_convert",
+        (
+            _p("pageorientation", _ORIENTATION),
+            _p("pageformat", _PAGE_FORMAT),
+            _p("pages", _PAGES),
+            _p("metadata", _BOOL),
+        ),
+        doc="Rework a PDF's pages.",
+    ),
+    TaskSpec(
+        "minify_js",
+        "minify_js",
+        (
+            _p("gzip", _BOOL),
+            _p("use_babel_polyfill", _BOOL),
+            _p("keep_fn_name", _BOOL),
+            _p("keep_class_name", _BOOL),
+            _p("mangle", _BOOL),
+            _p("merge_vars", _BOOL),
+            _p("remove_console", _BOOL),
+            _p("remove_undefined", _BOOL),
+            _p("targets", _STR, "browserslist query"),
+        ),
+        doc="Minify JavaScript.",
+    ),
+    TaskSpec(
+        "minify_css",
+        "minify_css",
+        (_p("level", Choice((1, 2))), _p("gzip", _BOOL)),
+        doc="Minify CSS.",
+    ),
+    TaskSpec("auto_image", "auto_image", doc="Best format for the browser."),
+    TaskSpec(
+        "doc_to_images",
+        "doc_to_images",
+        (
+            _p("pages", _PAGES),
+            _p("engine", Choice(("imagemagick", "mupdf"))),
+            _p("format", Choice(("png", "jpg"))),
+            _p("quality", Int(1, 100)),
+            _p("density", Int(1, 500)),
+            _p("hidden_slides", _BOOL),
+        ),
+        doc="Render document pages as images.",
+    ),
+    TaskSpec(
+        "smart_crop",
+        "smart_crop",
+        (
+            _p("mode", Choice(("face", "object", "auto"))),
+            _p("width", _SIZE),
+            _p("height", _SIZE),
+            _p("fill_color", _COLOR),
+            _p("coords", _BOOL),
+        ),
+        doc="Content-aware crop.",
+    ),
+    TaskSpec("pdfcreate", "pdfcreate", (_p("engine", _STR),), doc="PDF from several files."),
+    TaskSpec(
+        "animate",
+        "animate",
+        (
+            _p("delay", Int(0, None), "milliseconds between frames"),
+            _p("loop", Int(0, None), "0 loops forever"),
+            _p("width", _SIZE),
+            _p("height", _SIZE),
+            _p("fit", _FIT),
+            _p("align", _ALIGN),
+            _p("background", _COLOR),
+        ),
+        doc="Animated GIF from several images.",
+    ),
+    TaskSpec(
+        "video_convert",
+        "av_convert",
+        (
+            _p("preset", _STR, "h264, webm, ogg, mp3, m4a, hls.variant...", ("p",)),
+            _p("force", _BOOL),
+            _p("title", _STR),
+            _p("extname", _STR),
+            _p("filename", _STR),
+            _p("width", _SIZE),
+            _p("height", _SIZE),
+            _p("upscale", _BOOL),
+            _p("aspect_mode", Choice(("preserve", "constrain", "letterbox", "pad", "crop"))),
+            _p("two_pass", _BOOL),
+            _p("video_bitrate", Int(1, 20000), "kbit/s"),
+            _p("fps", Int(1, 300)),
+            _p("keyframe_interval", Int(1, None)),
+            _p("location", _LOCATION),
+            _p("watermark_url", _STR),
+            _p("watermark_top", Int(0, 9999)),
+            _p("watermark_bottom", Int(0, 9999)),
+            _p("watermark_right", Int(0, 9999)),
+            _p("watermark_left", Int(0, 9999)),
+            _p("watermark_width", _SIZE),
+            _p("watermark_height", _SIZE),
+            _p("path", _STR),
+            _p("access", _ACCESS),
+            _p("container", _STR),
+            _p("audio_bitrate", Int(1, 999), "kbit/s"),
+            _p("audio_sample_rate", Int(1, 99999), "Hz"),
+            _p("audio_channels", Int(1, 12)),
+            _p("clip_length", _TIME),
+            _p("clip_offset", _TIME),
+        ),
+        kind="execute",
+        doc="Audio/video conversion (asynchronous; see AudioVisual).",
+    ),
+    TaskSpec(
+        "store",
+        "store",
+        (
+            _p("filename", _STR),
+            _p("location", _LOCATION),
+            _p("path", Str(quote=True), "always sent between double quotes"),
+            _p("container", _STR),
+            _p("region", _REGION),
+            _p("access", _ACCESS),
+            _p("base64decode", _BOOL),
+            _p("workflows", ListOf(_STR, 1, 20), "workflow ids"),
+        ),
+        kind="execute",
+        doc="Store the result; answers JSON with the new handle.",
+    ),
+    TaskSpec("tags", "tags", kind="execute", doc="Image tagging (needs security)."),
+    TaskSpec("sfw", "sfw", kind="execute", doc="Safe-for-work check (needs security)."),
+    TaskSpec("ocr", "ocr", kind="execute", doc="Text recognition (needs security)."),
+    TaskSpec(
+        "urlscreenshot",
+        "urlscreenshot",
+        (
+            _p("agent", Choice(("desktop", "mobile"))),
+            _p("mode", Choice(("all", "window"))),
+            _p("width", Int(1, 1920)),
+            _p("height", Int(1, 8000)),
+            _p("delay", Int(0, 20000), "milliseconds"),
+        ),
+        doc="Screenshot of a web page (Client.urlscreenshot).",
+    ),
+    TaskSpec(
+        "security",
+        "signed_url",
+        (_p("p", _STR, "policy", ("policy",)), _p("s", _STR, "signature", ("signature",))),
+        kind="control",
+        required=("p", "s"),
+        doc="Policy and signature (added by the SDK).",
+    ),
+    TaskSpec("debug", "debug", kind="control", doc="Describe the chain as JSON."),
+)
+
+#: Every task, keyed by the name sent in the URL.
+TASKS: Mapping[str, TaskSpec] = {spec.name: spec for spec in _SPECS}
+
+_BY_METHOD: dict[str, TaskSpec] = {
+    spec.method: spec for spec in _SPECS if spec.kind != "control" or spec.name == "debug"
+}
+
+
+def task_for_method(method: str) -> TaskSpec:
+    """The task an SDK method sends (``filetype_conversion`` → ``output``)."""
+    try:
+        return _BY_METHOD[method]
+    except KeyError:
+        raise ConfigurationError(f"no processing task for method {method!r}") from None
+
+
+# -- tasks ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Task:
+    """One validated task: its URL name and its parameters sorted by name.
+
+    Equal tasks compare and hash equal, whatever order the parameters came in.
+    """
+
+    name: str
+    params: tuple[tuple[str, Value], ...] = ()
+
+    @property
+    def spec(self) -> TaskSpec:
+        """This task's catalogue entry."""
+        return TASKS[self.name]
+
+    def get(self, key: str, default: Value | None = None) -> Value | None:
+        """The value of parameter ``key``, or ``default``."""
+        for name, value in self.params:
+            if name == key:
+                return value
+        return default
+
+    def as_dict(self) -> dict[str, Value]:
+        """The parameters as a dict."""
+        return dict(self.params)
+
+    def render(self) -> str:
+        """The URL segment: ``name`` or ``name=k:v,...`` with pairs sorted as rendered."""
+        if not self.params:
+            return self.name
+        spec = TASKS.get(self.name)
+        pairs = []
+        for key, value in self.params:
+            kind = spec.param(key) if spec else None
+            quote = isinstance(kind.type, Str) and kind.type.quote if kind else False
+            pairs.append(f"{key}:{render_value(value, quote=quote)}")
+        return f"{self.name}={','.join(sorted(pairs))}"
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+def _error(task: str, message: str) -> ConfigurationError:
+    return ConfigurationError(f"{task}: {message}")
+
+
+def build_task(name: str, params: Mapping[str, object] | None = None) -> Task:
+    """Validate parameters for task ``name`` (its URL name) and return the `Task`.
+
+    ``None`` values are dropped, as "not given".
+
+    Raises:
+        ConfigurationError: unknown task or parameter, a value of the wrong type or
+            out of range (the message names the task, the parameter and what is
+            allowed), or a required parameter missing.
+
+    >>> build_task("rotate", {"deg": 90, "exif": False}).render()
+    'rotate=deg:90,exif:false'
+    """
+    spec = TASKS.get(name)
+    if spec is None:
+        raise ConfigurationError(f"unknown processing task {name!r}")
+    values: dict[str, Value] = {}
+    for key, raw in (params or {}).items():
+        if raw is None:
+            continue
+        param = spec.param(key)
+        if param is None:
+            known = ", ".join(spec.param_names) or "none"
+            raise _error(spec.name, f"unknown parameter {key!r}; known parameters: {known}")
+        try:
+            values[param.name] = param.type.check(raw)
+        except Invalid as err:
+            raise _error(
+                spec.name, f"parameter {param.name!r}: {err}; allowed: {param.type.describe()}"
+            ) from None
+    return _finish(spec, values)
+
+
+def _finish(spec: TaskSpec, values: dict[str, Value]) -> Task:
+    missing = [p for p in spec.required if p not in values]
+    if missing:
+        raise _error(spec.name, f"parameter(s) {', '.join(map(repr, missing))} required")
+    if spec.require_any and not any(p in values for p in spec.require_any):
+        raise _error(spec.name, f"give at least one of {', '.join(spec.require_any)}")
+    return Task(spec.name, tuple(sorted(values.items())))
+
+
+def parse_task(segment: str) -> Task:
+    """Parse one task segment of a processing URL into a validated `Task`.
+
+    Aliases (``w`` for ``width``...) are resolved; values are typed per the catalogue.
+
+    Raises:
+        ConfigurationError: unknown task or parameter, or a value that does not fit.
+
+    >>> parse_task("resize=w:300,fit:crop")
+    Task(name='resize', params=(('fit', 'crop'), ('width', 300)))
+    """
+    name, has_params, rest = segment.partition("=")
+    spec = TASKS.get(name)
+    if spec is None:
+        raise ConfigurationError(f"unknown processing task {name!r}")
+    values: dict[str, Value] = {}
+    if has_params:
+        try:
+            pairs = split_top_level(rest, ",")
+        except Invalid as err:
+            raise _error(name, str(err)) from None
+        for pair in pairs:
+            key, colon, text = pair.partition(":")
+            if not colon:
+                raise _error(name, f"expected key:value, got {pair!r}")
+            param = spec.param(key)
+            if param is None:
+                known = ", ".join(spec.param_names) or "none"
+                raise _error(name, f"unknown parameter {key!r}; known parameters: {known}")
+            if param.name in values:
+                raise _error(name, f"parameter {param.name!r} given twice")
+            try:
+                values[param.name] = param.type.parse(text)
+            except Invalid as err:
+                raise _error(
+                    name, f"parameter {param.name!r}: {err}; allowed: {param.type.describe()}"
+                ) from None
+    return _finish(spec, values)
+
+
+@dataclass(frozen=True)
+class ParsedPath:
+    """A processing URL path split into its parts (see `parse_path`).
+
+    Attributes:
+        apikey: the API key segment, when the path has one.
+        tasks: the tasks in order (``security`` excluded).
+        policy: the ``security`` segment's policy, if any.
+        signature: the ``security`` segment's signature, if any.
+        source: the handle, external URL, ``src://alias/path``, or ``[h1,h2]`` text.
+        sources: the source as a list (one item unless it was ``[h1,h2]``).
+    """
+
+    apikey: str | None
+    tasks: tuple[Task, ...]
+    policy: str | None
+    signature: str | None
+    source: str
+    sources: tuple[str, ...]
+
+
+def _is_task_segment(segment: str) -> bool:
+    return segment.partition("=")[0] in TASKS
+
+
+def parse_path(path: str) -> ParsedPath:
+    """Split a decoded processing path (``/KEY/resize=w:10/flip/HANDLE``) into its parts.
+
+    A leading segment that is not a task is the API key when more follows; the
+    first non-task segment after the tasks starts the source, which runs to the end
+    (so ``https://host/a/b`` sources keep their slashes).
+
+    Raises:
+        ConfigurationError: no source, or a task segment that does not parse.
+
+    >>> p = parse_path("/KEY/resize=width:10/security=p:abc=,s:f00/https://a.io/x.png")
+    >>> p.apikey, [t.render() for t in p.tasks], p.policy, p.source
+    ('KEY', ['resize=width:10'], 'abc=', 'https://a.io/x.png')
+    """
+    try:
+        segments = split_top_level(path.lstrip("/"), "/")
+    except Invalid as err:
+        raise ConfigurationError(f"bad processing path: {err}") from None
+    apikey: str | None = None
+    if segments and not _is_task_segment(segments[0]) and len(segments) > 1:
+        apikey = segments.pop(0)
+    tasks: list[Task] = []
+    policy = signature = None
+    while segments and _is_task_segment(segments[0]):
+        task = parse_task(segments.pop(0))
+        if task.name == "security":
+            policy, signature = str(task.get("p")), str(task.get("s"))
+        else:
+            tasks.append(task)
+    source = "/".join(segments)
+    if not source:
+        raise ConfigurationError("the processing path has no source (handle or URL)")
+    sources: tuple[str, ...]
+    if source.startswith("[") and source.endswith("]"):
+        try:
+            sources = tuple(_unquote(s) for s in split_top_level(source[1:-1], ","))
+        except Invalid as err:
+            raise ConfigurationError(f"bad source list: {err}") from None
+    else:
+        sources = (source,)
+    return ParsedPath(apikey, tuple(tasks), policy, signature, source, sources)
+
+
+def iter_specs(kinds: Iterable[str] = ("transform", "execute")) -> list[TaskSpec]:
+    """Catalogue entries of the given kinds, in catalogue order (for docs and tests)."""
+    wanted = set(kinds)
+    return [spec for spec in _SPECS if spec.kind in wanted]

@@ -1,0 +1,397 @@
+"""Transformation: an immutable chain of processing tasks on a source, and running it.
+
+A `Transformation` is a frozen value: its source (a handle, an external URL or
+storage alias, or several handles) and a tuple of `Task`. Each task method returns
+a new object; equal chains compare and hash equal. Building a URL needs no I/O;
+``store``, ``get_content``, ``download``, ``debug``, ``tags``/``sfw``/``ocr`` and
+``av_convert`` send requests.
+
+Example:
+    >>> t = Transformation(handle="AbCdEfGhIjKlMnOpQrSt").resize(width=500, height=500)
+    >>> t.url
+    'https://cdn.filestackcontent.com/resize=height:500,width:500/AbCdEfGhIjKlMnOpQrSt'
+    >>> t.flip() == t.flip(), t.flip() == t
+    (True, False)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+from urllib.parse import quote, urlsplit
+
+from ._av import AudioVisual
+from ._config import Endpoints
+from ._context import Context
+from ._exceptions import APIConnectionError, APIResponseValidationError, ConfigurationError
+from ._filelink import Filelink
+from ._files import AtomicWriter
+from ._http import Retry
+from ._params import validate_handle
+from ._security import Security
+from ._task_methods import TaskMethods
+from ._tasks import Task, build_task
+
+__all__ = ["Transformation"]
+
+_DOWNLOAD_CHUNK = 1024 * 1024
+_EXTERNAL_SCHEMES = ("http://", "https://", "src://")
+# Characters kept as they are when a task segment is sent; everything else
+# (double quotes, spaces, '%', '>', ...) is percent-encoded.
+_SEGMENT_SAFE = "/:,=[]@!$&'()*+;-._~"
+_SOURCE_ITEM = re.compile(r"[^\s,\[\]\"]+")
+
+
+@dataclass(frozen=True)
+class _Source:
+    kind: Literal["handle", "url", "handles"]
+    value: str | tuple[str, ...]
+
+    def render(self) -> str:
+        if isinstance(self.value, tuple):
+            return "[" + ",".join(self.value) + "]"
+        if self.kind == "url":
+            # '?' and '#' would end the path; keep them part of the source
+            return self.value.replace("?", "%3F").replace("#", "%23")
+        return self.value
+
+    def describe(self) -> str:
+        if isinstance(self.value, tuple):
+            return f"{len(self.value)} files"
+        if self.kind == "url":
+            parts = urlsplit(self.value)
+            return f"{parts.scheme}://{parts.netloc}{parts.path}"
+        return self.value
+
+
+def _external_url(url: object) -> str:
+    if not isinstance(url, str) or not url.startswith(_EXTERNAL_SCHEMES):
+        raise ConfigurationError(
+            "external_url must be an http(s) URL or a storage alias src://alias/path"
+        )
+    if re.search(r"[\s\"]", url):
+        raise ConfigurationError("external_url must not contain spaces or double quotes")
+    return url
+
+
+def _source_items(handles: object) -> tuple[str, ...]:
+    if isinstance(handles, str) or not isinstance(handles, Sequence) or not handles:
+        raise ConfigurationError("handles must be a non-empty list of handles or URLs")
+    items = []
+    for item in handles:
+        if not isinstance(item, str) or not _SOURCE_ITEM.fullmatch(item):
+            raise ConfigurationError(
+                f"{item!r} cannot be a source: give handles or URLs without commas or brackets"
+            )
+        if not item.startswith(_EXTERNAL_SCHEMES):
+            validate_handle(item)
+        items.append(item)
+    return tuple(items)
+
+
+class Transformation(TaskMethods):
+    """An immutable processing chain.
+
+    Give exactly one source: ``handle``, ``external_url`` (an http(s) URL or
+    ``src://alias/path``; needs the API key) or ``handles`` (several files, for
+    ``zip``, ``pdfcreate`` and ``animate``; needs the API key). Usually made with
+    ``filelink.<task>(...)``, ``client.transform_external(url)``,
+    ``client.transform_handles([...])`` or ``client.urlscreenshot(url)``.
+
+    Args:
+        apikey: the API key (external and multi-file sources, store).
+        handle: a file handle.
+        external_url: an http(s) URL or a storage alias.
+        security: used to sign URLs and the requests this chain sends.
+        handles: several handles (or URLs).
+        context: settings shared with a `Client` (set by the client).
+
+    Example:
+        >>> t = Transformation("KEY", external_url="https://a.io/i.png").rotate(deg=90)
+        >>> t.url
+        'https://cdn.filestackcontent.com/KEY/rotate=deg:90/https://a.io/i.png'
+    """
+
+    __slots__ = ("_context", "_source", "_tasks")
+
+    _context: Context
+    _source: _Source
+    _tasks: tuple[Task, ...]
+
+    def __init__(
+        self,
+        apikey: str | None = None,
+        handle: str | None = None,
+        external_url: str | None = None,
+        security: Security | None = None,
+        *,
+        handles: Sequence[str] | None = None,
+        context: Context | None = None,
+    ) -> None:
+        given = [x for x in (handle, external_url, handles) if x is not None]
+        if len(given) != 1:
+            raise ConfigurationError("give exactly one of handle=, external_url= or handles=")
+        if security is not None and not isinstance(security, Security):
+            raise ConfigurationError("security must be a Security object")
+        if apikey is not None and (not isinstance(apikey, str) or not apikey.strip()):
+            raise ConfigurationError("apikey must be a non-empty string")
+        base = context or Context(endpoints=Endpoints.resolve())
+        overrides: dict[str, Any] = {}
+        if apikey is not None:
+            overrides["apikey"] = apikey
+        if security is not None:
+            overrides["security"] = security
+        ctx = replace(base, **overrides) if overrides else base
+        source: _Source
+        if handle is not None:
+            source = _Source("handle", validate_handle(handle))
+        elif external_url is not None:
+            source = _Source("url", _external_url(external_url))
+        else:
+            source = _Source("handles", _source_items(handles))
+        if source.kind != "handle" and not ctx.apikey:
+            raise ConfigurationError(
+                "an API key is required to process an external URL or several files: "
+                "pass apikey= or use the Client's transform_external/transform_handles"
+            )
+        self._init(source, (), ctx)
+
+    def _init(self, source: _Source, tasks: tuple[Task, ...], context: Context) -> None:
+        object.__setattr__(self, "_source", source)
+        object.__setattr__(self, "_tasks", tasks)
+        object.__setattr__(self, "_context", context)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Transformation is immutable; task methods return a new one")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("Transformation is immutable")
+
+    # -- chaining ----------------------------------------------------------------------
+
+    def _transformation(self) -> Transformation:
+        return self
+
+    def _with_task(self, task: Task) -> Transformation:
+        new = object.__new__(Transformation)
+        new._init(self._source, (*self._tasks, task), self._context)
+        return new
+
+    # -- values ------------------------------------------------------------------------
+
+    @property
+    def handle(self) -> str | None:
+        """The source handle, if the source is one handle."""
+        value = self._source.value
+        return value if self._source.kind == "handle" and isinstance(value, str) else None
+
+    @property
+    def external_url(self) -> str | None:
+        """The source URL (or ``src://`` alias), if the source is one."""
+        value = self._source.value
+        return value if self._source.kind == "url" and isinstance(value, str) else None
+
+    @property
+    def handles(self) -> tuple[str, ...] | None:
+        """The sources, if this chain works on several files."""
+        value = self._source.value
+        return value if isinstance(value, tuple) else None
+
+    @property
+    def apikey(self) -> str | None:
+        """The API key (sent for external and multi-file sources, and with store)."""
+        return self._context.apikey
+
+    @property
+    def security(self) -> Security | None:
+        """The security used when a call is not given one."""
+        return self._context.security
+
+    @property
+    def tasks(self) -> tuple[Task, ...]:
+        """The tasks, in order."""
+        return self._tasks
+
+    @property
+    def context(self) -> Context:
+        """Settings and connection pool (for the SDK's own modules)."""
+        return self._context
+
+    def _key(self) -> tuple[Any, ...]:
+        ctx = self._context
+        return (self._source, self._tasks, ctx.endpoints, ctx.apikey, ctx.security)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Transformation):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        chain = "/".join(t.render() for t in self._tasks) or "(no tasks)"
+        return f"<Transformation {chain} on {self._source.describe()}>"
+
+    # -- URLs ----------------------------------------------------------------------------
+
+    def _render(
+        self,
+        tasks: Sequence[Task],
+        security: Security | None,
+        *,
+        apikey: bool = False,
+        wire: bool = False,
+    ) -> str:
+        parts = [self._context.endpoints.cdn]
+        if self._source.kind != "handle" or (apikey and self._context.apikey):
+            assert self._context.apikey is not None
+            parts.append(self._context.apikey)
+        for task in tasks:
+            text = task.render()
+            parts.append(quote(text, safe=_SEGMENT_SAFE) if wire else text)
+        if security is not None:
+            parts.append(security.as_url_string())
+        parts.append(self._source.render())
+        return "/".join(parts)
+
+    @property
+    def url(self) -> str:
+        """The unsigned processing URL (no I/O).
+
+        Values are written as the URL grammar has them (a string holding a comma,
+        slash, bracket or space is put between double quotes); requests are sent
+        with those characters percent-encoded.
+        """
+        return self._render(self._tasks, None)
+
+    def signed_url(self, security: Security | None = None) -> str:
+        """The URL with a ``security=p:...,s:...`` segment before the source (no I/O).
+
+        Raises:
+            ConfigurationError: neither ``security`` nor the chain's own is set.
+        """
+        return self._render(self._tasks, self._require_security(security, "sign a URL"))
+
+    def _security(self, security: Security | None) -> Security | None:
+        if security is not None and not isinstance(security, Security):
+            raise ConfigurationError("security must be a Security object")
+        return security or self._context.security
+
+    def _require_security(self, security: Security | None, action: str) -> Security:
+        sec = self._security(security)
+        if sec is None:
+            raise ConfigurationError(
+                f"security is required to {action}: pass security=Security(policy, secret) "
+                "to this call, the Filelink or the Client"
+            )
+        return sec
+
+    def _redact(self, sec: Security | None) -> tuple[str, ...]:
+        found = [self._context.apikey] if self._context.apikey else []
+        return (*found, *(sec.secrets() if sec else ()))
+
+    # -- running -------------------------------------------------------------------------
+
+    async def _get(
+        self, url: str, sec: Security | None, *, method: str = "GET", retry: Retry = Retry.ALWAYS
+    ) -> Any:
+        async with self._context.session(sec) as http:
+            return await http.request(method, url, retry=retry, redact=self._redact(sec))
+
+    async def get_content(self, *, security: Security | None = None) -> bytes:
+        """Run the chain and return the result's bytes (signed when security is set)."""
+        sec = self._security(security)
+        response = await self._get(self._render(self._tasks, sec, wire=True), sec)
+        content: bytes = response.content
+        return content
+
+    async def download(
+        self, path: str | os.PathLike[str], *, security: Security | None = None
+    ) -> int:
+        """Run the chain and stream the result to ``path``; return the bytes written.
+
+        The file is written under a temporary name and renamed into place once
+        complete, so an error or cancellation never leaves a partial file.
+        """
+        sec = self._security(security)
+        url = self._render(self._tasks, sec, wire=True)
+        writer = AtomicWriter(path)
+        async with writer, self._context.session(sec) as http:
+            async with http.stream("GET", url, redact=self._redact(sec)) as response:
+                expected = response.headers.get("content-length")
+                async for chunk in response.aiter_bytes(_DOWNLOAD_CHUNK):
+                    await writer.write(chunk)
+                if expected is not None and expected.isdigit() and int(expected) != writer.written:
+                    raise APIConnectionError(
+                        f"GET {response.url} ended after {writer.written} of {expected} bytes",
+                        method="GET",
+                        url=response.url,
+                    )
+        return writer.written
+
+    async def debug(self, *, security: Security | None = None) -> dict[str, Any]:
+        """Ask the service to describe this chain (``debug`` task first); returns the JSON."""
+        sec = self._security(security)
+        url = self._render((build_task("debug"), *self._tasks), sec, wire=True)
+        response = await self._get(url, sec)
+        result: dict[str, Any] = response.json_object()
+        return result
+
+    async def _intelligence(self, name: str, security: Security | None) -> dict[str, Any]:
+        sec = self._require_security(security, f"call {name}")
+        url = self._render((*self._tasks, build_task(name)), sec, wire=True)
+        response = await self._get(url, sec)
+        result: dict[str, Any] = response.json_object()
+        return result
+
+    async def tags(self, *, security: Security | None = None) -> dict[str, Any]:
+        """Image tags of the result: ``{"tags": {"auto": {...}, "user": ...}}``. Needs security."""
+        return await self._intelligence("tags", security)
+
+    async def sfw(self, *, security: Security | None = None) -> dict[str, Any]:
+        """Safe-for-work check of the result: ``{"sfw": true}``. Needs security."""
+        return await self._intelligence("sfw", security)
+
+    async def ocr(self, *, security: Security | None = None) -> dict[str, Any]:
+        """Text recognition on the result. Needs security."""
+        return await self._intelligence("ocr", security)
+
+    async def _store(self, task: Task, security: Security | None) -> Filelink:
+        sec = self._security(security)
+        url = self._render((*self._tasks, task), sec, apikey=True, wire=True)
+        response = await self._get(url, sec, method="POST", retry=Retry.NO_RESPONSE)
+        body: dict[str, Any] = response.json_object()
+        handle = body.get("handle") or _last_segment(body.get("url"))
+        if not isinstance(handle, str) or not handle:
+            raise APIResponseValidationError(
+                "the store answer has neither a handle nor a url", method="POST", url=response.url
+            )
+        return Filelink(handle, security=sec, upload_response=body, context=self._context)
+
+    async def _av_convert(self, task: Task, security: Security | None) -> AudioVisual:
+        sec = self._security(security)
+        chain = self._with_task(task)
+        response = await self._get(chain._render(chain._tasks, sec, wire=True), sec)
+        body: dict[str, Any] = response.json_object("uuid")
+        return AudioVisual(
+            chain.url,
+            str(body["uuid"]),
+            str(body.get("timestamp", "")),
+            transformation=chain,
+            security=sec,
+            payload=body,
+        )
+
+    def _request_url(self, security: Security | None) -> str:
+        """The URL sent for this chain as it is (signed with ``security`` if given)."""
+        return self._render(self._tasks, security, wire=True)
+
+
+def _last_segment(url: object) -> str | None:
+    if isinstance(url, str) and url:
+        return url.rstrip("/").rsplit("/", 1)[-1] or None
+    return None
