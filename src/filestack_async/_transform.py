@@ -170,6 +170,12 @@ class Transformation(TaskMethods):
     def __delattr__(self, name: str) -> None:
         raise AttributeError("Transformation is immutable")
 
+    def __copy__(self) -> Transformation:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Transformation:
+        return self
+
     # -- chaining ----------------------------------------------------------------------
 
     def _transformation(self) -> Transformation:
