@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -293,3 +295,15 @@ def test_every_catalogue_task_with_required_params_renders_and_parses_back() -> 
     for name in TASKS:
         task = build_task(name, examples.get(name, {}))
         assert parse_task(task.render()) == task, name
+
+
+def test_the_docs_task_table_matches_the_catalogue() -> None:
+    path = Path(__file__).parents[2] / "docs" / "gen_tasks.py"
+    spec = importlib.util.spec_from_file_location("gen_tasks", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    page = module.PAGE.read_text(encoding="utf-8")
+    assert module.updated(page) == page, "run: python docs/gen_tasks.py"
+    for task in iter_specs():
+        assert f"| `{task.method}` | `{task.name}` |" in page
