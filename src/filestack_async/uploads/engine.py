@@ -1,0 +1,217 @@
+"""One upload from start to complete, and many uploads at once."""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+import anyio
+import anyio.to_thread
+
+from .._context import Context
+from .._exceptions import (
+    APIResponseValidationError,
+    ConfigurationError,
+    FilestackError,
+    UploadError,
+)
+from .._filelink import Filelink
+from .._params import validate_handle, validate_store_params
+from .._security import Security
+from . import intelligent as fii
+from . import regular
+from .complete import complete
+from .planner import part_size_for, plan_parts
+from .pool import UploadState
+from .progress import ProgressCallback, ProgressTracker
+from .protocol import build_complete_body, build_start_body, start
+from .sources import BytesLike, make_source
+
+DEFAULT_FILENAME = "unnamed_file"
+DEFAULT_MIMETYPE = "application/octet-stream"
+
+
+async def upload(
+    context: Context,
+    *,
+    filepath: str | os.PathLike[str] | None = None,
+    file_obj: BinaryIO | None = None,
+    content: BytesLike | None = None,
+    stream: Any = None,
+    size: int | None = None,
+    store_params: Mapping[str, Any] | None = None,
+    intelligent: bool = False,
+    security: Security | None = None,
+    progress: ProgressCallback | None = None,
+    index: int | None = None,
+) -> Filelink:
+    """Upload one file (see `Client.upload`)."""
+    params = validate_store_params(store_params)
+    if security is not None and not isinstance(security, Security):
+        raise ConfigurationError("security must be a Security object")
+    if progress is not None and not callable(progress):
+        raise ConfigurationError("progress must be a callable taking an UploadProgress")
+    if not isinstance(intelligent, bool):
+        raise ConfigurationError("intelligent must be True or False")
+    sec = security or context.security
+    source = make_source(
+        filepath=filepath, file_obj=file_obj, content=content, stream=stream, size=size
+    )
+    async with context.session(sec) as http, source:
+        total = source.size
+        filename = params.get("filename") or source.default_filename or DEFAULT_FILENAME
+        mimetype = params.get("mimetype")
+        if not mimetype and source.path_hint:
+            guessed, _ = await anyio.to_thread.run_sync(mimetypes.guess_type, source.path_hint)
+            mimetype = guessed
+        parts = plan_parts(total, part_size_for(total, context.upload.part_size))
+        start_body = build_start_body(
+            context,
+            filename=filename,
+            mimetype=mimetype or DEFAULT_MIMETYPE,
+            size=total,
+            store_params=params,
+            security=sec,
+            intelligent=intelligent,
+        )
+        session = await start(context, http, start_body, security=sec, intelligent=intelligent)
+        state = UploadState(parts_total=len(parts), upload_id=session.upload_id)
+        tracker = ProgressTracker(total, progress, index=index)
+        await tracker.begin()
+        if intelligent:
+            await fii.upload_parts(session, source, parts, state, tracker)
+            etags = None
+        else:
+            etags = await regular.upload_parts(session, source, parts, state, tracker)
+        body = build_complete_body(start_body, session.start_response, params, parts=etags)
+        try:
+            answer = await complete(session, body, state)
+            handle = _handle_of(answer)
+        except UploadError:
+            raise
+        except FilestackError as err:
+            raise state.error(
+                f"upload {state.upload_id}: every part was sent but complete failed: {err}"
+            ) from err
+    link = Filelink(handle, security=sec, upload_response=answer, context=context)
+    await tracker.finish()
+    return link
+
+
+def _handle_of(answer: dict[str, Any]) -> str:
+    handle = answer.get("handle")
+    if not handle and isinstance(answer.get("url"), str):
+        handle = answer["url"].rstrip("/").rsplit("/", 1)[-1]
+    try:
+        return validate_handle(handle)
+    except ConfigurationError as err:
+        raise APIResponseValidationError(
+            f"/multipart/complete answered without a usable handle: {err}", method="POST"
+        ) from err
+
+
+@dataclass(frozen=True)
+class UploadItem:
+    """One file for `Client.upload_many`: exactly one source, plus optional settings.
+
+    ``store_params`` are merged over the call's ``store_params`` (the item's keys win).
+
+    Example:
+        >>> items = ["a.jpg", b"raw", UploadItem(content=b"x", store_params={"filename": "x"})]
+    """
+
+    filepath: str | os.PathLike[str] | None = None
+    file_obj: BinaryIO | None = None
+    content: BytesLike | None = None
+    stream: Any = None
+    size: int | None = None
+    store_params: Mapping[str, Any] | None = None
+
+
+#: What `Client.upload_many` accepts per file: a path, bytes, an `UploadItem`, or a
+#: dict with `UploadItem`'s keys.
+UploadManyItem = (
+    str | os.PathLike[str] | bytes | bytearray | memoryview | UploadItem | Mapping[str, Any]
+)
+
+_ITEM_KEYS = frozenset(UploadItem.__dataclass_fields__)
+#: placeholder result, replaced by every worker before upload_many returns
+_NOT_RUN = RuntimeError("not uploaded")
+
+
+def as_item(item: object) -> UploadItem:
+    """Turn one ``upload_many`` entry into an `UploadItem`.
+
+    Raises:
+        ConfigurationError: the entry is none of the accepted shapes.
+    """
+    if isinstance(item, UploadItem):
+        return item
+    if isinstance(item, str | os.PathLike):
+        return UploadItem(filepath=item)
+    if isinstance(item, bytes | bytearray | memoryview):
+        return UploadItem(content=item)
+    if isinstance(item, Mapping):
+        unknown = set(item) - _ITEM_KEYS
+        if unknown:
+            raise ConfigurationError(
+                f"unknown upload item key(s) {sorted(map(str, unknown))}; "
+                f"known: {sorted(_ITEM_KEYS)}"
+            )
+        return UploadItem(**item)
+    raise ConfigurationError(
+        f"an upload item must be a path, bytes, an UploadItem or a dict, not {type(item).__name__}"
+    )
+
+
+async def upload_many(
+    context: Context,
+    items: Iterable[UploadManyItem],
+    *,
+    concurrency: int = 4,
+    intelligent: bool = False,
+    store_params: Mapping[str, Any] | None = None,
+    security: Security | None = None,
+    progress: ProgressCallback | None = None,
+) -> list[Filelink | Exception]:
+    """Upload many files, ``concurrency`` at a time (see `Client.upload_many`)."""
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise ConfigurationError("concurrency must be an int of at least 1")
+    if isinstance(items, str | bytes | bytearray | memoryview | Mapping | UploadItem):
+        raise ConfigurationError("items must be a list of files; wrap a single one in a list")
+    entries = list(items)
+    shared = validate_store_params(store_params)
+    results: list[Filelink | Exception] = [_NOT_RUN] * len(entries)
+    queue = iter(enumerate(entries))
+
+    async def one(index: int, entry: object) -> Filelink:
+        item = as_item(entry)
+        params = {**shared, **dict(item.store_params or {})}
+        return await upload(
+            context,
+            filepath=item.filepath,
+            file_obj=item.file_obj,
+            content=item.content,
+            stream=item.stream,
+            size=item.size,
+            store_params=params,
+            intelligent=intelligent,
+            security=security,
+            progress=progress,
+            index=index,
+        )
+
+    async def worker() -> None:
+        for index, entry in queue:
+            try:
+                results[index] = await one(index, entry)
+            except Exception as err:  # each file's failure is its result
+                results[index] = err
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(min(concurrency, len(entries))):
+            tg.start_soon(worker)
+    return results
