@@ -25,7 +25,11 @@ HANDLE = "AbCdEfGhIjKlMnOpQrSt"
 #: An injected failure: an HTTP status, an exception (type or instance), or a callable
 #: deciding per request (returning ``None`` to let it through).
 Fault = (
-    int | type[httpx.TransportError] | Exception | Callable[[httpx.Request], httpx.Response | None]
+    None
+    | int
+    | type[httpx.TransportError]
+    | Exception
+    | Callable[[httpx.Request], httpx.Response | None]
 )
 
 
@@ -42,8 +46,9 @@ class FakeUploadAPI:
     extra_start: dict[str, Any] = field(default_factory=lambda: {"upload_type": "regular"})
     complete_202s: int = 0
     requests: list[tuple[str, httpx.Request]] = field(default_factory=list)
-    #: PUT bodies keyed by (part, offset); offset is 0 for regular parts
-    stored: dict[tuple[int, int], bytes] = field(default_factory=dict)
+    #: PUT bodies per upload id, keyed by (part, offset); offset is 0 for regular parts
+    stored: dict[str, dict[tuple[int, int], bytes]] = field(default_factory=dict)
+    starts: int = 0
     faults: dict[str, list[Fault]] = field(default_factory=dict)
     put_sizes: list[tuple[int, int, int]] = field(default_factory=list)
 
@@ -56,10 +61,13 @@ class FakeUploadAPI:
     def of(self, kind: str) -> list[httpx.Request]:
         return [r for k, r in self.requests if k == kind]
 
-    def assembled(self) -> bytes:
-        """The file as the storage would assemble it: parts in order, chunks by offset."""
+    def assembled(self, upload_id: str = "UPID") -> bytes:
+        """The file as the storage would assemble it: parts in order, chunks by offset.
+
+        The first upload's id is ``UPID``, later ones ``UPID-2``, ``UPID-3``...
+        """
         parts: dict[int, dict[int, bytes]] = {}
-        for (part, offset), data in self.stored.items():
+        for (part, offset), data in self.stored.get(upload_id, {}).items():
             parts.setdefault(part, {})[offset] = data
         out = bytearray()
         for part in sorted(parts):
@@ -79,6 +87,8 @@ class FakeUploadAPI:
         if not queue:
             return None
         fault = queue.pop(0)
+        if fault is None:
+            return None
         if isinstance(fault, int):
             return httpx.Response(fault, json={"error": f"injected {fault}"})
         if isinstance(fault, Exception):
@@ -103,13 +113,14 @@ class FakeUploadAPI:
 
     def _start(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(("start", request))
+        self.starts += 1
         fault = self._fault("start", request)
         if fault is not None:
             return fault
         answer: dict[str, Any] = {
             "uri": "/bucket/key/file",
             "region": "us-east-1",
-            "upload_id": "UPID",
+            "upload_id": "UPID" if self.starts == 1 else f"UPID-{self.starts}",
             "location_url": self.location_url,
             **self.extra_start,
         }
@@ -124,7 +135,7 @@ class FakeUploadAPI:
             return fault
         body = json.loads(request.content)
         offset = body.get("offset", 0)
-        url = f"{STORAGE}/{body['part']}/{offset}?X-Amz-Signature=SIGNED"
+        url = f"{STORAGE}/{body['upload_id']}/{body['part']}/{offset}?X-Amz-Signature=SIGNED"
         headers = {
             "Authorization": f"AWS4-HMAC-SHA256 part={body['part']}",
             "Content-MD5": body["md5"],
@@ -134,7 +145,8 @@ class FakeUploadAPI:
 
     def _put(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(("put", request))
-        part, offset = (int(x) for x in request.url.path.strip("/").split("/"))
+        upload_id, part_text, offset_text = request.url.path.strip("/").split("/")
+        part, offset = int(part_text), int(offset_text)
         self.put_sizes.append((part, offset, len(request.content)))
         fault = self._fault("put", request)
         if fault is not None:
@@ -144,7 +156,7 @@ class FakeUploadAPI:
             return httpx.Response(400, text="BadDigest")
         if int(request.headers["Content-Length"]) != len(data):
             return httpx.Response(400, text="IncompleteBody")
-        self.stored[(part, offset)] = data
+        self.stored.setdefault(upload_id, {})[(part, offset)] = data
         return httpx.Response(200, headers={"ETag": f'"etag-{part}-{offset}"'})
 
     def _commit(self, request: httpx.Request) -> httpx.Response:
@@ -164,7 +176,7 @@ class FakeUploadAPI:
             json={
                 "handle": HANDLE,
                 "url": f"https://cdn.filestackcontent.com/{HANDLE}",
-                "size": len(self.assembled()),
+                "size": len(self.assembled(json.loads(request.content)["upload_id"])),
                 "status": "Stored",
             },
         )

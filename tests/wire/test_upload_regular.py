@@ -119,7 +119,7 @@ async def test_every_request_of_a_regular_upload(
 
     puts = sorted(fake.of("put"), key=lambda r: str(r.url))
     assert [str(r.url) for r in puts] == [
-        f"{STORAGE}/{n}/0?X-Amz-Signature=SIGNED" for n, _, _ in slices
+        f"{STORAGE}/UPID/{n}/0?X-Amz-Signature=SIGNED" for n, _, _ in slices
     ]
     for request, (number, offset, size) in zip(puts, slices, strict=True):
         assert request.content == data[offset : offset + size]
