@@ -1,5 +1,6 @@
 """filestack-async: the async-first Python SDK for Filestack."""
 
+from ._av import AudioVisual
 from ._client import Client
 from ._config import Endpoints, RetryPolicy, Timeouts, UploadConfig
 from ._exceptions import (
@@ -24,7 +25,9 @@ from ._exceptions import (
 )
 from ._filelink import Filelink
 from ._security import Security, verify_webhook_signature
+from ._transform import Transformation
 from ._version import __version__
+from .uploads import UploadItem, UploadProgress
 
 __all__ = [
     "APIConnectionError",
@@ -32,6 +35,7 @@ __all__ = [
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
+    "AudioVisual",
     "AuthenticationError",
     "BadRequestError",
     "Client",
@@ -49,9 +53,12 @@ __all__ = [
     "RetryPolicy",
     "Security",
     "Timeouts",
+    "Transformation",
     "UploadConfig",
     "UploadError",
     "UploadIncompleteError",
+    "UploadItem",
+    "UploadProgress",
     "__version__",
     "verify_webhook_signature",
 ]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+import os
+from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 import anyio
 
+from . import uploads
 from ._config import Endpoints, RetryPolicy, Timeouts, UploadConfig
 from ._context import Context
 from ._exceptions import APIResponseValidationError, ConfigurationError
@@ -16,6 +18,9 @@ from ._filelink import Filelink
 from ._http import AsyncHTTPClient, AsyncTransport, HTTPSession, Retry
 from ._params import validate_storage, validate_store_params
 from ._security import Security
+from ._tasks import build_task
+from ._transform import Transformation
+from .uploads import BinaryReadable, ProgressCallback, UploadManyItem
 
 
 class _State(enum.Enum):
@@ -225,6 +230,151 @@ class Client:
                 "the /process answer has no handle", method="POST", url=response.url
             )
         return Filelink(handle, security=sec, upload_response=body, context=self._context)
+
+    # -- transformations ---------------------------------------------------------------
+
+    def transform_external(self, url: str) -> Transformation:
+        """A `Transformation` of a file at an http(s) URL or a storage alias ``src://alias/path``.
+
+        Example:
+            >>> client.transform_external("https://example.com/a.png").resize(width=100).url
+            'https://cdn.filestackcontent.com/APIKEY/resize=width:100/https://example.com/a.png'
+        """
+        self._check_open()
+        return Transformation(external_url=url, context=self._context)
+
+    def transform_handles(self, handles: Sequence[str]) -> Transformation:
+        """A `Transformation` of several files, for ``zip``, ``pdfcreate`` and ``animate``.
+
+        Example:
+            >>> client.transform_handles([h1, h2]).pdfcreate().url  # doctest: +SKIP
+            'https://cdn.filestackcontent.com/APIKEY/pdfcreate/[h1,h2]'
+        """
+        self._check_open()
+        return Transformation(handles=handles, context=self._context)
+
+    def urlscreenshot(
+        self,
+        url: str,
+        agent: Literal["desktop", "mobile"] | None = None,
+        mode: Literal["all", "window"] | None = None,
+        width: int | None = None,
+        height: int | None = None,
+        delay: int | None = None,
+    ) -> Transformation:
+        """A `Transformation` that screenshots the web page at ``url`` (nothing is sent yet).
+
+        Example:
+            >>> client.urlscreenshot("https://example.com", agent="desktop", width=1024).url
+            'https://cdn.filestackcontent.com/APIKEY/urlscreenshot=agent:desktop,width:1024/https://example.com'
+        """
+        task = build_task(
+            "urlscreenshot",
+            {"agent": agent, "mode": mode, "width": width, "height": height, "delay": delay},
+        )
+        return self.transform_external(url)._with_task(task)
+
+    async def zip(
+        self,
+        destination_path: str | os.PathLike[str],
+        files: Sequence[str],
+        security: Security | None = None,
+    ) -> int:
+        """Download ``files`` (handles) as one zip archive to ``destination_path``.
+
+        The archive is streamed to a temporary file renamed into place when complete.
+        Returns the number of bytes written.
+        """
+        archive = self.transform_handles(files).zip()
+        return await archive.download(destination_path, security=security)
+
+    # -- uploads -----------------------------------------------------------------------
+
+    async def upload(
+        self,
+        *,
+        filepath: str | os.PathLike[str] | None = None,
+        file_obj: BinaryReadable | None = None,
+        content: bytes | bytearray | memoryview | None = None,
+        stream: AsyncIterable[bytes] | None = None,
+        size: int | None = None,
+        store_params: Mapping[str, Any] | None = None,
+        intelligent: bool = False,
+        security: Security | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> Filelink:
+        """Upload one file through the multipart Upload API and return its `Filelink`.
+
+        Give exactly one source: ``filepath``; ``file_obj`` (binary, seekable or not);
+        ``content`` (bytes-like); or ``stream`` (an async iterable of bytes) with its
+        ``size``, or without it to have it copied to a temporary file first. A
+        non-seekable ``file_obj`` also takes ``size=`` to stream it without a copy.
+
+        Parts go ``UploadConfig.concurrency`` at a time (and at most
+        ``max_parts_in_flight`` across the client); path and seekable sources are
+        hashed and then streamed from the source, so memory stays flat. With
+        ``intelligent=True`` the intelligent-ingestion flow is used, with a chunk size
+        that adapts to failures. ``progress`` (sync or async) receives
+        `UploadProgress` reports; the returned Filelink carries the security used.
+
+        Raises:
+            ConfigurationError: not exactly one source, an empty or unreadable file, a
+                text-mode file object, bad store params or size (before any request).
+            APIError: the start request failed.
+            UploadError: anything failing after start (`PartUploadError` for a chunk
+                that failed at the minimum size, `UploadIncompleteError` when complete
+                kept answering 202); upload id and progress are on the error.
+
+        Example:
+            >>> link = await client.upload(filepath="big.mp4", store_params={"path": "v/"})
+        """
+        self._check_open()
+        return await uploads.upload(
+            self._context,
+            filepath=filepath,
+            file_obj=file_obj,
+            content=content,
+            stream=stream,
+            size=size,
+            store_params=store_params,
+            intelligent=intelligent,
+            security=security,
+            progress=progress,
+        )
+
+    async def upload_many(
+        self,
+        items: Iterable[UploadManyItem],
+        *,
+        concurrency: int = 4,
+        intelligent: bool = False,
+        store_params: Mapping[str, Any] | None = None,
+        security: Security | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> list[Filelink | Exception]:
+        """Upload many files, ``concurrency`` files at a time; one result per item, in order.
+
+        Each item is a path, a bytes-like object, an `UploadItem`, or a dict with
+        `UploadItem`'s keys (``filepath``, ``file_obj``, ``content``, ``stream``,
+        ``size``, ``store_params``; an item's store params are merged over the
+        call's). A result is the `Filelink`, or the exception that item failed with;
+        one failure does not stop the others. Progress reports carry the item's
+        ``index``. Cancellation stops every upload.
+
+        Example:
+            >>> results = await client.upload_many(["a.jpg", b"raw", UploadItem(...)])
+            >>> failed = [r for r in results if isinstance(r, Exception)]
+        """
+        self._check_open()
+        return await uploads.upload_many(
+            self._context,
+            items,
+            concurrency=concurrency,
+            intelligent=intelligent,
+            store_params=store_params,
+            security=security,
+            progress=progress,
+        )
 
 
 def _handle_from_url(url: object) -> str | None:

@@ -7,7 +7,7 @@ import secrets
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import anyio
 
@@ -26,6 +26,10 @@ from ._files import (
 from ._http import Body, Retry
 from ._params import validate_handle
 from ._security import Security
+from ._task_methods import TaskMethods
+
+if TYPE_CHECKING:
+    from ._transform import Transformation
 
 #: Attributes ``metadata()`` can ask for.
 METADATA_ATTRIBUTES: tuple[str, ...] = (
@@ -54,7 +58,7 @@ METADATA_ATTRIBUTES: tuple[str, ...] = (
 _DOWNLOAD_CHUNK = 1024 * 1024
 
 
-class Filelink:
+class Filelink(TaskMethods):
     """A stored file, named by its handle.
 
     A Filelink made by a `Client` (``client.filelink(handle)``, or returned by an
@@ -314,6 +318,12 @@ class Filelink:
             await http.request("DELETE", endpoint, params=params, redact=(key, *sec.secrets()))
 
     # -- for other modules -----------------------------------------------------------
+
+    def _transformation(self) -> Transformation:
+        """A new chain on this file, for the task methods of `TaskMethods`."""
+        from ._transform import Transformation
+
+        return Transformation(handle=self.handle, context=self._context)
 
     @property
     def context(self) -> Context:
