@@ -51,6 +51,8 @@ class FakeUploadAPI:
     starts: int = 0
     faults: dict[str, list[Fault]] = field(default_factory=dict)
     put_sizes: list[tuple[int, int, int]] = field(default_factory=list)
+    #: consulted on every request of a kind (before queued faults); may return a response
+    hooks: dict[str, Callable[[httpx.Request], httpx.Response | None]] = field(default_factory=dict)
 
     # -- helpers ---------------------------------------------------------------------
 
@@ -83,6 +85,11 @@ class FakeUploadAPI:
         self.faults.setdefault(kind, []).extend(faults)
 
     def _fault(self, kind: str, request: httpx.Request) -> httpx.Response | None:
+        hook = self.hooks.get(kind)
+        if hook is not None:
+            answer = hook(request)
+            if answer is not None:
+                return answer
         queue = self.faults.get(kind)
         if not queue:
             return None

@@ -12,8 +12,10 @@
 
 from .engine import UploadItem, UploadManyItem, upload, upload_many
 from .progress import ProgressCallback, UploadProgress
+from .sources import BinaryReadable
 
 __all__ = [
+    "BinaryReadable",
     "ProgressCallback",
     "UploadItem",
     "UploadManyItem",

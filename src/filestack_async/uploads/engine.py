@@ -6,7 +6,7 @@ import mimetypes
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any
 
 import anyio
 import anyio.to_thread
@@ -28,7 +28,7 @@ from .planner import part_size_for, plan_parts
 from .pool import UploadState
 from .progress import ProgressCallback, ProgressTracker
 from .protocol import build_complete_body, build_start_body, start
-from .sources import BytesLike, make_source
+from .sources import BinaryReadable, BytesLike, make_source
 
 DEFAULT_FILENAME = "unnamed_file"
 DEFAULT_MIMETYPE = "application/octet-stream"
@@ -38,7 +38,7 @@ async def upload(
     context: Context,
     *,
     filepath: str | os.PathLike[str] | None = None,
-    file_obj: BinaryIO | None = None,
+    file_obj: BinaryReadable | None = None,
     content: BytesLike | None = None,
     stream: Any = None,
     size: int | None = None,
@@ -124,7 +124,7 @@ class UploadItem:
     """
 
     filepath: str | os.PathLike[str] | None = None
-    file_obj: BinaryIO | None = None
+    file_obj: BinaryReadable | None = None
     content: BytesLike | None = None
     stream: Any = None
     size: int | None = None

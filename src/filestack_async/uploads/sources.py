@@ -22,7 +22,7 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from pathlib import Path
-from typing import IO, Any, BinaryIO
+from typing import IO, Any, BinaryIO, Protocol
 
 import anyio
 import anyio.to_thread
@@ -38,6 +38,12 @@ BLOCK = 1024 * 1024
 ReadAt = Callable[[int, int], bytes]
 
 BytesLike = bytes | bytearray | memoryview
+
+
+class BinaryReadable(Protocol):
+    """A binary file object: anything with ``read(n) -> bytes`` (``seek``/``tell`` if seekable)."""
+
+    def read(self, n: int = -1, /) -> bytes | None: ...
 
 
 def md5_base64(data: BytesLike) -> str:
