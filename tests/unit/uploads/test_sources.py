@@ -1,0 +1,154 @@
+"""Sources: ranges, hashing off the loop, held bytes released, files closed."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import random
+import threading
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from filestack_async import ConfigurationError, UploadError
+from filestack_async.uploads import sources
+from filestack_async.uploads.sources import (
+    BytesSource,
+    PathSource,
+    SeekableFileSource,
+    StreamSource,
+    make_source,
+    md5_base64,
+)
+
+DATA = random.Random(6).randbytes(3 * sources.BLOCK + 17)
+
+
+def md5(data: bytes) -> str:
+    return base64.b64encode(hashlib.md5(data).digest()).decode()
+
+
+async def collect(body: object) -> bytes:
+    if isinstance(body, bytes):
+        return body
+    assert callable(body)
+    out = b""
+    async for block in body():
+        assert len(block) <= sources.BLOCK
+        out += block
+    return out
+
+
+def test_md5_is_standard_base64_of_the_raw_digest() -> None:
+    assert md5_base64(b"hello world!") == "/D/5joxqDTCH1RXARz+Gdw=="
+    assert len(md5_base64(DATA)) == 24
+
+
+@pytest.mark.parametrize("kind", ["path", "bytes", "file"])
+async def test_random_access_parts_hash_and_stream_their_range(kind: str, tmp_path: Path) -> None:
+    path = tmp_path / "d.bin"
+    path.write_bytes(DATA)
+    source = {
+        "path": lambda: PathSource(path),
+        "bytes": lambda: BytesSource(DATA),
+        "file": lambda: SeekableFileSource(io.BytesIO(DATA)),
+    }[kind]()
+    async with source:
+        assert source.size == len(DATA) and source.random_access
+        part = await source.read_part(1000, 2 * sources.BLOCK + 5)
+        expected = DATA[1000 : 1000 + 2 * sources.BLOCK + 5]
+        assert await part.md5() == md5(expected)
+        assert await collect(part.body()) == expected
+        assert await collect(part.body()) == expected  # replayable for a retry
+        assert await part.md5(10, 100) == md5(expected[10:110])
+        assert await collect(part.body(10, 100)) == expected[10:110]
+
+
+async def test_hashing_runs_in_a_worker_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    threads: list[str] = []
+    real = sources._md5_of_range
+
+    def spy(*args: object) -> str:
+        threads.append(threading.current_thread().name)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sources, "_md5_of_range", spy)
+    async with BytesSource(DATA) as source:
+        part = await source.read_part(0, 10)
+        await part.md5()
+    assert threads and threads[0] != threading.main_thread().name
+
+
+async def test_a_path_source_closes_its_file(tmp_path: Path) -> None:
+    path = tmp_path / "d.bin"
+    path.write_bytes(DATA)
+    source = PathSource(path)
+    async with source:
+        file = source._file
+        assert file is not None and not file.closed
+    assert file.closed and source._file is None
+    with pytest.raises(UploadError, match="closed"):
+        source.read_at(0, 1)
+
+
+async def test_a_file_that_shrank_is_an_upload_error(tmp_path: Path) -> None:
+    path = tmp_path / "d.bin"
+    path.write_bytes(DATA)
+    async with PathSource(path) as source:
+        path.write_bytes(DATA[:10])
+        with pytest.raises(UploadError, match="shorter than when the upload started"):
+            source.read_at(0, 100)
+
+
+async def chunks(data: bytes, step: int) -> AsyncIterator[bytes]:
+    for i in range(0, len(data), step):
+        yield data[i : i + step]
+
+
+async def test_a_sequential_part_is_held_until_released() -> None:
+    source = StreamSource(chunks(DATA, 1000), len(DATA))
+    async with source:
+        first = await source.read_part(0, 5000)
+        assert await first.md5() == md5(DATA[:5000])
+        assert first.body() == DATA[:5000]
+        assert await collect(first.body(100, 50)) == DATA[100:150]
+        first.release()
+        assert first.body() == b""
+        with pytest.raises(RuntimeError, match="sequential source read at 0"):
+            await source.read_part(0, 10)
+        rest = await source.read_part(5000, len(DATA) - 5000)
+        assert rest.body() == DATA[5000:]
+
+
+async def test_a_stream_of_text_is_an_upload_error() -> None:
+    async def text() -> AsyncIterator[str]:
+        yield "oops"
+
+    async with make_source(stream=text(), size=4) as source:
+        with pytest.raises(UploadError, match="gave str, not bytes"):
+            await source.read_part(0, 4)
+
+
+async def test_spooled_stream_uses_a_temporary_file_removed_on_close() -> None:
+    source = make_source(stream=chunks(DATA, 4096))
+    async with source:
+        assert source.size == len(DATA) and source.random_access
+        part = await source.read_part(7, 100)
+        assert await collect(part.body()) == DATA[7:107]
+        spool = source._file  # type: ignore[attr-defined]
+    assert spool.closed
+
+
+async def test_a_user_file_object_is_left_open() -> None:
+    f = io.BytesIO(DATA)
+    async with make_source(file_obj=f) as source:
+        await source.read_part(0, 10)
+    assert not f.closed
+
+
+def test_make_source_rejects_a_non_contiguous_buffer() -> None:
+    view = memoryview(bytearray(b"abcdef"))[::2]
+    with pytest.raises(ConfigurationError, match="contiguous"):
+        make_source(content=view)
