@@ -22,7 +22,7 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from pathlib import Path
-from typing import IO, Any, BinaryIO, Protocol
+from typing import IO, Any, BinaryIO, Protocol, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -150,6 +150,9 @@ class _HeldPart(PartData):
         self._data = b""
 
 
+_S = TypeVar("_S", bound="Source")
+
+
 class Source(ABC):
     """Bytes to upload. Use as ``async with source:``; `size` is known once open."""
 
@@ -163,7 +166,7 @@ class Source(ABC):
     def __init__(self) -> None:
         self.size = -1
 
-    async def __aenter__(self) -> Source:
+    async def __aenter__(self: _S) -> _S:
         try:
             await self._open()
             if self.size == 0:

@@ -18,6 +18,7 @@ from filestack_async.uploads.sources import (
     BytesSource,
     PathSource,
     SeekableFileSource,
+    Source,
     StreamSource,
     make_source,
     md5_base64,
@@ -50,11 +51,13 @@ def test_md5_is_standard_base64_of_the_raw_digest() -> None:
 async def test_random_access_parts_hash_and_stream_their_range(kind: str, tmp_path: Path) -> None:
     path = tmp_path / "d.bin"
     path.write_bytes(DATA)
-    source = {
-        "path": lambda: PathSource(path),
-        "bytes": lambda: BytesSource(DATA),
-        "file": lambda: SeekableFileSource(io.BytesIO(DATA)),
-    }[kind]()
+    source: Source
+    if kind == "path":
+        source = PathSource(path)
+    elif kind == "bytes":
+        source = BytesSource(DATA)
+    else:
+        source = SeekableFileSource(io.BytesIO(DATA))
     async with source:
         assert source.size == len(DATA) and source.random_access
         part = await source.read_part(1000, 2 * sources.BLOCK + 5)
@@ -87,8 +90,10 @@ async def test_a_path_source_closes_its_file(tmp_path: Path) -> None:
     source = PathSource(path)
     async with source:
         file = source._file
-        assert file is not None and not file.closed
-    assert file.closed and source._file is None
+        assert file is not None
+        was_open = not file.closed
+    assert was_open and file.closed
+    assert source._file is None
     with pytest.raises(UploadError, match="closed"):
         source.read_at(0, 1)
 
