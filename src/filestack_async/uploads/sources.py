@@ -122,12 +122,14 @@ class _RangePart(PartData):
 
 
 class _HeldPart(PartData):
-    def __init__(self, data: bytes) -> None:
+    """A part read into one buffer; sent in 1 MiB blocks so no transport copies it whole."""
+
+    def __init__(self, data: bytearray) -> None:
         self._data = data
         self.size = len(data)
 
     def _view(self, start: int, length: int | None) -> memoryview:
-        if self._data is None:
+        if len(self._data) != self.size:
             raise RuntimeError("this part was released")
         end = self.size if length is None else start + length
         return memoryview(self._data)[start:end]
@@ -136,8 +138,6 @@ class _HeldPart(PartData):
         return await anyio.to_thread.run_sync(_md5_of_view, self._view(start, length))
 
     def body(self, start: int = 0, length: int | None = None) -> Body:
-        if start == 0 and (length is None or length == self.size):
-            return self._data
         view = self._view(start, length)
 
         async def blocks() -> AsyncIterator[bytes]:
@@ -147,7 +147,7 @@ class _HeldPart(PartData):
         return blocks
 
     def release(self) -> None:
-        self._data = b""
+        self._data = bytearray()
 
 
 _S = TypeVar("_S", bound="Source")
@@ -337,27 +337,28 @@ class _SequentialSource(Source):
         return None
 
     @abstractmethod
-    async def _read_some(self, limit: int) -> bytes:
-        """Up to ``limit`` bytes (``b""`` at the end)."""
+    async def _read_into(self, target: memoryview) -> int:
+        """Copy up to ``len(target)`` bytes into ``target``; ``0`` at the end."""
 
     async def read_part(self, offset: int, length: int) -> PartData:
         if offset != self._position:
             raise RuntimeError(f"sequential source read at {offset}, expected {self._position}")
-        pieces: list[bytes] = []
+        buffer = bytearray(length)
+        view = memoryview(buffer)
         got = 0
         while got < length:
-            block = await self._read_some(length - got)
-            if not block:
+            count = await self._read_into(view[got:])
+            if not count:
                 raise UploadError(
                     f"the stream ended after {offset + got} bytes, but size={self.size} was "
                     "declared"
                 )
-            pieces.append(block)
-            got += len(block)
+            got += count
+        view.release()
         self._position += length
-        if self._position == self.size and await self._read_some(1):
+        if self._position == self.size and await self._read_into(memoryview(bytearray(1))):
             raise UploadError(f"the stream has more than the {self.size} bytes declared with size=")
-        return _HeldPart(pieces[0] if len(pieces) == 1 else b"".join(pieces))
+        return _HeldPart(buffer)
 
 
 class StreamSource(_SequentialSource):
@@ -367,19 +368,22 @@ class StreamSource(_SequentialSource):
         super().__init__(size)
         self._iterator: AsyncIterator[BytesLike] | None = aiter(stream)
         self._leftover = b""
+        self._used = 0
 
-    async def _read_some(self, limit: int) -> bytes:
-        while not self._leftover:
+    async def _read_into(self, target: memoryview) -> int:
+        while self._used >= len(self._leftover):
             if self._iterator is None:
-                return b""
+                return 0
             try:
                 block = await anext(self._iterator)
             except StopAsyncIteration:
                 self._iterator = None
-                return b""
-            self._leftover = _as_bytes(block, "the stream")
-        data, self._leftover = self._leftover[:limit], self._leftover[limit:]
-        return data
+                return 0
+            self._leftover, self._used = _as_bytes(block, "the stream"), 0
+        count = min(len(target), len(self._leftover) - self._used)
+        target[:count] = self._leftover[self._used : self._used + count]
+        self._used += count
+        return count
 
     async def aclose(self) -> None:
         iterator, self._iterator = self._iterator, None
@@ -395,9 +399,16 @@ class UnseekableFileSource(_SequentialSource):
         super().__init__(size)
         self._file = file_obj
 
-    async def _read_some(self, limit: int) -> bytes:
-        block = await anyio.to_thread.run_sync(self._file.read, min(limit, BLOCK))
-        return _as_bytes(block or b"", "file_obj.read()")
+    async def _read_into(self, target: memoryview) -> int:
+        target = target[:BLOCK]
+        readinto = getattr(self._file, "readinto", None)
+        if callable(readinto):
+            return int(await anyio.to_thread.run_sync(readinto, target) or 0)
+        block = _as_bytes(
+            await anyio.to_thread.run_sync(self._file.read, len(target)) or b"", "file_obj.read()"
+        )
+        target[: len(block)] = block
+        return len(block)
 
 
 def _as_bytes(block: object, what: str) -> bytes:
