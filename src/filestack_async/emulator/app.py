@@ -1,0 +1,196 @@
+"""The emulator: shared state, the fault hook, and the Starlette app with every route."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import tempfile
+import weakref
+from collections.abc import Awaitable, Callable
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio
+import anyio.to_thread
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from .config import EmulatorConfig
+from .faults import FaultInjector
+from .security import Credentials, Denied, check
+from .storage import Storage
+from .strict import Checker, ProtocolError, ViolationLog
+from .web import ResetResponse, error, protocol_error
+
+T = TypeVar("T")
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+class Emulator:
+    """One emulator instance: storage, security, faults, the violation log and the app.
+
+    Use `create_app` for the ASGI app alone; the instance is ``app.state.emulator``.
+    Call `close` (or use `EmulatorServer`, or the pytest fixtures) when done: it
+    closes the database and removes a temporary data folder.
+    """
+
+    def __init__(self, config: EmulatorConfig | None = None) -> None:
+        self.config = config or EmulatorConfig()
+        self._temporary: str | None = None
+        if self.config.data_dir is None:
+            self._temporary = tempfile.mkdtemp(prefix="filestack-emulator-")
+            root = Path(self._temporary)
+        else:
+            root = Path(self.config.data_dir)
+        self.storage = Storage(root)
+        self.faults = FaultInjector(self.config.faults)
+        self.violations = ViolationLog()
+        self.signing_key = self.storage.signing_key()
+        self._finalizer = weakref.finalize(self, _cleanup, self.storage, self._temporary)
+        self.app = self._build_app()
+
+    @property
+    def data_dir(self) -> Path:
+        """Where files and the database live."""
+        return self.storage.root
+
+    def close(self) -> None:
+        """Close the database; remove the data folder if it was a temporary one."""
+        self._finalizer()
+
+    # -- helpers for routes -------------------------------------------------------------
+
+    def checker(self, route: str) -> Checker:
+        """A protocol checker for one request on ``route``."""
+        return Checker(self.violations, route, strict=self.config.strict)
+
+    async def run(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run blocking storage work in a worker thread."""
+        return await anyio.to_thread.run_sync(partial(func, *args, **kwargs))
+
+    @property
+    def bandwidth(self) -> float | None:
+        """The network profile's bytes per second, if any."""
+        network = self.faults.faults.network
+        return None if network is None else network.bandwidth
+
+    async def fault(self, route: str, key: str = "") -> Response | None:
+        """Apply latency and any fault for this request; a response to send instead, or None."""
+        network = self.faults.faults.network
+        if network is not None and network.latency:
+            await anyio.sleep(network.latency)
+        decision = self.faults.decide(route, key)
+        if decision.delay:
+            await anyio.sleep(decision.delay)
+        if decision.reset:
+            return ResetResponse()
+        if decision.status is not None:
+            headers = {}
+            if decision.retry_after is not None:
+                headers["Retry-After"] = f"{decision.retry_after:g}"
+            return Response(
+                f'{{"error": "injected fault: {decision.status}"}}',
+                status_code=decision.status,
+                headers=headers,
+                media_type="application/json",
+            )
+        return None
+
+    def check_apikey(self, checker: Checker, apikey: object) -> str:
+        """The API key if it is acceptable, else a 400 / 401."""
+        if not isinstance(apikey, str) or not apikey:
+            checker.fatal("an apikey is required")
+        assert isinstance(apikey, str)
+        if self.config.apikeys and apikey not in self.config.apikeys:
+            raise ProtocolError("Invalid Application", status=401, code="InvalidApplication")
+        return apikey
+
+    def security(self, credentials: Credentials, **rules: Any) -> dict[str, Any] | None:
+        """Check credentials against this emulator's secret (see `security.check`)."""
+        return check(self.config.secret, credentials, **rules)
+
+    def set_faults(self, faults: Any) -> None:
+        """Replace the fault settings at runtime."""
+        self.faults.replace(faults)
+        self.config = dataclasses.replace(self.config, faults=faults)
+
+    # -- the app ----------------------------------------------------------------------
+
+    def _build_app(self) -> Starlette:
+        from . import cdn, control, file_api, upload_api
+
+        def guard(handler: Handler) -> Handler:
+            async def wrapped(request: Request) -> Response:
+                try:
+                    return await handler(request)
+                except ProtocolError as err:
+                    return protocol_error(err)
+                except Denied as err:
+                    return error(403, err.message, rule=err.rule)
+
+            return wrapped
+
+        uploads = upload_api.UploadAPI(self)
+        files = file_api.FileAPI(self)
+        delivery = cdn.CDN(self)
+        plane = control.Control(self)
+        routes = [
+            Route("/_emulator/health", guard(plane.health), methods=["GET"]),
+            Route("/_emulator/reset", guard(plane.reset), methods=["POST"]),
+            Route("/_emulator/files", guard(plane.files), methods=["GET"]),
+            Route("/_emulator/faults", guard(plane.faults), methods=["GET", "POST", "DELETE"]),
+            Route("/_emulator/violations", guard(plane.violations), methods=["GET", "DELETE"]),
+            Route("/multipart/start", guard(uploads.start), methods=["POST"]),
+            Route("/multipart/upload", guard(uploads.upload), methods=["POST"]),
+            Route("/multipart/commit", guard(uploads.commit), methods=["POST"]),
+            Route("/multipart/complete", guard(uploads.complete), methods=["POST"]),
+            Route("/_s3/{upload_id}/{part:int}", guard(uploads.put), methods=["PUT"]),
+            Route("/_s3/{upload_id}/{part:int}/{offset:int}", guard(uploads.put), methods=["PUT"]),
+            Route("/api/file/{handle}", guard(files.overwrite), methods=["POST"]),
+            Route("/api/file/{handle}", guard(files.delete), methods=["DELETE"]),
+            Route("/process", guard(files.process), methods=["POST"]),
+            Route("/{path:path}", guard(delivery.dispatch), methods=["GET", "HEAD", "POST"]),
+        ]
+        app = Starlette(routes=routes, lifespan=_lifespan(self))
+        app.state.emulator = self
+        return app
+
+
+def _lifespan(emulator: Emulator) -> Any:
+    from contextlib import asynccontextmanager
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> Any:
+        yield
+        emulator.close()
+
+    return lifespan
+
+
+def _cleanup(storage: Storage, temporary: str | None) -> None:
+    storage.close()
+    if temporary is not None:
+        shutil.rmtree(temporary, ignore_errors=True)
+
+
+def create_app(config: EmulatorConfig | None = None, **settings: Any) -> Starlette:
+    """The emulator as an ASGI app.
+
+    Give an `EmulatorConfig`, or its fields as keywords (``data_dir=``, ``secret=``,
+    ``strict=``, ``faults=``...). The `Emulator` behind the app is
+    ``app.state.emulator``; call its ``close()`` when done (a server's shutdown does).
+
+    Example:
+        >>> app = create_app(strict=True)
+        >>> app.state.emulator.config.strict
+        True
+        >>> app.state.emulator.close()
+    """
+    if config is not None and settings:
+        raise TypeError("give config= or keyword settings, not both")
+    if config is None:
+        config = EmulatorConfig(**settings)
+    return Emulator(config).app

@@ -1,0 +1,184 @@
+"""The emulator's settings: where files live, security, strict mode and faults."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+MiB = 1024 * 1024
+
+#: Routes a fault can target (``"*"`` targets every one of them).
+ROUTES: tuple[str, ...] = (
+    "start",
+    "upload",
+    "put",
+    "commit",
+    "complete",
+    "cdn",
+    "metadata",
+    "process",
+    "file",
+    "processing",
+)
+
+
+class FaultConfigError(ValueError):
+    """A fault or network setting is not valid."""
+
+
+@dataclass(frozen=True)
+class RouteFault:
+    """Misbehaviour injected on one route.
+
+    Each matching request draws, in order: a connection reset (``reset_rate``), an
+    error status (``error_rate``, with ``Retry-After`` on ``retry_after_rate`` of
+    those), a delay of ``delay`` seconds (``delay_rate``).
+
+    Example:
+        >>> RouteFault("put", error_rate=0.1, status=503, retry_after=1, retry_after_rate=0.5)
+        RouteFault(route='put', error_rate=0.1, status=503, ...)
+    """
+
+    route: str = "*"
+    error_rate: float = 0.0
+    status: int = 503
+    retry_after: float | None = None
+    retry_after_rate: float = 1.0
+    reset_rate: float = 0.0
+    delay_rate: float = 0.0
+    delay: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.route != "*" and self.route not in ROUTES:
+            raise FaultConfigError(f"unknown route {self.route!r}; known: *, {', '.join(ROUTES)}")
+        for name in ("error_rate", "retry_after_rate", "reset_rate", "delay_rate"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise FaultConfigError(f"{name} must be between 0 and 1")
+        if not 400 <= self.status <= 599:
+            raise FaultConfigError("status must be an HTTP error status (400-599)")
+        if self.delay < 0 or (self.retry_after is not None and self.retry_after < 0):
+            raise FaultConfigError("delay and retry_after must not be negative")
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{f.name}={getattr(self, f.name)!r}"
+            for f in fields(self)
+            if getattr(self, f.name) != f.default or f.name == "route"
+        )
+        return f"RouteFault({shown}, ...)"
+
+
+@dataclass(frozen=True)
+class NetworkProfile:
+    """A slower network: ``latency`` seconds added to every request and a bandwidth
+    cap in bytes per second for each request body and response body.
+
+    ``NetworkProfile.wan()`` is 40 ms and 16 MiB/s.
+    """
+
+    latency: float = 0.0
+    bandwidth: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.latency < 0 or (self.bandwidth is not None and self.bandwidth <= 0):
+            raise FaultConfigError("latency must be >= 0 and bandwidth > 0")
+
+    @classmethod
+    def wan(cls) -> NetworkProfile:
+        """40 ms per request and 16 MiB/s per connection."""
+        return cls(latency=0.040, bandwidth=16 * MiB)
+
+
+@dataclass(frozen=True)
+class Faults:
+    """Everything the emulator can do wrong on purpose. Seeded, so runs repeat.
+
+    Attributes:
+        seed: decisions for a request depend only on the seed, the route, what the
+            request is about (upload id, part, offset, handle) and how many times it
+            was seen, not on the order concurrent requests arrive in.
+        rules: per-route faults.
+        max_chunk_size: part/chunk PUTs larger than this fail (``chunk_status``),
+            to exercise intelligent ingestion's chunk halving.
+        complete_202: ``/multipart/complete`` answers 202 this many times per upload
+            before it succeeds.
+        network: latency and bandwidth added to everything.
+    """
+
+    seed: int = 0
+    rules: tuple[RouteFault, ...] = ()
+    max_chunk_size: int | None = None
+    chunk_status: int = 500
+    complete_202: int = 0
+    network: NetworkProfile | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_chunk_size is not None and self.max_chunk_size < 1:
+            raise FaultConfigError("max_chunk_size must be positive")
+        if self.complete_202 < 0:
+            raise FaultConfigError("complete_202 must not be negative")
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready description (what ``GET /_emulator/faults`` returns)."""
+        return {
+            "seed": self.seed,
+            "rules": [{f.name: getattr(r, f.name) for f in fields(r)} for r in self.rules],
+            "max_chunk_size": self.max_chunk_size,
+            "chunk_status": self.chunk_status,
+            "complete_202": self.complete_202,
+            "network": (
+                None
+                if self.network is None
+                else {"latency": self.network.latency, "bandwidth": self.network.bandwidth}
+            ),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Faults:
+        """Build from the JSON ``POST /_emulator/faults`` takes (the shape of `to_json`)."""
+        if not isinstance(data, Mapping):
+            raise FaultConfigError("faults must be a JSON object")
+        known = {"seed", "rules", "max_chunk_size", "chunk_status", "complete_202", "network"}
+        unknown = set(data) - known
+        if unknown:
+            raise FaultConfigError(f"unknown fault settings: {sorted(unknown)}")
+        try:
+            rules = tuple(RouteFault(**rule) for rule in data.get("rules") or ())
+            network_data = data.get("network")
+            network = NetworkProfile(**network_data) if network_data else None
+            return cls(
+                seed=int(data.get("seed", 0)),
+                rules=rules,
+                max_chunk_size=data.get("max_chunk_size"),
+                chunk_status=int(data.get("chunk_status", 500)),
+                complete_202=int(data.get("complete_202", 0)),
+                network=network,
+            )
+        except TypeError as err:
+            raise FaultConfigError(f"bad fault settings: {err}") from None
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """How an emulator behaves.
+
+    Attributes:
+        data_dir: where files and the SQLite database live; ``None`` means a temporary
+            folder removed when the emulator is closed.
+        secret: the app secret; when set, policies and signatures are checked where
+            Filestack checks them.
+        apikeys: accepted API keys; empty means any non-empty key.
+        strict: reject every protocol deviation with a 400 naming it.
+        faults: injected faults (see `Faults`).
+        max_image_pixels: images larger than this are refused (decompression bombs).
+    """
+
+    data_dir: Path | None = None
+    secret: str | None = None
+    apikeys: frozenset[str] = field(default_factory=frozenset)
+    strict: bool = False
+    faults: Faults = field(default_factory=Faults)
+    max_image_pixels: int = 50_000_000

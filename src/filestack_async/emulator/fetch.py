@@ -1,0 +1,134 @@
+"""Getting source files for ``/process``, overwrite-by-URL and processing URLs.
+
+The emulator never reaches the internet: a source is a file of this emulator (a
+handle, or a URL on the emulator's own origin) or an http(s) URL on a loopback
+address; anything else is refused with a clear 400.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import posixpath
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
+
+import anyio
+import httpx
+
+from .._exceptions import ConfigurationError
+from .._params import validate_handle
+from .strict import ProtocolError
+
+if TYPE_CHECKING:
+    from .app import Emulator
+
+_BLOCK = 1024 * 1024
+#: the largest file the emulator fetches from a loopback URL
+MAX_FETCH = 2 * 1024 * 1024 * 1024
+
+
+@dataclass
+class Fetched:
+    """A source ready to be stored: a temporary file the caller must move or delete."""
+
+    path: Path
+    size: int
+    mimetype: str
+    filename: str
+    md5: str
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for ``localhost`` and addresses in 127.0.0.0/8 or ``::1``."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def own_handle(url: str, own_netloc: str) -> str | None:
+    """The handle if ``url`` is a plain file URL on this emulator's origin."""
+    parts = urlsplit(url)
+    if parts.netloc != own_netloc:
+        return None
+    path = unquote(parts.path).strip("/")
+    try:
+        return validate_handle(path)
+    except ConfigurationError:
+        return None
+
+
+async def fetch(emulator: Emulator, url: str, own_netloc: str) -> Fetched:
+    """Copy a source into a temporary file under the data folder.
+
+    Raises:
+        ProtocolError: the URL is not an allowed source, or fetching it failed.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ProtocolError(
+            f"the source must be an http(s) URL, not {url[:80]!r}", code="BadSource"
+        )
+    handle = own_handle(url, own_netloc)
+    temp = emulator.storage.incoming_path()
+    md5 = hashlib.md5()
+    if handle is not None:
+        stored = await emulator.run(emulator.storage.get_file, handle)
+        if stored is None:
+            raise ProtocolError(f"the source file {handle} does not exist", status=404)
+        source = emulator.storage.blob_path(handle)
+        await emulator.run(_copy_and_hash, source, temp, md5)
+        return Fetched(temp, stored.size, stored.mimetype, stored.filename, md5.hexdigest())
+    if not is_loopback_host(parts.hostname) and parts.netloc != own_netloc:
+        raise ProtocolError(
+            f"the emulator does not fetch from {parts.hostname!r}: it never reaches the "
+            "internet; use a file of this emulator or a loopback (127.0.0.1/localhost) URL",
+            code="BadSource",
+        )
+    size = 0
+    try:
+        async with httpx.AsyncClient(timeout=30.0) as client:
+            async with client.stream("GET", url) as response:
+                if response.status_code != 200:
+                    raise ProtocolError(
+                        f"fetching the source answered {response.status_code}", code="BadSource"
+                    )
+                mimetype = response.headers.get("content-type", "application/octet-stream")
+                file = await emulator.run(temp.open, "wb")
+                try:
+                    async for chunk in response.aiter_bytes(_BLOCK):
+                        size += len(chunk)
+                        if size > MAX_FETCH:
+                            raise ProtocolError("the source is larger than the emulator fetches")
+                        md5.update(chunk)
+                        await emulator.run(file.write, chunk)
+                finally:
+                    await emulator.run(file.close)
+    except httpx.HTTPError as err:
+        await emulator.run(temp.unlink, True)
+        raise ProtocolError(
+            f"fetching the source failed: {type(err).__name__}", code="BadSource"
+        ) from None
+    except BaseException:
+        await emulator.run(temp.unlink, True)
+        raise
+    filename = posixpath.basename(unquote(parts.path)) or "file"
+    return Fetched(temp, size, mimetype.split(";")[0].strip(), filename, md5.hexdigest())
+
+
+def _copy_and_hash(source: Path, target: Path, digest: hashlib._Hash) -> None:
+    with source.open("rb") as src, target.open("wb") as dst:
+        while block := src.read(_BLOCK):
+            digest.update(block)
+            dst.write(block)
+
+
+async def discard(path: Path) -> None:
+    """Remove a temporary file (in a worker thread)."""
+    await anyio.to_thread.run_sync(lambda: path.unlink(missing_ok=True))

@@ -1,0 +1,210 @@
+"""The File API (overwrite, delete) and ``/process`` (store a file fetched from a URL)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import hashlib
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+
+from .fetch import Fetched, discard, fetch
+from .images import probe_size, sniff_mimetype
+from .security import Credentials
+from .storage import StoredFile, new_handle
+from .strict import ProtocolError
+from .upload_api import upload_answer
+from .web import error, origin
+
+if TYPE_CHECKING:
+    from .app import Emulator
+
+_BLOCK = 1024 * 1024
+
+
+def _query_credentials(request: Request) -> Credentials:
+    return Credentials(request.query_params.get("policy"), request.query_params.get("signature"))
+
+
+class FileAPI:
+    """``POST|DELETE /api/file/<handle>`` and ``POST /process``."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emu = emulator
+
+    async def overwrite(self, request: Request) -> Response:
+        """Replace a file's bytes (multipart ``fileUpload`` or form field ``url``)."""
+        handle = str(request.path_params["handle"])
+        if faulty := await self.emu.fault("file", handle):
+            return faulty
+        self.emu.security(_query_credentials(request), call="write", required=True, handle=handle)
+        existing = await self.emu.run(self.emu.storage.get_file, handle)
+        if existing is None:
+            return error(404, f"file {handle} not found")
+        decode = request.query_params.get("base64decode", "false").lower() == "true"
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith("multipart/form-data"):
+            incoming = await self._from_form(request)
+        elif content_type.startswith("application/x-www-form-urlencoded"):
+            form = await request.form()
+            url = form.get("url")
+            await form.close()
+            if not isinstance(url, str) or not url:
+                return error(400, "the form has no 'url' field")
+            incoming = await fetch(self.emu, url, request.url.netloc)
+        else:
+            return error(400, "send the file as multipart 'fileUpload' or a form field 'url'")
+        try:
+            if decode:
+                incoming = await self.emu.run(_decode_base64, incoming)
+            sniffed = await self.emu.run(sniff_mimetype, incoming.path)
+            dims = await self.emu.run(probe_size, incoming.path)
+            updated = dataclasses.replace(
+                existing,
+                size=incoming.size,
+                etag=f'"{incoming.md5}"',
+                md5=incoming.md5,
+                mimetype=sniffed or existing.mimetype,
+                width=dims[0] if dims else None,
+                height=dims[1] if dims else None,
+            )
+            await self.emu.run(self.emu.storage.store_blob, incoming.path, updated)
+        finally:
+            await discard(incoming.path)
+        return JSONResponse(
+            {
+                "url": f"{origin(request)}/{handle}",
+                "handle": handle,
+                "mimetype": updated.mimetype,
+                "size": updated.size,
+                "filename": updated.filename,
+                "isWriteable": True,
+            }
+        )
+
+    async def _from_form(self, request: Request) -> Fetched:
+        form = await request.form()
+        try:
+            upload = form.get("fileUpload")
+            if not isinstance(upload, UploadFile):
+                raise ProtocolError("the multipart body has no 'fileUpload' file field")
+            temp = self.emu.storage.incoming_path()
+            md5 = hashlib.md5()
+            size = 0
+            with temp.open("wb") as out:
+                while block := await upload.read(_BLOCK):
+                    md5.update(block)
+                    await self.emu.run(out.write, block)
+                    size += len(block)
+            return Fetched(
+                temp, size, "application/octet-stream", upload.filename or "file", md5.hexdigest()
+            )
+        finally:
+            await form.close()
+
+    async def _mimetype(self, fetched: Fetched) -> str:
+        sniffed: str | None = await self.emu.run(sniff_mimetype, fetched.path)
+        return sniffed or fetched.mimetype
+
+    async def delete(self, request: Request) -> Response:
+        """Delete a file (needs ``key``, and a policy allowing ``remove``)."""
+        handle = str(request.path_params["handle"])
+        if faulty := await self.emu.fault("file", handle):
+            return faulty
+        checker = self.emu.checker("file")
+        self.emu.check_apikey(checker, request.query_params.get("key"))
+        self.emu.security(_query_credentials(request), call="remove", required=True, handle=handle)
+        if not await self.emu.run(self.emu.storage.delete_file, handle):
+            return error(404, f"file {handle} not found")
+        return PlainTextResponse("success")
+
+    async def process(self, request: Request) -> Response:
+        """``POST /process``: store a file fetched from ``sources[0]``."""
+        checker = self.emu.checker("process")
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            checker.fatal("the body is not JSON")
+        if not isinstance(body, dict):
+            checker.fatal("the body must be a JSON object")
+        self.emu.check_apikey(checker, body.get("apikey"))
+        sources = checker.field(body, "sources", list)
+        tasks = checker.field(body, "tasks", list)
+        assert sources is not None and tasks is not None
+        if len(sources) != 1 or not isinstance(sources[0], str):
+            checker.fatal("'sources' must hold exactly one URL")
+        store: dict[str, Any] = {}
+        credentials = Credentials()
+        for task in tasks:
+            if not isinstance(task, dict) or not isinstance(task.get("params", {}), dict):
+                checker.fatal("each task must be an object with 'name' and 'params'")
+            if task.get("name") == "store":
+                store = dict(task.get("params") or {})
+            elif task.get("name") == "security":
+                params = task.get("params") or {}
+                credentials = Credentials(params.get("policy"), params.get("signature"))
+            else:
+                checker.fatal(f"the emulator's /process does not run the {task.get('name')!r} task")
+        if faulty := await self.emu.fault("process", sources[0]):
+            return faulty
+        self.emu.security(
+            credentials,
+            call="store",
+            url=sources[0],
+            path=_text(store.get("path")),
+            container=_text(store.get("container")),
+        )
+        fetched = await fetch(self.emu, sources[0], request.url.netloc)
+        try:
+            if store.get("base64decode") is True:
+                fetched = await self.emu.run(_decode_base64, fetched)
+            handle = new_handle()
+            filename = str(store.get("filename") or fetched.filename)
+            workflows = store.get("workflows")
+            tags = body.get("upload_tags")
+            file = StoredFile(
+                handle=handle,
+                filename=filename,
+                mimetype=await self._mimetype(fetched),
+                size=fetched.size,
+                etag=f'"{fetched.md5}"',
+                md5=fetched.md5,
+                uploaded=int(time.time() * 1000),
+                location=str(store.get("location") or "S3"),
+                key=f"{handle}_{filename}",
+                path=_text(store.get("path")),
+                container=_text(store.get("container")),
+                upload_tags=tags if isinstance(tags, dict) else None,
+                workflows=workflows if isinstance(workflows, list) else None,
+                source_url=sources[0],
+            )
+            dims = await self.emu.run(probe_size, fetched.path)
+            if dims is not None:
+                file.width, file.height = dims
+            await self.emu.run(self.emu.storage.store_blob, fetched.path, file)
+        finally:
+            await discard(fetched.path)
+        answer = upload_answer(file, origin(request))
+        answer["type"] = file.mimetype
+        return JSONResponse(answer)
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _decode_base64(fetched: Fetched) -> Fetched:
+    raw = fetched.path.read_bytes()
+    try:
+        data = base64.b64decode(raw, validate=False)
+    except (binascii.Error, ValueError) as err:
+        raise ProtocolError(f"base64decode: the content is not base64 ({err})") from None
+    fetched.path.write_bytes(data)
+    digest = hashlib.md5(data).hexdigest()
+    return dataclasses.replace(fetched, size=len(data), md5=digest)

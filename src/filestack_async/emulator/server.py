@@ -1,0 +1,123 @@
+"""Serving the emulator on a real socket: uvicorn in a background thread."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from types import TracebackType
+from typing import Any
+
+import anyio.to_thread
+import uvicorn
+
+from .app import Emulator
+from .config import EmulatorConfig
+from .web import EmulatedReset
+
+
+class _DropEmulatedResets(logging.Filter):
+    """Keep uvicorn from logging the connection resets the emulator injects on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, EmulatedReset)
+
+
+_FILTER = _DropEmulatedResets()
+
+
+class EmulatorServer:
+    """The emulator on a loopback port, for code that needs a real socket.
+
+    ``port=0`` (the default) picks a free port. `start` returns once the server
+    accepts connections; use it as a context manager, sync or async.
+
+    Example:
+        >>> with EmulatorServer() as server:  # doctest: +SKIP
+        ...     client = Client("KEY", base_url=server.url)
+    """
+
+    def __init__(
+        self,
+        config: EmulatorConfig | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        log_level: str = "warning",
+        **settings: Any,
+    ) -> None:
+        if config is not None and settings:
+            raise TypeError("give config= or keyword settings, not both")
+        self.emulator = Emulator(config or EmulatorConfig(**settings))
+        self.host = host
+        self._socket = socket.socket(
+            socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM
+        )
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind((host, port))
+        self.port: int = self._socket.getsockname()[1]
+        self._server = uvicorn.Server(
+            uvicorn.Config(
+                self.emulator.app,
+                log_level=log_level,
+                lifespan="off",
+                timeout_graceful_shutdown=1,
+            )
+        )
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """The base URL to give the SDK (``base_url=``)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def start(self) -> EmulatorServer:
+        """Start serving; blocks until the server accepts connections."""
+        if self._thread is not None:
+            raise RuntimeError("the server was already started")
+        logging.getLogger("uvicorn.error").addFilter(_FILTER)
+        self._thread = threading.Thread(
+            target=self._server.run,
+            kwargs={"sockets": [self._socket]},
+            name=f"filestack-emulator-{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise RuntimeError("the emulator server failed to start")
+            self._thread.join(0.01)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, close the emulator and release the port."""
+        if self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(10)
+            self._thread = None
+        self._socket.close()
+        self.emulator.close()
+
+    def __enter__(self) -> EmulatorServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> EmulatorServer:
+        return await anyio.to_thread.run_sync(self.start)
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await anyio.to_thread.run_sync(self.stop)

@@ -1,0 +1,396 @@
+"""Files on disk, metadata in SQLite.
+
+Every method here blocks (disk, SQLite); the app calls them through
+``anyio.to_thread.run_sync`` so the event loop never waits on them. One connection,
+guarded by a lock, serves every thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import sqlite3
+import string
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+_ALNUM = string.ascii_letters + string.digits
+_COPY_BLOCK = 8 * 1024 * 1024
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    handle TEXT PRIMARY KEY, filename TEXT NOT NULL, mimetype TEXT NOT NULL,
+    size INTEGER NOT NULL, etag TEXT NOT NULL, md5 TEXT, uploaded INTEGER NOT NULL,
+    location TEXT NOT NULL, path TEXT, container TEXT, key TEXT NOT NULL,
+    upload_tags TEXT, workflows TEXT, source_url TEXT, width INTEGER, height INTEGER
+);
+CREATE TABLE IF NOT EXISTS uploads (
+    upload_id TEXT PRIMARY KEY, apikey TEXT NOT NULL, filename TEXT NOT NULL,
+    mimetype TEXT NOT NULL, size INTEGER NOT NULL, fii INTEGER NOT NULL,
+    store TEXT NOT NULL, created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS parts (
+    upload_id TEXT NOT NULL, part INTEGER NOT NULL, "offset" INTEGER NOT NULL,
+    size INTEGER NOT NULL, md5 TEXT NOT NULL, etag TEXT NOT NULL,
+    PRIMARY KEY (upload_id, part, "offset")
+);
+CREATE TABLE IF NOT EXISTS commits (
+    upload_id TEXT NOT NULL, part INTEGER NOT NULL, PRIMARY KEY (upload_id, part)
+);
+"""
+
+
+def new_handle() -> str:
+    """A handle like Filestack's: 20 letters and digits."""
+    return "".join(secrets.choice(_ALNUM) for _ in range(20))
+
+
+@dataclass
+class StoredFile:
+    """One stored file's metadata."""
+
+    handle: str
+    filename: str
+    mimetype: str
+    size: int
+    etag: str
+    uploaded: int
+    location: str
+    key: str
+    md5: str | None = None
+    path: str | None = None
+    container: str | None = None
+    upload_tags: dict[str, str] | None = None
+    workflows: list[str] | None = None
+    source_url: str | None = None
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass
+class Upload:
+    """An upload between ``/multipart/start`` and ``/multipart/complete``."""
+
+    upload_id: str
+    apikey: str
+    filename: str
+    mimetype: str
+    size: int
+    fii: bool
+    store: dict[str, Any]
+    created: float
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A part (regular) or a chunk at an offset within a part (intelligent ingestion)."""
+
+    part: int
+    offset: int
+    size: int
+    md5: str
+    etag: str
+
+
+@dataclass
+class Storage:
+    """The emulator's files and upload sessions under ``root``."""
+
+    root: Path
+    _db: sqlite3.Connection = field(init=False, repr=False)
+    _lock: threading.RLock = field(init=False, repr=False, default_factory=threading.RLock)
+    closed: bool = field(init=False, default=False)
+
+    def __post_init__(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        (self.root / "files").mkdir(exist_ok=True)
+        (self.root / "uploads").mkdir(exist_ok=True)
+        self._db = sqlite3.connect(self.root / "emulator.sqlite3", check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(_SCHEMA)
+            self._db.commit()
+
+    def close(self) -> None:
+        """Close the database (idempotent)."""
+        with self._lock:
+            if not self.closed:
+                self.closed = True
+                self._db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                yield self._db
+                self._db.commit()
+            except BaseException:
+                self._db.rollback()
+                raise
+
+    # -- keys -----------------------------------------------------------------------
+
+    def signing_key(self) -> bytes:
+        """A random key kept with the data, for signing part URLs (survives restarts)."""
+        with self._tx() as db:
+            row = db.execute("SELECT value FROM meta WHERE key = 'put_key'").fetchone()
+            if row is None:
+                value = secrets.token_hex(32)
+                db.execute("INSERT INTO meta (key, value) VALUES ('put_key', ?)", (value,))
+                return bytes.fromhex(value)
+            return bytes.fromhex(row["value"])
+
+    # -- uploads --------------------------------------------------------------------
+
+    def create_upload(
+        self,
+        *,
+        apikey: str,
+        filename: str,
+        mimetype: str,
+        size: int,
+        fii: bool,
+        store: dict[str, Any],
+    ) -> Upload:
+        """Open an upload session."""
+        upload = Upload(
+            upload_id=secrets.token_urlsafe(24),
+            apikey=apikey,
+            filename=filename,
+            mimetype=mimetype,
+            size=size,
+            fii=fii,
+            store=store,
+            created=time.time(),
+        )
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO uploads VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    upload.upload_id,
+                    apikey,
+                    filename,
+                    mimetype,
+                    size,
+                    int(fii),
+                    json.dumps(store),
+                    upload.created,
+                ),
+            )
+        (self.root / "uploads" / upload.upload_id).mkdir()
+        return upload
+
+    def get_upload(self, upload_id: str) -> Upload | None:
+        """The upload, or ``None`` if unknown (or already completed)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT * FROM uploads WHERE upload_id = ?", (upload_id,)
+            ).fetchone()
+        if row is None:
+            return None
+        return Upload(
+            upload_id=row["upload_id"],
+            apikey=row["apikey"],
+            filename=row["filename"],
+            mimetype=row["mimetype"],
+            size=row["size"],
+            fii=bool(row["fii"]),
+            store=json.loads(row["store"]),
+            created=row["created"],
+        )
+
+    def piece_path(self, upload_id: str, part: int, offset: int) -> Path:
+        """Where a part (or chunk) of an upload is kept."""
+        return self.root / "uploads" / upload_id / f"{part}-{offset}"
+
+    def temp_path(self, upload_id: str) -> Path:
+        """A fresh temporary path inside an upload's folder."""
+        return self.root / "uploads" / upload_id / f".incoming-{secrets.token_hex(8)}"
+
+    def record_piece(self, upload_id: str, piece: Piece, temp: Path) -> None:
+        """Move a received body into place and remember it (a re-sent piece replaces the old)."""
+        os.replace(temp, self.piece_path(upload_id, piece.part, piece.offset))
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO parts VALUES (?, ?, ?, ?, ?, ?)",
+                (upload_id, piece.part, piece.offset, piece.size, piece.md5, piece.etag),
+            )
+
+    def pieces(self, upload_id: str) -> list[Piece]:
+        """Every received piece, by part then offset."""
+        with self._lock:
+            rows = self._db.execute(
+                'SELECT part, "offset", size, md5, etag FROM parts WHERE upload_id = ? '
+                'ORDER BY part, "offset"',
+                (upload_id,),
+            ).fetchall()
+        return [Piece(r["part"], r["offset"], r["size"], r["md5"], r["etag"]) for r in rows]
+
+    def record_commit(self, upload_id: str, part: int) -> None:
+        """Remember that an intelligent-ingestion part was committed."""
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO commits VALUES (?, ?)", (upload_id, part))
+
+    def commits(self, upload_id: str) -> set[int]:
+        """The committed part numbers of an upload."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT part FROM commits WHERE upload_id = ?", (upload_id,)
+            ).fetchall()
+        return {r["part"] for r in rows}
+
+    def assemble(self, upload_id: str, pieces: Iterable[Piece], file: StoredFile) -> StoredFile:
+        """Concatenate pieces (already checked) into a stored file and end the upload."""
+        target = self.root / "files" / file.handle
+        temp = target.with_name(f".{file.handle}.assembling")
+        with temp.open("wb", buffering=0) as out:
+            for piece in pieces:
+                path = self.piece_path(upload_id, piece.part, piece.offset)
+                with path.open("rb", buffering=0) as src:
+                    _copy(src, out, piece.size)
+        os.replace(temp, target)
+        self.add_file(file)
+        self.drop_upload(upload_id)
+        return file
+
+    def drop_upload(self, upload_id: str) -> None:
+        """Forget an upload and delete its pieces."""
+        with self._tx() as db:
+            db.execute("DELETE FROM uploads WHERE upload_id = ?", (upload_id,))
+            db.execute("DELETE FROM parts WHERE upload_id = ?", (upload_id,))
+            db.execute("DELETE FROM commits WHERE upload_id = ?", (upload_id,))
+        shutil.rmtree(self.root / "uploads" / upload_id, ignore_errors=True)
+
+    # -- files ----------------------------------------------------------------------
+
+    def blob_path(self, handle: str) -> Path:
+        """Where a stored file's bytes are."""
+        return self.root / "files" / handle
+
+    def add_file(self, file: StoredFile) -> None:
+        """Insert or replace a file's metadata."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO files VALUES "
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    file.handle,
+                    file.filename,
+                    file.mimetype,
+                    file.size,
+                    file.etag,
+                    file.md5,
+                    file.uploaded,
+                    file.location,
+                    file.path,
+                    file.container,
+                    file.key,
+                    json.dumps(file.upload_tags) if file.upload_tags is not None else None,
+                    json.dumps(file.workflows) if file.workflows is not None else None,
+                    file.source_url,
+                    file.width,
+                    file.height,
+                ),
+            )
+
+    def store_blob(self, temp: Path, file: StoredFile) -> StoredFile:
+        """Move a finished temporary file into place as ``file``'s bytes and record it."""
+        os.replace(temp, self.blob_path(file.handle))
+        self.add_file(file)
+        return file
+
+    def incoming_path(self) -> Path:
+        """A fresh temporary path for a file being written."""
+        return self.root / "files" / f".incoming-{secrets.token_hex(8)}"
+
+    def get_file(self, handle: str) -> StoredFile | None:
+        """A file's metadata, or ``None``."""
+        with self._lock:
+            row = self._db.execute("SELECT * FROM files WHERE handle = ?", (handle,)).fetchone()
+        return None if row is None else _file_from_row(row)
+
+    def set_md5(self, handle: str, md5: str) -> None:
+        """Cache a file's whole-content MD5."""
+        with self._tx() as db:
+            db.execute("UPDATE files SET md5 = ? WHERE handle = ?", (md5, handle))
+
+    def delete_file(self, handle: str) -> bool:
+        """Delete a file; False if there was none."""
+        with self._tx() as db:
+            deleted = db.execute("DELETE FROM files WHERE handle = ?", (handle,)).rowcount
+        self.blob_path(handle).unlink(missing_ok=True)
+        return bool(deleted)
+
+    def list_files(self) -> list[StoredFile]:
+        """Every stored file, oldest first."""
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM files ORDER BY uploaded, handle").fetchall()
+        return [_file_from_row(r) for r in rows]
+
+    def reset(self) -> None:
+        """Delete every file and upload."""
+        with self._tx() as db:
+            for table in ("files", "uploads", "parts", "commits"):
+                db.execute(f"DELETE FROM {table}")
+        for folder in ("files", "uploads"):
+            shutil.rmtree(self.root / folder, ignore_errors=True)
+            (self.root / folder).mkdir()
+
+    def hash_file(self, handle: str, algorithm: str) -> str:
+        """Hex digest of a stored file's bytes."""
+        digest = hashlib.new(algorithm)
+        with self.blob_path(handle).open("rb") as f:
+            while block := f.read(_COPY_BLOCK):
+                digest.update(block)
+        return digest.hexdigest()
+
+
+def _copy(src: Any, dst: Any, size: int) -> None:
+    """Copy ``size`` bytes between unbuffered files, in the kernel where it can."""
+    remaining = size
+    copy_range = getattr(os, "copy_file_range", None)
+    while remaining and copy_range is not None:
+        try:
+            copied = copy_range(src.fileno(), dst.fileno(), min(remaining, 1 << 30))
+        except OSError:
+            break
+        if copied == 0:
+            break
+        remaining -= copied
+    while remaining:
+        block = src.read(min(remaining, _COPY_BLOCK))
+        if not block:
+            raise OSError("a stored piece is shorter than recorded")
+        dst.write(block)
+        remaining -= len(block)
+
+
+def _file_from_row(row: sqlite3.Row) -> StoredFile:
+    return StoredFile(
+        handle=row["handle"],
+        filename=row["filename"],
+        mimetype=row["mimetype"],
+        size=row["size"],
+        etag=row["etag"],
+        md5=row["md5"],
+        uploaded=row["uploaded"],
+        location=row["location"],
+        path=row["path"],
+        container=row["container"],
+        key=row["key"],
+        upload_tags=json.loads(row["upload_tags"]) if row["upload_tags"] else None,
+        workflows=json.loads(row["workflows"]) if row["workflows"] else None,
+        source_url=row["source_url"],
+        width=row["width"],
+        height=row["height"],
+    )

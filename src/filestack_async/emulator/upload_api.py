@@ -1,0 +1,475 @@
+"""The Upload API: start, part URLs, the storage PUT, commit and complete.
+
+Field names and rules follow the protocol reference §3 (regular multipart) and §4
+(intelligent ingestion). Part bodies are streamed to disk and hashed in a worker
+thread one megabyte at a time, so memory never holds more than a block per request.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from .images import probe_size
+from .security import Credentials
+from .storage import Piece, StoredFile, Upload, new_handle
+from .strict import Checker
+from .web import error, origin, paced, read_json
+
+if TYPE_CHECKING:
+    from .app import Emulator
+
+MiB = 1024 * 1024
+#: S3's smallest part, except the last one
+MIN_PART = 5 * MiB
+_BLOCK = MiB
+_REGION = "us-east-1"
+
+
+def _b64_md5(text: object) -> bytes | None:
+    if not isinstance(text, str) or len(text) != 24:
+        return None
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return raw if len(raw) == 16 else None
+
+
+class _Sink:
+    """Writes a body to a file while hashing it (runs in worker threads)."""
+
+    def __init__(self, file: BinaryIO) -> None:
+        self.file = file
+        self.md5 = hashlib.md5()
+        self.size = 0
+
+    def write(self, data: bytes | bytearray) -> None:
+        self.md5.update(data)
+        self.file.write(data)
+        self.size += len(data)
+
+
+class UploadAPI:
+    """The ``/multipart/*`` routes and the part PUT."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emu = emulator
+
+    # -- shared checks ------------------------------------------------------------------
+
+    async def _session(self, checker: Checker, body: dict[str, Any]) -> Upload:
+        """The upload a body names, checking the echoed ``uri`` and ``region``."""
+        self.emu.check_apikey(checker, body.get("apikey"))
+        upload_id = checker.field(body, "upload_id", str)
+        assert upload_id is not None
+        upload = await self.emu.run(self.emu.storage.get_upload, upload_id)
+        if upload is None:
+            checker.fatal(f"unknown upload_id {upload_id[:40]!r}", code="NoSuchUpload")
+        assert upload is not None
+        if body.get("uri") != _uri(upload):
+            checker.deviation("field 'uri' does not echo the start response")
+        if body.get("region") != _REGION:
+            checker.deviation("field 'region' does not echo the start response")
+        store = body.get("store")
+        if not isinstance(store, dict) or not isinstance(store.get("location"), str):
+            checker.deviation("field 'store' must be an object with a 'location'")
+        return upload
+
+    def _credentials(self, body: dict[str, Any]) -> Credentials:
+        policy, signature = body.get("policy"), body.get("signature")
+        return Credentials(
+            policy if isinstance(policy, str) else None,
+            signature if isinstance(signature, str) else None,
+        )
+
+    def _token(self, upload_id: str, part: int, offset: int | None, size: int, md5: str) -> str:
+        message = f"{upload_id}:{part}:{offset}:{size}:{md5}".encode()
+        return hmac.new(self.emu.signing_key, message, hashlib.sha256).hexdigest()
+
+    # -- start ------------------------------------------------------------------------
+
+    async def start(self, request: Request) -> Response:
+        """``POST /multipart/start``."""
+        checker = self.emu.checker("start")
+        body = await read_json(request, checker)
+        apikey = self.emu.check_apikey(checker, body.get("apikey"))
+        size = checker.field(body, "size", int)
+        assert size is not None
+        if size < 0:
+            checker.fatal("field 'size' must not be negative")
+        filename = checker.field(body, "filename", str, essential=False, default="unnamed_file")
+        mimetype = checker.field(
+            body, "mimetype", str, essential=False, default="application/octet-stream"
+        )
+        store = checker.field(body, "store", dict, essential=False, default={}) or {}
+        if not isinstance(store.get("location"), str):
+            checker.deviation("field 'store' must have a 'location'")
+        fii = body.get("fii", False)
+        if not isinstance(fii, bool):
+            checker.deviation("field 'fii' must be a boolean")
+            fii = bool(fii)
+        if faulty := await self.emu.fault("start"):
+            return faulty
+        self.emu.security(
+            self._credentials(body),
+            call="pick",
+            size=size,
+            path=store.get("path") if isinstance(store.get("path"), str) else None,
+            container=store.get("container") if isinstance(store.get("container"), str) else None,
+        )
+        upload = await self.emu.run(
+            self.emu.storage.create_upload,
+            apikey=apikey,
+            filename=filename or "unnamed_file",
+            mimetype=mimetype or "application/octet-stream",
+            size=size,
+            fii=fii,
+            store=store,
+        )
+        answer: dict[str, Any] = {
+            "uri": _uri(upload),
+            "region": _REGION,
+            "upload_id": upload.upload_id,
+            "location_url": request.url.netloc,
+            "location_region": _REGION,
+        }
+        if fii:
+            answer["upload_type"] = "intelligent_ingestion"
+        return JSONResponse(answer)
+
+    # -- part URLs ----------------------------------------------------------------------
+
+    async def upload(self, request: Request) -> Response:
+        """``POST /multipart/upload``: where (and with which headers) to PUT a part or chunk."""
+        checker = self.emu.checker("upload")
+        body = await read_json(request, checker)
+        upload = await self._session(checker, body)
+        part = checker.field(body, "part", int)
+        size = checker.field(body, "size", int)
+        assert part is not None and size is not None
+        if part < 1 or part > 10_000:
+            checker.fatal(f"part number {part} is outside 1..10000")
+        if size < 1:
+            checker.fatal("field 'size' must be positive")
+        md5 = body.get("md5")
+        if md5 is None:
+            checker.deviation("field 'md5' is missing (the part cannot be checked)")
+        elif _b64_md5(md5) is None:
+            checker.fatal("field 'md5' must be the standard base64 of a 16-byte MD5 digest")
+        offset = body.get("offset")
+        if upload.fii:
+            if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+                checker.fatal("an intelligent-ingestion chunk needs a non-negative 'offset'")
+            if body.get("fii") is not True:
+                checker.deviation("field 'fii' should be true for an intelligent-ingestion chunk")
+        elif offset is not None:
+            checker.deviation("field 'offset' is only for intelligent ingestion")
+            offset = None
+        if size > upload.size:
+            checker.fatal(f"a {size}-byte part is larger than the whole file")
+        key = f"{upload.upload_id}:{part}:{offset}"
+        if faulty := await self.emu.fault("upload", key):
+            return faulty
+        if "policy" in body or "signature" in body:
+            self.emu.security(self._credentials(body), call="pick")
+        md5_text = md5 if isinstance(md5, str) else ""
+        path = f"/_s3/{upload.upload_id}/{part}" + (f"/{offset}" if offset is not None else "")
+        query = urlencode(
+            {
+                "size": size,
+                "md5": md5_text,
+                "token": self._token(upload.upload_id, part, offset, size, md5_text),
+            }
+        )
+        headers = {"Content-Type": "application/octet-stream"}
+        if md5_text:
+            headers["Content-MD5"] = md5_text
+        headers["x-amz-date"] = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        return JSONResponse(
+            {
+                "url": f"{origin(request)}{path}?{query}",
+                "headers": headers,
+                "location_url": request.url.netloc,
+            }
+        )
+
+    # -- the storage PUT ------------------------------------------------------------------
+
+    async def put(self, request: Request) -> Response:
+        """``PUT /_s3/<upload>/<part>[/<offset>]``: receive one part or chunk."""
+        checker = self.emu.checker("put")
+        upload_id = str(request.path_params["upload_id"])
+        part = int(request.path_params["part"])
+        offset_param = request.path_params.get("offset")
+        offset = int(offset_param) if offset_param is not None else None
+        try:
+            size = int(request.query_params.get("size", ""))
+        except ValueError:
+            return error(403, "this URL was not signed by /multipart/upload", code="AccessDenied")
+        md5_text = request.query_params.get("md5", "")
+        token = request.query_params.get("token", "")
+        expected = self._token(upload_id, part, offset, size, md5_text)
+        if not hmac.compare_digest(token, expected):
+            return error(403, "this URL was not signed by /multipart/upload", code="AccessDenied")
+        if faulty := await self.emu.fault("put", f"{upload_id}:{part}:{offset}"):
+            return faulty
+        if self.emu.faults.chunk_too_big(size):
+            await _drain(request)
+            status = self.emu.faults.faults.chunk_status
+            return error(status, f"injected fault: chunks over the maximum size fail ({status})")
+        header_md5 = request.headers.get("content-md5", "")
+        if md5_text and header_md5 != md5_text:
+            await _drain(request)
+            checker.fatal("the Content-MD5 header differs from the md5 sent to /multipart/upload")
+        upload = await self.emu.run(self.emu.storage.get_upload, upload_id)
+        if upload is None:
+            await _drain(request)
+            checker.fatal("the upload does not exist (completed or unknown)", code="NoSuchUpload")
+        assert upload is not None
+        temp = self.emu.storage.temp_path(upload_id)
+        file: BinaryIO = await self.emu.run(_open_for_writing, temp)
+        sink = _Sink(file)
+        try:
+            buffered = bytearray()
+            async for chunk in paced(request.stream(), self.emu.bandwidth):
+                buffered += chunk
+                if len(buffered) >= _BLOCK:
+                    block, buffered = buffered, bytearray()
+                    await self.emu.run(sink.write, block)
+            if buffered:
+                await self.emu.run(sink.write, buffered)
+        finally:
+            await self.emu.run(file.close)
+        try:
+            if sink.size != size:
+                checker.fatal(
+                    f"the body has {sink.size} bytes but {size} were declared",
+                    code="IncompleteBody",
+                )
+            digest = sink.md5.digest()
+            if md5_text and digest != _b64_md5(md5_text):
+                checker.fatal("the body's MD5 does not match Content-MD5", code="BadDigest")
+        except BaseException:
+            await self.emu.run(temp.unlink, True)
+            raise
+        etag = f'"{digest.hex()}"'
+        piece = Piece(part, offset or 0, size, digest.hex(), etag)
+        await self.emu.run(self.emu.storage.record_piece, upload_id, piece, temp)
+        return Response(status_code=200, headers={"ETag": etag})
+
+    # -- commit (intelligent ingestion) ---------------------------------------------------
+
+    async def commit(self, request: Request) -> Response:
+        """``POST /multipart/commit``: a part's chunks are all in."""
+        checker = self.emu.checker("commit")
+        body = await read_json(request, checker)
+        upload = await self._session(checker, body)
+        part = checker.field(body, "part", int)
+        size = checker.field(body, "size", int, essential=False)
+        assert part is not None
+        if not upload.fii:
+            checker.deviation("commit is only for intelligent-ingestion uploads")
+        if size is not None and size != upload.size:
+            checker.deviation(
+                f"commit 'size' must be the whole file's size {upload.size}, not {size}"
+            )
+        if faulty := await self.emu.fault("commit", f"{upload.upload_id}:{part}"):
+            return faulty
+        pieces = [p for p in await self.emu.run(self.emu.storage.pieces, upload.upload_id)]
+        chunks = [p for p in pieces if p.part == part]
+        if not chunks:
+            checker.fatal(f"part {part} has no chunks to commit")
+        _check_contiguous(checker, part, chunks)
+        await self.emu.run(self.emu.storage.record_commit, upload.upload_id, part)
+        return JSONResponse({"part": part, "committed": True})
+
+    # -- complete --------------------------------------------------------------------------
+
+    async def complete(self, request: Request) -> Response:
+        """``POST /multipart/complete``: assemble the file and store it."""
+        checker = self.emu.checker("complete")
+        body = await read_json(request, checker)
+        upload = await self._session(checker, body)
+        for name, expected in (
+            ("size", upload.size),
+            ("filename", upload.filename),
+            ("mimetype", upload.mimetype),
+        ):
+            if body.get(name) != expected:
+                checker.deviation(f"field {name!r} differs from the start request")
+        if bool(body.get("fii", False)) != upload.fii:
+            checker.deviation("field 'fii' differs from the start request")
+        if faulty := await self.emu.fault("complete", upload.upload_id):
+            return faulty
+        store = upload.store
+        self.emu.security(
+            self._credentials(body),
+            call="pick",
+            size=upload.size,
+            path=store.get("path") if isinstance(store.get("path"), str) else None,
+            container=store.get("container") if isinstance(store.get("container"), str) else None,
+        )
+        pieces = await self.emu.run(self.emu.storage.pieces, upload.upload_id)
+        if upload.fii:
+            if "parts" in body:
+                checker.deviation("an intelligent-ingestion complete has no 'parts' list")
+            ordered = await self._fii_pieces(checker, upload, pieces)
+        else:
+            ordered = self._regular_pieces(checker, upload, body, pieces)
+        if self.emu.faults.complete_needs_202(upload.upload_id):
+            return JSONResponse({}, status_code=202)
+        handle = new_handle()
+        workflows = (body.get("store") or {}).get("workflows")
+        tags = body.get("upload_tags")
+        file = StoredFile(
+            handle=handle,
+            filename=upload.filename,
+            mimetype=upload.mimetype,
+            size=upload.size,
+            etag=_multipart_etag(ordered),
+            uploaded=int(time.time() * 1000),
+            location=str(store.get("location", "S3")),
+            key=f"{handle}_{upload.filename}",
+            path=store.get("path"),
+            container=store.get("container"),
+            upload_tags=tags if isinstance(tags, dict) else None,
+            workflows=workflows if isinstance(workflows, list) else None,
+        )
+        stored = await self.emu.run(self.emu.storage.assemble, upload.upload_id, ordered, file)
+        dims = await self.emu.run(probe_size, self.emu.storage.blob_path(handle))
+        if dims is not None:
+            stored.width, stored.height = dims
+            await self.emu.run(self.emu.storage.add_file, stored)
+        return JSONResponse(upload_answer(stored, origin(request)))
+
+    def _regular_pieces(
+        self, checker: Checker, upload: Upload, body: dict[str, Any], pieces: list[Piece]
+    ) -> list[Piece]:
+        parts = body.get("parts")
+        if not isinstance(parts, list) or not parts:
+            checker.fatal(
+                "complete has no parts: an empty upload cannot be completed "
+                "(S3 multipart needs at least one part)"
+            )
+        assert isinstance(parts, list)
+        received = {p.part: p for p in pieces}
+        numbers: list[int] = []
+        ordered: list[Piece] = []
+        for entry in parts:
+            if not isinstance(entry, dict):
+                checker.fatal("each entry of 'parts' must be an object")
+            number, etag = entry.get("part_number"), entry.get("etag")
+            if not isinstance(number, int) or isinstance(number, bool):
+                checker.fatal("'part_number' must be an integer")
+            if not isinstance(etag, str):
+                checker.fatal(f"part {number}: 'etag' must be a string")
+            assert isinstance(number, int) and isinstance(etag, str)
+            piece = received.get(number)
+            if piece is None:
+                checker.fatal(f"part {number} was never uploaded", code="InvalidPart")
+            assert piece is not None
+            if etag != piece.etag:
+                if etag.strip('"') == piece.etag.strip('"'):
+                    checker.deviation(f"part {number}: the ETag lost its quotes")
+                else:
+                    checker.fatal(f"part {number}: the ETag does not match", code="InvalidPart")
+            numbers.append(number)
+            ordered.append(piece)
+        if numbers != sorted(numbers):
+            checker.deviation("'parts' must be in ascending part order")
+        if sorted(numbers) != list(range(1, len(numbers) + 1)):
+            checker.fatal(f"parts must be numbered 1..N without gaps or repeats, got {numbers}")
+        ordered.sort(key=lambda p: p.part)
+        for piece in ordered[:-1]:
+            if piece.size < MIN_PART:
+                checker.fatal(
+                    f"part {piece.part} has {piece.size} bytes; every part but the last needs "
+                    f"at least {MIN_PART}",
+                    code="EntityTooSmall",
+                )
+        total = sum(p.size for p in ordered)
+        if total != upload.size:
+            checker.fatal(f"the parts hold {total} bytes, not the declared {upload.size}")
+        return ordered
+
+    async def _fii_pieces(
+        self, checker: Checker, upload: Upload, pieces: list[Piece]
+    ) -> list[Piece]:
+        if not pieces:
+            checker.fatal("complete before any chunk was uploaded")
+        committed = await self.emu.run(self.emu.storage.commits, upload.upload_id)
+        numbers = sorted({p.part for p in pieces})
+        if numbers != list(range(1, len(numbers) + 1)):
+            checker.fatal(f"parts must be numbered 1..N without gaps, got {numbers}")
+        missing = [n for n in numbers if n not in committed]
+        if missing:
+            checker.fatal(f"complete before every part was committed (not committed: {missing})")
+        ordered: list[Piece] = []
+        for number in numbers:
+            chunks = [p for p in pieces if p.part == number]
+            _check_contiguous(checker, number, chunks)
+            ordered.extend(chunks)
+        total = sum(p.size for p in ordered)
+        if total != upload.size:
+            checker.fatal(f"the chunks hold {total} bytes, not the declared {upload.size}")
+        return ordered
+
+
+def _check_contiguous(checker: Checker, part: int, chunks: list[Piece]) -> None:
+    """Chunks of a part must start at 0 and follow each other with no gap or overlap."""
+    expected = 0
+    for chunk in sorted(chunks, key=lambda c: c.offset):
+        if chunk.offset > expected:
+            checker.fatal(f"part {part}: gap between offsets {expected} and {chunk.offset}")
+        if chunk.offset < expected:
+            checker.fatal(f"part {part}: the chunk at offset {chunk.offset} overlaps the previous")
+        expected = chunk.offset + chunk.size
+
+
+def _uri(upload: Upload) -> str:
+    return f"/emulator-bucket/{upload.upload_id}/{upload.filename}"
+
+
+def _multipart_etag(pieces: list[Piece]) -> str:
+    """An S3-style ETag of a multipart object: MD5 of the parts' digests, dash, count."""
+    digest = hashlib.md5(b"".join(bytes.fromhex(p.md5) for p in pieces))
+    return f'"{digest.hexdigest()}-{len(pieces)}"'
+
+
+def upload_answer(file: StoredFile, base: str) -> dict[str, Any]:
+    """What complete (and store) answer with."""
+    answer: dict[str, Any] = {
+        "handle": file.handle,
+        "url": f"{base}/{file.handle}",
+        "filename": file.filename,
+        "size": file.size,
+        "mimetype": file.mimetype,
+        "status": "Stored",
+        "key": file.key,
+        "container": file.container or "emulator-bucket",
+    }
+    if file.upload_tags:
+        answer["upload_tags"] = file.upload_tags
+    if file.workflows:
+        answer["workflows"] = file.workflows
+    return answer
+
+
+def _open_for_writing(path: Path) -> BinaryIO:
+    return path.open("wb")
+
+
+async def _drain(request: Request) -> None:
+    """Read and drop a body we refuse, so the connection stays usable."""
+    async for _ in request.stream():
+        pass

@@ -1,0 +1,161 @@
+"""HTTP helpers shared by the emulator's routes: errors, pacing, resets, file responses."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import anyio
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
+
+from .strict import Checker, ProtocolError
+
+_SEND_BLOCK = 1024 * 1024
+
+
+class EmulatedReset(Exception):
+    """Raised to drop the connection without a complete response (a fault)."""
+
+
+class ResetResponse(Response):
+    """Starts a response, then breaks the connection.
+
+    Over a socket the server closes the connection mid-response, so the client sees
+    a reset. In-process, `EmulatorTransport` turns the exception into
+    ``httpx.ReadError``.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(status_code=200)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-length", b"1024"), (b"content-type", b"text/plain")],
+            }
+        )
+        raise EmulatedReset("connection reset by the emulator (fault injection)")
+
+
+def error(status: int, message: str, **extra: Any) -> JSONResponse:
+    """A JSON error body like Filestack's: ``{"error": message, ...}``."""
+    return JSONResponse({"error": message, **extra}, status_code=status)
+
+
+def protocol_error(err: ProtocolError) -> JSONResponse:
+    """The 400 (or other) answer for a protocol deviation, naming it."""
+    return error(err.status, err.message, code=err.code)
+
+
+def origin(request: Request) -> str:
+    """This emulator's origin as the client reached it (``http://host:port``)."""
+    return f"{request.url.scheme}://{request.url.netloc}"
+
+
+async def read_json(request: Request, checker: Checker) -> dict[str, Any]:
+    """The request body as a JSON object, or a fatal protocol error."""
+    raw = await request.body()
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        checker.fatal("the body is not JSON")
+    if not isinstance(value, dict):
+        checker.fatal("the body must be a JSON object")
+    body: dict[str, Any] = value
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith("application/json"):
+        checker.deviation(f"Content-Type should be application/json, not {content_type!r}")
+    return body
+
+
+async def paced(stream: AsyncIterator[bytes], bandwidth: float | None) -> AsyncIterator[bytes]:
+    """Pass chunks through no faster than ``bandwidth`` bytes per second."""
+    if bandwidth is None:
+        async for chunk in stream:
+            yield chunk
+        return
+    started = time.monotonic()
+    total = 0
+    async for chunk in stream:
+        total += len(chunk)
+        ahead = total / bandwidth - (time.monotonic() - started)
+        if ahead > 0:
+            await anyio.sleep(ahead)
+        yield chunk
+
+
+def _parse_range(header: str, size: int) -> tuple[int, int] | None:
+    """``bytes=a-b`` (one range) as ``(start, end_inclusive)``; None if unusable."""
+    unit, _, spec = header.partition("=")
+    if unit.strip().lower() != "bytes" or "," in spec:
+        return None
+    first, _, last = spec.strip().partition("-")
+    try:
+        if first == "":
+            length = int(last)
+            if length <= 0:
+                return None
+            return max(0, size - length), size - 1
+        start = int(first)
+        end = int(last) if last else size - 1
+    except ValueError:
+        return None
+    if start > end:
+        return None
+    return start, min(end, size - 1)
+
+
+def file_response(
+    request: Request,
+    path: Path,
+    *,
+    size: int,
+    media_type: str,
+    etag: str,
+    bandwidth: float | None,
+    extra_headers: Mapping[str, str] | None = None,
+) -> Response:
+    """Stream a file from disk, with single-range ``Range`` support and ``HEAD``."""
+    headers = {
+        "Accept-Ranges": "bytes",
+        "ETag": etag,
+        "Content-Type": media_type,
+        **(extra_headers or {}),
+    }
+    start, end = 0, size - 1
+    status = 200
+    range_header = request.headers.get("range")
+    if range_header and size > 0:
+        wanted = _parse_range(range_header, size)
+        if wanted is None or wanted[0] >= size:
+            return Response(
+                status_code=416, headers={"Content-Range": f"bytes */{size}", "ETag": etag}
+            )
+        start, end = wanted
+        status = 206
+        headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    length = max(0, end - start + 1)
+    headers["Content-Length"] = str(length)
+    if request.method == "HEAD":
+        return Response(status_code=status, headers=headers)
+
+    async def body() -> AsyncIterator[bytes]:
+        async with await anyio.open_file(path, "rb") as f:
+            await f.seek(start)
+            remaining = length
+            while remaining > 0:
+                block = await f.read(min(_SEND_BLOCK, remaining))
+                if not block:
+                    return
+                remaining -= len(block)
+                yield block
+
+    response = StreamingResponse(paced(body(), bandwidth), status_code=status, headers=headers)
+    return response
