@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from .._client import Client
 from .config import EmulatorConfig
 from .faults import FaultInjector
 from .security import Credentials, Denied, check
@@ -27,6 +28,10 @@ from .web import ResetResponse, error, protocol_error
 
 T = TypeVar("T")
 Handler = Callable[[Request], Awaitable[Response]]
+
+#: The base URL in-process clients use; ``.invalid`` never resolves, so a client
+#: missing the in-process transport fails at once instead of reaching a network.
+IN_PROCESS_URL = "http://emulator.invalid"
 
 
 class Emulator:
@@ -60,6 +65,20 @@ class Emulator:
     def close(self) -> None:
         """Close the database; remove the data folder if it was a temporary one."""
         self._finalizer()
+
+    def client(self, apikey: str = "EMULATOR-APIKEY", **options: Any) -> Client:
+        """An async `Client` bound to this emulator in-process (no socket).
+
+        Takes `Client`'s keyword arguments (``security=``, ``retry=``...).
+
+        Example:
+            >>> async with create_app().state.emulator.client() as client:  # doctest: +SKIP
+            ...     link = await client.upload(content=b"hello")
+        """
+        from .transport import EmulatorTransport
+
+        options.setdefault("base_url", IN_PROCESS_URL)
+        return Client(apikey, transport=EmulatorTransport(self.app), **options)
 
     # -- helpers for routes -------------------------------------------------------------
 

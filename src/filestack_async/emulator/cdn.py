@@ -64,6 +64,9 @@ class CDN:
             parsed = parse_path(path)
         except ConfigurationError as err:
             return error(400, f"bad processing URL: {err}")
+        if parsed.apikey and "=" in parsed.apikey:
+            name = parsed.apikey.partition("=")[0]
+            return error(400, f"unknown processing task {name!r}", code="UnknownTask")
         credentials = Credentials(parsed.policy, parsed.signature) if parsed.policy else query
         if not parsed.tasks and len(parsed.sources) == 1 and _is_handle(parsed.source):
             return await self.deliver(request, parsed.source, credentials)
