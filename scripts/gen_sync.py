@@ -147,9 +147,18 @@ class GenerationError(Exception):
 # -- names in annotations ------------------------------------------------------------------
 
 
+_TREES: dict[str, ast.Module] = {}
+
+
+def _tree(module: types.ModuleType) -> ast.Module:
+    if module.__name__ not in _TREES:
+        _TREES[module.__name__] = ast.parse(inspect.getsource(module))
+    return _TREES[module.__name__]
+
+
 def _type_checking_names(module: types.ModuleType) -> dict[str, Any]:
     """Names a module imports under ``if TYPE_CHECKING:`` (absent at runtime)."""
-    tree = ast.parse(inspect.getsource(module))
+    tree = _tree(module)
     found: dict[str, Any] = {}
     for node in tree.body:
         if isinstance(node, ast.If) and ast.unparse(node.test).endswith("TYPE_CHECKING"):
@@ -168,7 +177,7 @@ def namespace_of(fn: Callable[..., Any]) -> dict[str, Any]:
 
 def _assigns(module: types.ModuleType, name: str) -> bool:
     try:
-        tree = ast.parse(inspect.getsource(module))
+        tree = _tree(module)
     except (OSError, TypeError):
         return False
     for node in tree.body:

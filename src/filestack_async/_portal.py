@@ -29,10 +29,10 @@ import threading
 import warnings
 import weakref
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Future
 from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
+import anyio
 from anyio.from_thread import BlockingPortal, BlockingPortalProvider
 
 from ._exceptions import ConfigurationError, FilestackError
@@ -297,34 +297,65 @@ class _PerCall(Runner):
 PER_CALL: Runner = _PerCall()
 
 
-async def _invoke(
-    fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], finished: threading.Event
-) -> Any:
-    try:
-        value = fn(*args, **kwargs)
-        if inspect.isawaitable(value):
-            value = await value
-        return value
-    finally:
-        finished.set()
+class _Call:
+    """One blocking call's task. Its state is only touched on the loop thread."""
+
+    __slots__ = ("cancelled", "finished", "scope", "started")
+
+    def __init__(self) -> None:
+        self.cancelled = False
+        self.started = False
+        self.scope: anyio.CancelScope | None = None
+        #: set when the task is over (or, cancelled before it started, will never run)
+        self.finished = threading.Event()
+
+    async def invoke(
+        self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        if self.cancelled:  # interrupted before the task started: do nothing
+            return None
+        self.started = True
+        try:
+            with anyio.CancelScope() as self.scope:
+                value = fn(*args, **kwargs)
+                if inspect.isawaitable(value):
+                    value = await value
+                return value
+            return None  # cancelled by `cancel`; the caller has already raised
+        finally:
+            self.finished.set()
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        if self.scope is not None:
+            self.scope.cancel()
+        elif not self.started:
+            self.finished.set()
 
 
 def _wait(
     portal: BlockingPortal, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> Any:
-    """Run ``fn`` as a task on ``portal`` and wait; cancel it if the wait is interrupted."""
-    finished = threading.Event()
-    done = threading.Event()
-    future: Future[Any] = portal.start_task_soon(_invoke, fn, args, kwargs, finished)
-    future.add_done_callback(lambda _: done.set())
+    """Run ``fn`` as a task on ``portal`` and wait; cancel it if the wait is interrupted.
+
+    The wait is in slices so a signal is handled promptly everywhere. An interrupt
+    (Ctrl+C) at any point, even while the task is being started, cancels the task
+    and waits up to `CANCEL_GRACE` seconds for its cleanup before re-raising.
+    """
+    call = _Call()
     try:
-        while not done.wait(_WAIT_SLICE):
+        future = portal.start_task_soon(call.invoke, fn, args, kwargs)
+        while not call.finished.wait(_WAIT_SLICE):
             pass
+        return future.result()
     except BaseException:
-        future.cancel()
-        finished.wait(CANCEL_GRACE)
+        if not call.finished.is_set():
+            try:
+                portal.call(call.cancel)
+            except RuntimeError:  # the portal has stopped: nothing left to cancel
+                pass
+            call.finished.wait(CANCEL_GRACE)
         raise
-    return future.result()
 
 
 def start_client(
