@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("starlette")
+for _extra in ("starlette", "uvicorn", "PIL"):  # the emulator extra
+    pytest.importorskip(_extra)
 
 from filestack_async import NotFoundError, Security, UploadProgress
 from filestack_async.emulator import (
