@@ -142,7 +142,7 @@ async def test_chunks_go_in_order_at_offsets_within_each_part(
 
 
 @respx.mock
-async def test_chunk_halves_on_network_errors_and_5xx_and_retries_at_the_same_offset(
+async def test_chunk_halves_on_network_errors_and_retries_5xx_at_the_same_size(
     fake: FakeUploadAPI, make_client: Any, sleeps: Sleeps
 ) -> None:
     fake.install(respx.mock)
@@ -151,9 +151,10 @@ async def test_chunk_halves_on_network_errors_and_5xx_and_retries_at_the_same_of
     async with make_client() as client:
         await client.upload(content=data, intelligent=True)
     sizes = [size for _, _, size in fake.put_sizes]
-    failed = [8 * MiB, 4 * MiB, 2 * MiB, MiB, 512 * KiB]
-    # 256 KiB sticks until 4 chunks in a row succeed, then doubles (capped by what is left)
-    assert sizes == failed + [256 * KiB] * 4 + [512 * KiB] * 4 + [MiB] * 5
+    # connect error halves; 503 retries at the same size; timeout, reset and 408 halve
+    failed = [8 * MiB, 4 * MiB, 4 * MiB, 2 * MiB, MiB]
+    # 512 KiB sticks until 4 chunks in a row succeed, then doubles (capped by what is left)
+    assert sizes == failed + [512 * KiB] * 4 + [MiB] * 4 + [2 * MiB]
     offsets = [offset for _, offset, _ in fake.put_sizes]
     assert offsets[:6] == [0] * 6  # the failed chunk is retried where it started
     assert sleeps == [0.375, 0.75, 1.5, 3.0, 6.0]  # backoff between attempts
@@ -161,15 +162,16 @@ async def test_chunk_halves_on_network_errors_and_5xx_and_retries_at_the_same_of
 
 
 @respx.mock
-async def test_a_failing_upload_post_also_shrinks_the_chunk(
+async def test_a_failing_upload_post_is_retried_without_shrinking_the_chunk(
     fake: FakeUploadAPI, make_client: Any
 ) -> None:
     fake.install(respx.mock)
-    fake.inject("upload", 502)
+    fake.inject("upload", 502, httpx.ReadError)
     data = data_of(6 * MiB)
     async with make_client(intelligent_chunk_size=4 * MiB) as client:
         await client.upload(content=data, intelligent=True)
-    assert [b["size"] for b in fake.bodies("upload")][:2] == [4 * MiB, 2 * MiB]
+    assert [b["size"] for b in fake.bodies("upload")][:3] == [4 * MiB] * 3
+    assert [size for _, _, size in fake.put_sizes] == [4 * MiB, 2 * MiB]
     assert fake.assembled() == data
 
 
@@ -192,16 +194,17 @@ async def test_the_minimum_chunk_size_failing_ends_the_upload(
     fake: FakeUploadAPI, make_client: Any
 ) -> None:
     fake.install(respx.mock)
-    fake.inject("put", *([500] * 10))
+    fake.inject("put", *([httpx.ReadError] * 20))
     async with make_client(intelligent_chunk_size=MiB, min_chunk_size=256 * KiB) as client:
         with pytest.raises(PartUploadError) as info:
             await client.upload(content=data_of(6 * MiB), intelligent=True)
     error = info.value
-    assert [size for _, _, size in fake.put_sizes] == [MiB, 512 * KiB, 256 * KiB]
-    assert (error.part_number, error.offset, error.attempts) == (1, 0, 3)
+    # halved to the floor, then retried there max_retries (4) times
+    assert [size for _, _, size in fake.put_sizes] == [MiB, 512 * KiB] + [256 * KiB] * 5
+    assert (error.part_number, error.offset, error.attempts) == (1, 0, 7)
     assert error.upload_id == "UPID" and error.parts_done == 0 and error.parts_total == 1
     assert "minimum chunk size (262144 bytes)" in str(error)
-    assert "500" in str(error)
+    assert "ReadError" in str(error)
     assert isinstance(error.__cause__, BaseExceptionGroup)
     assert fake.of("commit") == [] and fake.of("complete") == []
 
@@ -271,7 +274,7 @@ async def test_two_uploads_at_once_keep_their_own_chunk_size(
         if request.content[:1] == b"A" and failures["left"] > 0:
             failures["left"] -= 1
             fake.faults["put"].insert(0, fail_a)
-            return httpx.Response(500)
+            raise httpx.ConnectError("injected")
         fake.faults["put"].insert(0, fail_a)
         return None
 
@@ -293,9 +296,10 @@ async def test_a_new_upload_starts_at_the_initial_chunk_size(
     fake: FakeUploadAPI, make_client: Any
 ) -> None:
     fake.install(respx.mock)
-    fake.inject("put", 500, 500)
+    fake.inject("put", httpx.ConnectError, httpx.ConnectError)
     async with make_client(intelligent_chunk_size=MiB) as client:
         await client.upload(content=data_of(MiB), intelligent=True)
+        assert [size for _, _, size in fake.put_sizes][:3] == [MiB, 512 * KiB, 256 * KiB]
         fake.put_sizes.clear()
         await client.upload(content=data_of(MiB), intelligent=True)
     assert [size for _, _, size in fake.put_sizes] == [MiB]
@@ -314,3 +318,31 @@ async def test_json_bodies_are_sent_once_per_request(fake: FakeUploadAPI, make_c
     (upload,) = fake.bodies("upload")
     assert upload["size"] == 1000 and upload["offset"] == 0 and upload["fii"] is True
     assert json.loads(fake.of("commit")[0].content)["size"] == 1000
+
+
+@respx.mock
+async def test_5xx_on_a_chunk_is_retried_at_the_same_size_then_gives_up(
+    fake: FakeUploadAPI, make_client: Any, sleeps: Sleeps
+) -> None:
+    fake.install(respx.mock)
+    fake.inject("put", *([500] * 10))
+    async with make_client(intelligent_chunk_size=MiB) as client:
+        with pytest.raises(PartUploadError) as info:
+            await client.upload(content=data_of(3 * MiB), intelligent=True)
+    assert [size for _, _, size in fake.put_sizes] == [MiB] * 5
+    assert info.value.attempts == 5 and "retries exhausted" in str(info.value)
+    assert "500" in str(info.value)
+    assert sleeps == [0.375, 0.75, 1.5, 3.0]
+
+
+@respx.mock
+async def test_a_small_tail_chunk_below_the_floor_is_retried_not_failed(
+    fake: FakeUploadAPI, make_client: Any
+) -> None:
+    fake.install(respx.mock)
+    fake.inject("put", httpx.ReadError, httpx.ReadError)
+    data = data_of(100)  # one chunk, far below the 32 KiB floor
+    async with make_client() as client:
+        await client.upload(content=data, intelligent=True)
+    assert [size for _, _, size in fake.put_sizes] == [100, 100, 100]
+    assert fake.assembled() == data

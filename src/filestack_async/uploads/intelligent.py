@@ -4,19 +4,21 @@ For each part: send chunks at offsets within the part (``/multipart/upload`` wit
 ``offset`` and ``fii: true``, then the PUT), then ``/multipart/commit`` the part.
 
 The chunk size lives in one `ChunkSizer` per upload (never shared between
-uploads). A chunk that fails with a connection error, a timeout, 408 or a 5xx is
+uploads). A chunk whose PUT fails with a connection error, a timeout or 408 is
 retried at the same offset with half the size (after the retry backoff), down to
-``min_chunk_size``; a chunk failing at that size ends the upload with
-`PartUploadError`. 429 is retried at the same size after the time the service
-asks for. Other 4xx answers are not retried. After a run of successful chunks the
-size doubles again, up to where it started.
+``min_chunk_size``, where it is retried at that size up to the policy's
+``max_retries`` before the upload ends with `PartUploadError`. 5xx and 429 are
+retried at the same size after the backoff or ``Retry-After``. Other 4xx answers
+are not retried. ``/multipart/upload`` failures are retried by the HTTP layer and
+never shrink the chunk. After a run of successful chunks the size doubles again,
+up to where it started.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .._exceptions import APIConnectionError, APIStatusError, PartUploadError
+from .._exceptions import APIConnectionError, APIError, APIStatusError, PartUploadError
 from .._http import Retry
 from .._retry import backoff_delay
 from .planner import ChunkSizer, Part
@@ -71,51 +73,65 @@ async def _send_chunk(
     state: UploadState,
     progress: ProgressTracker,
 ) -> int:
-    """Send one chunk at ``offset`` within the part, shrinking on failure; return its size."""
+    """Send one chunk at ``offset`` within the part, adapting to failures; return its size.
+
+    * ``/multipart/upload`` is an ordinary idempotent API call: the HTTP layer retries
+      it; if it still fails, the upload fails (its failure says nothing about the
+      link's bandwidth, so it never shrinks the chunk).
+    * The PUT failing with a connection error, a timeout or 408 halves the chunk
+      (the link is struggling) and retries at the same offset after a backoff.
+    * 5xx and 429 retry at the same size after the backoff (or ``Retry-After``).
+    * Retries that cannot shrink (5xx, 429, or a chunk already at the floor) are
+      bounded by the retry policy's ``max_retries``; then `PartUploadError`.
+    * Other 4xx answers end the upload at once.
+    """
     policy = session.context.retry
     attempts = 0
-    rate_limited = 0
+    retries = 0
     while True:
         size = chunks.next_chunk(part.size - offset)
         attempts += 1
+        md5 = await data.md5(offset, size)
         try:
-            md5 = await data.md5(offset, size)
             url, headers = await session.part_url(
-                part.number, size, md5, offset=offset, retry=Retry.NEVER
+                part.number, size, md5, offset=offset, retry=Retry.ALWAYS
             )
+        except APIError as err:
+            raise _chunk_error(part, offset, attempts, err, "no upload URL") from err
+        wait: float | None = None
+        try:
             await session.put(url, headers, data.body(offset, size), size, retry=Retry.NEVER)
         except APIStatusError as err:
             status = err.status_code
-            if status == 429:
-                rate_limited += 1
-                wait = err.retry_after
-                if rate_limited > policy.max_retries or (
-                    wait is not None and wait > policy.max_retry_after
-                ):
-                    raise _chunk_error(part, offset, attempts, err, "rate limited") from err
-                if wait is None:
-                    wait = backoff_delay(rate_limited - 1, policy)
-                await policy.sleep(wait)
-                continue
-            if status != 408 and status < 500:
+            if status != 408 and status != 429 and status < 500:
                 raise _chunk_error(part, offset, attempts, err, "not retryable") from err
+            shrink = status == 408
+            wait = err.retry_after
             error: Exception = err
         except APIConnectionError as err:
+            shrink = True
             error = err
         else:
             chunks.after_success()
             state.add_bytes(size)
             await progress.advance(size)
             return size
-        if chunks.after_failure(size) is None:
-            raise _chunk_error(
-                part,
-                offset,
-                attempts,
-                error,
-                f"failed at the minimum chunk size ({chunks.floor} bytes)",
-            ) from error
-        await policy.sleep(backoff_delay(min(attempts - 1, 8), policy))
+        if not (shrink and chunks.after_failure(size) is not None):
+            retries += 1
+            at_floor = shrink and size <= chunks.floor
+            if retries > policy.max_retries:
+                why = (
+                    f"failed at the minimum chunk size ({chunks.floor} bytes)"
+                    if at_floor
+                    else "retries exhausted"
+                )
+                raise _chunk_error(part, offset, attempts, error, why) from error
+            if wait is not None and wait > policy.max_retry_after:
+                raise _chunk_error(
+                    part, offset, attempts, error, "asked to wait too long"
+                ) from error
+        delay = wait if wait is not None else backoff_delay(min(attempts - 1, 8), policy)
+        await policy.sleep(delay)
 
 
 def _chunk_error(
