@@ -15,6 +15,9 @@ import pluggy
 import pytest
 from pytest_asyncio.plugin import PytestAsyncioFunction
 
+# our own suite uses the fixtures we ship for users' suites
+pytest_plugins = ["filestack_async.testing"]
+
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_pycollect_makeitem(

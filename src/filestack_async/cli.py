@@ -111,6 +111,7 @@ def _run_emulator(args: argparse.Namespace) -> int:
         sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((args.host, args.port))
+        sock.listen(2048)  # connections wait in the backlog until uvicorn accepts them
     except OSError as err:
         emulator.close()
         print(f"error: cannot listen on {host}:{args.port}: {err.strerror}", file=sys.stderr)

@@ -79,7 +79,7 @@ class CDN:
         """Stream a stored file."""
         if request.method == "POST":
             return error(405, "POST a file URL only with a processing task such as store")
-        if faulty := await self.emu.fault("cdn", handle):
+        if faulty := await self.emu.fault("cdn"):
             return faulty
         self.emu.security(credentials, call="read", handle=handle)
         file = await self._file(handle)
@@ -100,7 +100,7 @@ class CDN:
 
     async def metadata(self, request: Request, handle: str, credentials: Credentials) -> Response:
         """``GET /<handle>/metadata?size=true&...``."""
-        if faulty := await self.emu.fault("metadata", handle):
+        if faulty := await self.emu.fault("metadata"):
             return faulty
         wanted = [
             name
@@ -151,7 +151,7 @@ class CDN:
         self, request: Request, parsed: ParsedPath, credentials: Credentials
     ) -> Response:
         """A processing URL: tasks applied to a source."""
-        if faulty := await self.emu.fault("processing", parsed.source):
+        if faulty := await self.emu.fault("processing"):
             return faulty
         names = [task.name for task in parsed.tasks]
         external = not all(_is_handle(s) for s in parsed.sources)

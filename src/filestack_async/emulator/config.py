@@ -97,12 +97,14 @@ class Faults:
     """Everything the emulator can do wrong on purpose. Seeded, so runs repeat.
 
     Attributes:
-        seed: decisions for a request depend only on the seed, the route, what the
-            request is about (upload id, part, offset, handle) and how many times it
-            was seen, not on the order concurrent requests arrive in.
+        seed: a request's decision depends only on the seed, the route, the stable
+            facts of the request (part number, offset, size) and how many times such
+            a request was seen, never on random ids or handles, so a run repeats.
         rules: per-route faults.
-        max_chunk_size: part/chunk PUTs larger than this fail (``chunk_status``),
-            to exercise intelligent ingestion's chunk halving.
+        max_chunk_size: part/chunk PUTs larger than this fail, to exercise
+            intelligent ingestion's chunk halving: the connection is reset (as a
+            struggling link would drop it), or, with ``chunk_status``, that status
+            is answered.
         complete_202: ``/multipart/complete`` answers 202 this many times per upload
             before it succeeds.
         network: latency and bandwidth added to everything.
@@ -111,7 +113,7 @@ class Faults:
     seed: int = 0
     rules: tuple[RouteFault, ...] = ()
     max_chunk_size: int | None = None
-    chunk_status: int = 500
+    chunk_status: int | None = None
     complete_202: int = 0
     network: NetworkProfile | None = None
 
@@ -153,7 +155,7 @@ class Faults:
                 seed=int(data.get("seed", 0)),
                 rules=rules,
                 max_chunk_size=data.get("max_chunk_size"),
-                chunk_status=int(data.get("chunk_status", 500)),
+                chunk_status=data.get("chunk_status"),
                 complete_202=int(data.get("complete_202", 0)),
                 network=network,
             )

@@ -27,7 +27,8 @@ class FaultInjector:
     """Draws faults for requests from a seeded generator per request identity.
 
     The same ``(route, key)`` seen for the n-th time always gets the same decision
-    for the same seed, whatever order concurrent requests arrive in.
+    for the same seed. Keys hold only stable facts (part, offset, size), so the
+    same uploads in the same order meet the same faults in every run.
     """
 
     def __init__(self, faults: Faults) -> None:

@@ -93,7 +93,7 @@ async def fetch(emulator: Emulator, url: str, own_netloc: str) -> Fetched:
         )
     size = 0
     try:
-        async with httpx.AsyncClient(timeout=30.0) as client:
+        async with httpx.AsyncClient(timeout=30.0, trust_env=False) as client:
             async with client.stream("GET", url) as response:
                 if response.status_code != 200:
                     raise ProtocolError(
@@ -109,14 +109,15 @@ async def fetch(emulator: Emulator, url: str, own_netloc: str) -> Fetched:
                         md5.update(chunk)
                         await emulator.run(file.write, chunk)
                 finally:
-                    await emulator.run(file.close)
+                    with anyio.CancelScope(shield=True):
+                        await emulator.run(file.close)
     except httpx.HTTPError as err:
-        await emulator.run(temp.unlink, True)
+        await discard(temp)
         raise ProtocolError(
             f"fetching the source failed: {type(err).__name__}", code="BadSource"
         ) from None
     except BaseException:
-        await emulator.run(temp.unlink, True)
+        await discard(temp)
         raise
     filename = posixpath.basename(unquote(parts.path)) or "file"
     return Fetched(temp, size, mimetype.split(";")[0].strip(), filename, md5.hexdigest())
@@ -130,5 +131,6 @@ def _copy_and_hash(source: Path, target: Path, digest: hashlib._Hash) -> None:
 
 
 async def discard(path: Path) -> None:
-    """Remove a temporary file (in a worker thread)."""
-    await anyio.to_thread.run_sync(lambda: path.unlink(missing_ok=True))
+    """Remove a temporary file (in a worker thread), even while being cancelled."""
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(lambda: path.unlink(missing_ok=True))

@@ -41,7 +41,7 @@ class FileAPI:
     async def overwrite(self, request: Request) -> Response:
         """Replace a file's bytes (multipart ``fileUpload`` or form field ``url``)."""
         handle = str(request.path_params["handle"])
-        if faulty := await self.emu.fault("file", handle):
+        if faulty := await self.emu.fault("file"):
             return faulty
         self.emu.security(_query_credentials(request), call="write", required=True, handle=handle)
         existing = await self.emu.run(self.emu.storage.get_file, handle)
@@ -97,11 +97,15 @@ class FileAPI:
             temp = self.emu.storage.incoming_path()
             md5 = hashlib.md5()
             size = 0
-            with temp.open("wb") as out:
-                while block := await upload.read(_BLOCK):
-                    md5.update(block)
-                    await self.emu.run(out.write, block)
-                    size += len(block)
+            try:
+                with temp.open("wb") as out:
+                    while block := await upload.read(_BLOCK):
+                        md5.update(block)
+                        await self.emu.run(out.write, block)
+                        size += len(block)
+            except BaseException:
+                await discard(temp)
+                raise
             return Fetched(
                 temp, size, "application/octet-stream", upload.filename or "file", md5.hexdigest()
             )
@@ -115,7 +119,7 @@ class FileAPI:
     async def delete(self, request: Request) -> Response:
         """Delete a file (needs ``key``, and a policy allowing ``remove``)."""
         handle = str(request.path_params["handle"])
-        if faulty := await self.emu.fault("file", handle):
+        if faulty := await self.emu.fault("file"):
             return faulty
         checker = self.emu.checker("file")
         self.emu.check_apikey(checker, request.query_params.get("key"))
@@ -151,7 +155,7 @@ class FileAPI:
                 credentials = Credentials(params.get("policy"), params.get("signature"))
             else:
                 checker.fatal(f"the emulator's /process does not run the {task.get('name')!r} task")
-        if faulty := await self.emu.fault("process", sources[0]):
+        if faulty := await self.emu.fault("process"):
             return faulty
         self.emu.security(
             credentials,

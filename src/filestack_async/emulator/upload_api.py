@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import urlencode
 
+import anyio
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -23,7 +24,7 @@ from .images import probe_size
 from .security import Credentials
 from .storage import Piece, StoredFile, Upload, new_handle
 from .strict import Checker
-from .web import error, origin, paced, read_json
+from .web import ResetResponse, error, origin, paced, read_json
 
 if TYPE_CHECKING:
     from .app import Emulator
@@ -177,8 +178,7 @@ class UploadAPI:
             offset = None
         if size > upload.size:
             checker.fatal(f"a {size}-byte part is larger than the whole file")
-        key = f"{upload.upload_id}:{part}:{offset}"
-        if faulty := await self.emu.fault("upload", key):
+        if faulty := await self.emu.fault("upload", f"{part}:{offset}"):
             return faulty
         if "policy" in body or "signature" in body:
             self.emu.security(self._credentials(body), call="pick")
@@ -221,11 +221,13 @@ class UploadAPI:
         expected = self._token(upload_id, part, offset, size, md5_text)
         if not hmac.compare_digest(token, expected):
             return error(403, "this URL was not signed by /multipart/upload", code="AccessDenied")
-        if faulty := await self.emu.fault("put", f"{upload_id}:{part}:{offset}"):
+        if faulty := await self.emu.fault("put", f"{part}:{offset}:{size}"):
             return faulty
         if self.emu.faults.chunk_too_big(size):
-            await _drain(request)
             status = self.emu.faults.faults.chunk_status
+            if status is None:
+                return ResetResponse()
+            await _drain(request)
             return error(status, f"injected fault: chunks over the maximum size fail ({status})")
         header_md5 = request.headers.get("content-md5", "")
         if md5_text and header_md5 != md5_text:
@@ -240,17 +242,18 @@ class UploadAPI:
         file: BinaryIO = await self.emu.run(_open_for_writing, temp)
         sink = _Sink(file)
         try:
-            buffered = bytearray()
-            async for chunk in paced(request.stream(), self.emu.bandwidth):
-                buffered += chunk
-                if len(buffered) >= _BLOCK:
-                    block, buffered = buffered, bytearray()
-                    await self.emu.run(sink.write, block)
-            if buffered:
-                await self.emu.run(sink.write, buffered)
-        finally:
-            await self.emu.run(file.close)
-        try:
+            try:
+                buffered = bytearray()
+                async for chunk in paced(request.stream(), self.emu.bandwidth):
+                    buffered += chunk
+                    if len(buffered) >= _BLOCK:
+                        block, buffered = buffered, bytearray()
+                        await self.emu.run(sink.write, block)
+                if buffered:
+                    await self.emu.run(sink.write, buffered)
+            finally:
+                with anyio.CancelScope(shield=True):
+                    await self.emu.run(file.close)
             if sink.size != size:
                 checker.fatal(
                     f"the body has {sink.size} bytes but {size} were declared",
@@ -259,12 +262,13 @@ class UploadAPI:
             digest = sink.md5.digest()
             if md5_text and digest != _b64_md5(md5_text):
                 checker.fatal("the body's MD5 does not match Content-MD5", code="BadDigest")
+            etag = f'"{digest.hex()}"'
+            piece = Piece(part, offset or 0, size, digest.hex(), etag)
+            await self.emu.run(self.emu.storage.record_piece, upload_id, piece, temp)
         except BaseException:
-            await self.emu.run(temp.unlink, True)
+            with anyio.CancelScope(shield=True):
+                await self.emu.run(temp.unlink, True)
             raise
-        etag = f'"{digest.hex()}"'
-        piece = Piece(part, offset or 0, size, digest.hex(), etag)
-        await self.emu.run(self.emu.storage.record_piece, upload_id, piece, temp)
         return Response(status_code=200, headers={"ETag": etag})
 
     # -- commit (intelligent ingestion) ---------------------------------------------------
@@ -283,7 +287,7 @@ class UploadAPI:
             checker.deviation(
                 f"commit 'size' must be the whole file's size {upload.size}, not {size}"
             )
-        if faulty := await self.emu.fault("commit", f"{upload.upload_id}:{part}"):
+        if faulty := await self.emu.fault("commit", str(part)):
             return faulty
         pieces = [p for p in await self.emu.run(self.emu.storage.pieces, upload.upload_id)]
         chunks = [p for p in pieces if p.part == part]
@@ -309,7 +313,7 @@ class UploadAPI:
                 checker.deviation(f"field {name!r} differs from the start request")
         if bool(body.get("fii", False)) != upload.fii:
             checker.deviation("field 'fii' differs from the start request")
-        if faulty := await self.emu.fault("complete", upload.upload_id):
+        if faulty := await self.emu.fault("complete"):
             return faulty
         store = upload.store
         self.emu.security(

@@ -1,0 +1,68 @@
+"""SDK clients bound to an emulator, in-process and over a loopback socket."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from filestack_async import Client, RetryPolicy, Security
+from filestack_async.emulator import Emulator, EmulatorServer
+from filestack_async.testing import EmulatorFactory
+
+SECRET = "E2E-APP-SECRET"
+
+
+class NoSleep(list[float]):
+    """Records retry delays instead of waiting."""
+
+    async def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+@dataclass
+class Target:
+    """A client and the emulator it talks to."""
+
+    client: Client
+    emulator: Emulator
+    sleeps: NoSleep
+    kind: str
+
+
+@pytest.fixture(params=["in-process", "socket"])
+async def target(
+    request: pytest.FixtureRequest, filestack_emulator_factory: EmulatorFactory, tmp_path: Path
+) -> AsyncIterator[Target]:
+    """A security-enforcing, strict emulator and a client with a policy, both ways."""
+    sleeps = NoSleep()
+    options: dict[str, Any] = {
+        "security": Security.create(SECRET, expires_in=3600),
+        "retry": RetryPolicy(sleep=sleeps, random=lambda: 0.5),
+    }
+    if request.param == "in-process":
+        emulator = filestack_emulator_factory(secret=SECRET, strict=True)
+        async with emulator.client(**options) as client:
+            yield Target(client, emulator, sleeps, "in-process")
+        assert [v.message for v in emulator.violations.snapshot()] == []
+    else:
+        async with EmulatorServer(data_dir=tmp_path / "srv", secret=SECRET, strict=True) as server:
+            async with Client("E2E-KEY", base_url=server.url, **options) as client:
+                yield Target(client, server.emulator, sleeps, "socket")
+            assert [v.message for v in server.emulator.violations.snapshot()] == []
+
+
+@pytest.fixture
+def make_target(filestack_emulator_factory: EmulatorFactory) -> Callable[..., Target]:
+    """An in-process client and emulator with custom emulator settings (faults...)."""
+
+    def make(**settings: Any) -> Target:
+        sleeps = NoSleep()
+        emulator = filestack_emulator_factory(**settings)
+        client = emulator.client(retry=RetryPolicy(sleep=sleeps, random=lambda: 0.5))
+        return Target(client, emulator, sleeps, "in-process")
+
+    return make
