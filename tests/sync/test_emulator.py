@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 
-for _extra in ("starlette", "uvicorn", "PIL"):  # the emulator extra
-    pytest.importorskip(_extra)
+# the emulator extra
+pytest.importorskip("starlette")
+pytest.importorskip("uvicorn")
+pytest.importorskip("PIL")
 
 from filestack_async import NotFoundError, Security, UploadProgress
 from filestack_async.emulator import (

@@ -7,6 +7,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -56,10 +57,13 @@ def test_ctrl_c_during_an_upload_cancels_it(client: Client, fake: FakeFilestack,
     assert client.upload(content=b"after").get_content() == b"after"
 
 
-def test_ctrl_c_during_a_download_cancels_it(client: Client, fake: FakeFilestack) -> None:
+def test_ctrl_c_during_a_download_cancels_it(
+    client: Client, fake: FakeFilestack, tmp_path: Path
+) -> None:
     fake.hang.add("get")
     interrupter = interrupt_when(fake.hanging, _thread.interrupt_main)
     with pytest.raises(KeyboardInterrupt):
-        client.filelink(HANDLE).get_content()
+        client.filelink(HANDLE).download(tmp_path / "file.bin")
     interrupter.join()
     assert fake.cancelled.is_set()
+    assert list(tmp_path.iterdir()) == []  # the temporary file was removed
