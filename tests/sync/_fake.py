@@ -37,6 +37,8 @@ class FakeFilestack:
     cancelled: threading.Event = field(default_factory=threading.Event)
     parts: dict[str, bytes] = field(default_factory=dict)
     polls: int = 0
+    #: the threads requests were handled on
+    threads: set[int] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def transport(self) -> httpx.MockTransport:
@@ -62,6 +64,7 @@ class FakeFilestack:
         path = request.url.path
         kind = self._kind(request)
         self.requests.append(kind)
+        self.threads.add(threading.get_ident())
         await self._maybe_hang(kind)
         if kind == "start":
             upload_id = f"UP{len(self.requests)}"

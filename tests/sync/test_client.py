@@ -176,6 +176,11 @@ def test_standalone_objects_lease_per_call(
     assert not portal_threads()
 
 
+def test_no_finalizer_methods() -> None:
+    for cls in (Client, Filelink, Transformation, AudioVisual):
+        assert not hasattr(cls, "__del__")
+
+
 def test_unclosed_client_warns_when_collected(fake: FakeFilestack) -> None:
     import gc
 

@@ -23,6 +23,17 @@ def test_one_client_from_many_threads(client: Client) -> None:
     assert len(portal_threads()) == 1
 
 
+def test_every_call_runs_on_the_one_loop_thread(client: Client, fake: FakeFilestack) -> None:
+    def work(i: int) -> bytes:
+        return client.filelink(HANDLE).get_content()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(work, range(20)))
+    client.upload(content=b"more")
+    assert len(fake.threads) == 1
+    assert fake.threads == {t.ident for t in portal_threads()}
+
+
 def test_clients_opened_and_closed_concurrently(fake: FakeFilestack) -> None:
     def work(i: int) -> bytes:
         with Client(f"KEY{i}", base_url=BASE, transport=fake.transport()) as c:
