@@ -69,7 +69,7 @@ def security(**policy: Any) -> Any:
 
 
 def stored_bytes(server: EmulatorServer, handle: str) -> bytes:
-    return server.emulator.storage.blob_path(handle).read_bytes()
+    return server.emulator.storage.read_bytes(handle)
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ MiB = 1024 * 1024
 
 
 def stored(target: Target, link: fa.Filelink) -> bytes:
-    return target.emulator.storage.blob_path(link.handle).read_bytes()
+    return target.emulator.storage.read_bytes(link.handle)
 
 
 @pytest.mark.parametrize("intelligent", [False, True], ids=["regular", "intelligent"])
@@ -117,7 +117,7 @@ async def test_file_api_round_trip(target: Target, tmp_path: Path) -> None:
         "sha256": hashlib.sha256(data).hexdigest(),
     }
     assert link.signed_url().startswith(f"{target.client.endpoints.cdn}/security=p:")
-    copy = await target.client.upload_url(link.url, {"filename": "copy.bin"})
+    copy = await target.client.upload_url(link.signed_url(), {"filename": "copy.bin"})
     assert await copy.get_content() == data
     await link.overwrite(content=b"second version")
     assert await link.get_content() == b"second version"
@@ -125,7 +125,7 @@ async def test_file_api_round_trip(target: Target, tmp_path: Path) -> None:
     source.write_bytes(b"third version")
     await link.overwrite(filepath=source)
     assert await link.get_content() == b"third version"
-    await link.overwrite(url=copy.url)
+    await link.overwrite(url=copy.signed_url())
     assert await link.get_content() == data
     await link.delete()
     with pytest.raises(fa.NotFoundError):

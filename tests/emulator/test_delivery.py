@@ -203,3 +203,41 @@ async def test_signed_forms_of_a_file_url(make_emulator: Callable[..., Emulator]
         assert path_form.content == b"abc"
         query_form = await http.get(f"{IN_PROCESS_URL}/{handle}", params=sec.as_params())
         assert query_form.content == b"abc"
+
+
+async def test_ranges_across_the_segments_of_a_multipart_file(origin: Origin) -> None:
+    data = os.urandom(12 * 1024 * 1024 + 5)
+    handle = (await origin.upload_regular(data, part_size=5 * 1024 * 1024))["handle"]
+    url = f"{origin.base}/{handle}"
+    assert (await origin.http.get(url)).content == data
+    boundary = 5 * 1024 * 1024
+    r = await origin.http.get(url, headers={"Range": f"bytes={boundary - 3}-{boundary + 2}"})
+    assert r.status_code == 206 and r.content == data[boundary - 3 : boundary + 3]
+    r = await origin.http.get(url, headers={"Range": f"bytes={2 * boundary + 1}-"})
+    assert r.content == data[2 * boundary + 1 :]
+
+
+@pytest.mark.parametrize("header", ["bytes=0-1,5-6", "bytes=abc", "bytes=5-2", "items=0-3"])
+async def test_unusable_range_headers_are_ignored(origin: Origin, header: str) -> None:
+    handle = await stored(origin, b"0123456789")
+    r = await origin.http.get(f"{origin.base}/{handle}", headers={"Range": header})
+    assert r.status_code == 200 and r.content == b"0123456789"
+
+
+async def test_if_none_match_gives_304(origin: Origin) -> None:
+    handle = await stored(origin, b"cached")
+    first = await origin.http.get(f"{origin.base}/{handle}")
+    again = await origin.http.get(
+        f"{origin.base}/{handle}", headers={"If-None-Match": first.headers["etag"]}
+    )
+    assert again.status_code == 304 and again.content == b""
+
+
+async def test_a_repeated_complete_gets_the_same_answer(origin: Origin) -> None:
+    start = await origin.start(3)
+    put = await origin.put_piece(start, 1, b"abc")
+    parts = [{"part_number": 1, "etag": put.headers["etag"]}]
+    first = await origin.complete(start, parts=parts)
+    again = await origin.complete(start, parts=parts)
+    assert first.status_code == again.status_code == 200
+    assert first.json()["handle"] == again.json()["handle"]

@@ -115,7 +115,7 @@ async def test_read_stat_write_remove_and_handle_rules(secured: Origin) -> None:
 
 async def test_process_url_rule(secured: Origin) -> None:
     handle = (await upload(secured, b"source", sec()))["handle"]
-    source = f"{secured.base}/{handle}"
+    source = f"{secured.base}/{sec(call=['read']).as_url_string()}/{handle}"
 
     def body(security: Security) -> dict[str, Any]:
         return {
@@ -147,3 +147,28 @@ async def test_errors_never_echo_the_secret_or_signature(secured: Origin) -> Non
     forged = Security({"expiry": int(time.time()) + 60}, "WRONG-SECRET")
     r = await start_with(secured, forged)
     assert SECRET not in r.text and forged.signature not in r.text
+
+
+async def test_process_reads_own_files_only_with_read_rights(secured: Origin) -> None:
+    handle = (await upload(secured, b"private", sec()))["handle"]
+    store_only = sec(call=["store"], handle="ZZZZZZZZZZZZZZZZZZZZ")
+
+    def body(url: str) -> dict[str, Any]:
+        return {
+            "apikey": APIKEY,
+            "sources": [url],
+            "tasks": [
+                {"name": "store", "params": {}},
+                {"name": "security", "params": store_only.as_params()},
+            ],
+        }
+
+    unsigned = await secured.http.post(
+        f"{secured.base}/process", json=body(f"{secured.base}/{handle}")
+    )
+    assert rejected(unsigned, "required")
+    reader = sec(call=["read"], handle=handle)
+    signed_source = f"{secured.base}/{reader.as_url_string()}/{handle}"
+    r = await secured.http.post(f"{secured.base}/process", json=body(signed_source))
+    assert r.status_code == 200, r.text
+    assert secured.emulator.storage.read_bytes(r.json()["handle"]) == b"private"

@@ -88,7 +88,7 @@ class CDN:
         disposition = "attachment" if request.query_params.get("dl") == "true" else "inline"
         return file_response(
             request,
-            self.emu.storage.blob_path(handle),
+            self.emu.storage.segments(file),
             size=file.size,
             media_type=file.mimetype,
             etag=file.etag,
@@ -125,7 +125,7 @@ class CDN:
         if name in _HASHES:
             if name == "md5" and file.md5:
                 return file.md5
-            value = await self.emu.run(self.emu.storage.hash_file, file.handle, name)
+            value = await self.emu.run(self.emu.storage.hash_file, file, name)
             if name == "md5":
                 await self.emu.run(self.emu.storage.set_md5, file.handle, value)
             return value

@@ -13,13 +13,15 @@ import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import anyio
 import httpx
 
 from .._exceptions import ConfigurationError
 from .._params import validate_handle
+from .._tasks import parse_path
+from .security import Credentials
 from .strict import ProtocolError
 
 if TYPE_CHECKING:
@@ -52,20 +54,42 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-def own_handle(url: str, own_netloc: str) -> str | None:
-    """The handle if ``url`` is a plain file URL on this emulator's origin."""
+def own_file(url: str, own_netloc: str) -> tuple[str, Credentials] | None:
+    """``(handle, credentials)`` if ``url`` is a file URL on this emulator's origin.
+
+    The credentials are the URL's own (a ``security=p:..,s:..`` segment or
+    ``policy``/``signature`` query parameters), as the CDN would see them.
+    """
     parts = urlsplit(url)
     if parts.netloc != own_netloc:
         return None
-    path = unquote(parts.path).strip("/")
+    segments = unquote(parts.path).strip("/").split("/")
+    query = parse_qs(parts.query)
+    policy, signature = query.get("policy"), query.get("signature")
+    credentials = Credentials(policy[0] if policy else None, signature[0] if signature else None)
+    if len(segments) == 2 and segments[0].startswith("security="):
+        try:
+            parsed = parse_path("/".join(segments))
+        except ConfigurationError:
+            return None
+        credentials = Credentials(parsed.policy, parsed.signature)
+        segments = [parsed.source]
+    if len(segments) != 1:
+        return None
     try:
-        return validate_handle(path)
+        return validate_handle(segments[0]), credentials
     except ConfigurationError:
         return None
 
 
-async def fetch(emulator: Emulator, url: str, own_netloc: str) -> Fetched:
+async def fetch(
+    emulator: Emulator, url: str, own_netloc: str, *, authorized: bool = False
+) -> Fetched:
     """Copy a source into a temporary file under the data folder.
+
+    A file of this emulator is read as the CDN would serve it: with a secret set,
+    the URL must carry read rights, unless the request is ``authorized`` already
+    (a processing URL whose own security was checked for that handle).
 
     Raises:
         ProtocolError: the URL is not an allowed source, or fetching it failed.
@@ -75,16 +99,22 @@ async def fetch(emulator: Emulator, url: str, own_netloc: str) -> Fetched:
         raise ProtocolError(
             f"the source must be an http(s) URL, not {url[:80]!r}", code="BadSource"
         )
-    handle = own_handle(url, own_netloc)
+    own = own_file(url, own_netloc)
     temp = emulator.storage.incoming_path()
     md5 = hashlib.md5()
-    if handle is not None:
+    if own is not None:
+        handle, credentials = own
+        if not authorized:
+            emulator.security(credentials, call="read", handle=handle)  # as the CDN would
         stored = await emulator.run(emulator.storage.get_file, handle)
         if stored is None:
             raise ProtocolError(f"the source file {handle} does not exist", status=404)
-        source = emulator.storage.blob_path(handle)
-        await emulator.run(_copy_and_hash, source, temp, md5)
-        return Fetched(temp, stored.size, stored.mimetype, stored.filename, md5.hexdigest())
+        try:
+            digest = await emulator.run(emulator.storage.copy_to, stored, temp)
+        except BaseException:
+            await discard(temp)
+            raise
+        return Fetched(temp, stored.size, stored.mimetype, stored.filename, digest)
     if not is_loopback_host(parts.hostname) and parts.netloc != own_netloc:
         raise ProtocolError(
             f"the emulator does not fetch from {parts.hostname!r}: it never reaches the "
@@ -121,13 +151,6 @@ async def fetch(emulator: Emulator, url: str, own_netloc: str) -> Fetched:
         raise
     filename = posixpath.basename(unquote(parts.path)) or "file"
     return Fetched(temp, size, mimetype.split(";")[0].strip(), filename, md5.hexdigest())
-
-
-def _copy_and_hash(source: Path, target: Path, digest: hashlib._Hash) -> None:
-    with source.open("rb") as src, target.open("wb") as dst:
-        while block := src.read(_BLOCK):
-            digest.update(block)
-            dst.write(block)
 
 
 async def discard(path: Path) -> None:

@@ -59,7 +59,7 @@ async def run_processing(emulator: Emulator, request: Request, parsed: ParsedPat
         return error(400, "a processing URL needs at least one task")
     source = parsed.source
     url = source if "://" in source else f"{origin(request)}/{source}"
-    current = await fetch(emulator, url, request.url.netloc)
+    current = await fetch(emulator, url, request.url.netloc, authorized="://" not in source)
     try:
         for task in tasks:
             result = await IMPLEMENTED[task.name](emulator, current, task)

@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS files (
     handle TEXT PRIMARY KEY, filename TEXT NOT NULL, mimetype TEXT NOT NULL,
     size INTEGER NOT NULL, etag TEXT NOT NULL, md5 TEXT, uploaded INTEGER NOT NULL,
     location TEXT NOT NULL, path TEXT, container TEXT, key TEXT NOT NULL,
-    upload_tags TEXT, workflows TEXT, source_url TEXT, width INTEGER, height INTEGER
+    upload_tags TEXT, workflows TEXT, source_url TEXT, width INTEGER, height INTEGER,
+    segments TEXT
 );
 CREATE TABLE IF NOT EXISTS uploads (
     upload_id TEXT PRIMARY KEY, apikey TEXT NOT NULL, filename TEXT NOT NULL,
@@ -46,6 +47,7 @@ CREATE TABLE IF NOT EXISTS parts (
 CREATE TABLE IF NOT EXISTS commits (
     upload_id TEXT NOT NULL, part INTEGER NOT NULL, PRIMARY KEY (upload_id, part)
 );
+CREATE TABLE IF NOT EXISTS completed (upload_id TEXT PRIMARY KEY, handle TEXT NOT NULL);
 """
 
 
@@ -74,6 +76,9 @@ class StoredFile:
     source_url: str | None = None
     width: int | None = None
     height: int | None = None
+    #: the pieces a multipart upload left, in order, as (path under files/, size);
+    #: ``None`` when the bytes are one file, ``files/<handle>``
+    segments: list[tuple[str, int]] | None = None
 
 
 @dataclass
@@ -250,18 +255,39 @@ class Storage:
         return {r["part"] for r in rows}
 
     def assemble(self, upload_id: str, pieces: Iterable[Piece], file: StoredFile) -> StoredFile:
-        """Concatenate pieces (already checked) into a stored file and end the upload."""
-        target = self.root / "files" / file.handle
-        temp = target.with_name(f".{file.handle}.assembling")
-        with temp.open("wb", buffering=0) as out:
-            for piece in pieces:
-                path = self.piece_path(upload_id, piece.part, piece.offset)
-                with path.open("rb", buffering=0) as src:
-                    _copy(src, out, piece.size)
-        os.replace(temp, target)
+        """Make the (already checked) pieces a stored file and end the upload.
+
+        Nothing is copied: one piece is renamed into place; several stay as they are
+        (their folder is renamed) and are served in order as the file's segments.
+        """
+        ordered = list(pieces)
+        if len(ordered) == 1:
+            only = ordered[0]
+            os.replace(
+                self.piece_path(upload_id, only.part, only.offset), self.blob_path(file.handle)
+            )
+            file.segments = None
+        else:
+            folder = self.root / "files" / f"{file.handle}.d"
+            os.replace(self.root / "uploads" / upload_id, folder)
+            keep = {f"{p.part}-{p.offset}" for p in ordered}
+            for leftover in folder.iterdir():
+                if leftover.name not in keep:
+                    leftover.unlink()
+            file.segments = [(f"{file.handle}.d/{p.part}-{p.offset}", p.size) for p in ordered]
         self.add_file(file)
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO completed VALUES (?, ?)", (upload_id, file.handle))
         self.drop_upload(upload_id)
         return file
+
+    def completed_handle(self, upload_id: str) -> str | None:
+        """The handle a completed upload produced (so a repeated complete gets the same answer)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT handle FROM completed WHERE upload_id = ?", (upload_id,)
+            ).fetchone()
+        return None if row is None else str(row["handle"])
 
     def drop_upload(self, upload_id: str) -> None:
         """Forget an upload and delete its pieces."""
@@ -274,15 +300,49 @@ class Storage:
     # -- files ----------------------------------------------------------------------
 
     def blob_path(self, handle: str) -> Path:
-        """Where a stored file's bytes are."""
+        """Where a stored file's bytes are when they are one file."""
         return self.root / "files" / handle
+
+    def segments(self, file: StoredFile) -> list[tuple[Path, int]]:
+        """The files holding a stored file's bytes, in order, with their sizes."""
+        if file.segments is None:
+            return [(self.blob_path(file.handle), file.size)]
+        return [(self.root / "files" / name, size) for name, size in file.segments]
+
+    def iter_bytes(
+        self, file: StoredFile, start: int = 0, length: int | None = None
+    ) -> Iterator[bytes]:
+        """Blocks of a stored file's bytes from ``start`` (blocking; use from a thread)."""
+        remaining = file.size - start if length is None else length
+        for path, size in self.segments(file):
+            if remaining <= 0:
+                return
+            if start >= size:
+                start -= size
+                continue
+            with path.open("rb") as f:
+                f.seek(start)
+                start = 0
+                while remaining > 0:
+                    block = f.read(min(_COPY_BLOCK, remaining))
+                    if not block:
+                        break
+                    remaining -= len(block)
+                    yield block
+
+    def read_bytes(self, handle: str) -> bytes:
+        """A stored file's whole content (for tests and small files)."""
+        file = self.get_file(handle)
+        if file is None:
+            raise FileNotFoundError(handle)
+        return b"".join(self.iter_bytes(file))
 
     def add_file(self, file: StoredFile) -> None:
         """Insert or replace a file's metadata."""
         with self._tx() as db:
             db.execute(
                 "INSERT OR REPLACE INTO files VALUES "
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     file.handle,
                     file.filename,
@@ -300,12 +360,15 @@ class Storage:
                     file.source_url,
                     file.width,
                     file.height,
+                    json.dumps(file.segments) if file.segments is not None else None,
                 ),
             )
 
     def store_blob(self, temp: Path, file: StoredFile) -> StoredFile:
         """Move a finished temporary file into place as ``file``'s bytes and record it."""
         os.replace(temp, self.blob_path(file.handle))
+        shutil.rmtree(self.root / "files" / f"{file.handle}.d", ignore_errors=True)
+        file.segments = None
         self.add_file(file)
         return file
 
@@ -329,6 +392,7 @@ class Storage:
         with self._tx() as db:
             deleted = db.execute("DELETE FROM files WHERE handle = ?", (handle,)).rowcount
         self.blob_path(handle).unlink(missing_ok=True)
+        shutil.rmtree(self.root / "files" / f"{handle}.d", ignore_errors=True)
         return bool(deleted)
 
     def list_files(self) -> list[StoredFile]:
@@ -340,39 +404,27 @@ class Storage:
     def reset(self) -> None:
         """Delete every file and upload."""
         with self._tx() as db:
-            for table in ("files", "uploads", "parts", "commits"):
+            for table in ("files", "uploads", "parts", "commits", "completed"):
                 db.execute(f"DELETE FROM {table}")
         for folder in ("files", "uploads"):
             shutil.rmtree(self.root / folder, ignore_errors=True)
             (self.root / folder).mkdir()
 
-    def hash_file(self, handle: str, algorithm: str) -> str:
+    def hash_file(self, file: StoredFile, algorithm: str) -> str:
         """Hex digest of a stored file's bytes."""
         digest = hashlib.new(algorithm)
-        with self.blob_path(handle).open("rb") as f:
-            while block := f.read(_COPY_BLOCK):
-                digest.update(block)
+        for block in self.iter_bytes(file):
+            digest.update(block)
         return digest.hexdigest()
 
-
-def _copy(src: Any, dst: Any, size: int) -> None:
-    """Copy ``size`` bytes between unbuffered files, in the kernel where it can."""
-    remaining = size
-    copy_range = getattr(os, "copy_file_range", None)
-    while remaining and copy_range is not None:
-        try:
-            copied = copy_range(src.fileno(), dst.fileno(), min(remaining, 1 << 30))
-        except OSError:
-            break
-        if copied == 0:
-            break
-        remaining -= copied
-    while remaining:
-        block = src.read(min(remaining, _COPY_BLOCK))
-        if not block:
-            raise OSError("a stored piece is shorter than recorded")
-        dst.write(block)
-        remaining -= len(block)
+    def copy_to(self, file: StoredFile, target: Path) -> str:
+        """Copy a stored file's bytes to ``target``; return their MD5 (hex)."""
+        digest = hashlib.md5()
+        with target.open("wb") as out:
+            for block in self.iter_bytes(file):
+                digest.update(block)
+                out.write(block)
+        return digest.hexdigest()
 
 
 def _file_from_row(row: sqlite3.Row) -> StoredFile:
@@ -393,4 +445,7 @@ def _file_from_row(row: sqlite3.Row) -> StoredFile:
         source_url=row["source_url"],
         width=row["width"],
         height=row["height"],
+        segments=[(str(n), int(z)) for n, z in json.loads(row["segments"])]
+        if row["segments"]
+        else None,
     )

@@ -303,6 +303,13 @@ class UploadAPI:
         """``POST /multipart/complete``: assemble the file and store it."""
         checker = self.emu.checker("complete")
         body = await read_json(request, checker)
+        upload_id = body.get("upload_id")
+        if isinstance(upload_id, str):
+            done = await self.emu.run(self.emu.storage.completed_handle, upload_id)
+            if done is not None:  # a retried complete whose first answer was lost
+                stored = await self.emu.run(self.emu.storage.get_file, done)
+                if stored is not None:
+                    return JSONResponse(upload_answer(stored, origin(request)))
         upload = await self._session(checker, body)
         for name, expected in (
             ("size", upload.size),
@@ -350,7 +357,8 @@ class UploadAPI:
             workflows=workflows if isinstance(workflows, list) else None,
         )
         stored = await self.emu.run(self.emu.storage.assemble, upload.upload_id, ordered, file)
-        dims = await self.emu.run(probe_size, self.emu.storage.blob_path(handle))
+        first_segment = self.emu.storage.segments(stored)[0][0]
+        dims = await self.emu.run(probe_size, first_segment)
         if dims is not None:
             stored.width, stored.height = dims
             await self.emu.run(self.emu.storage.add_file, stored)

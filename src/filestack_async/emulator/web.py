@@ -91,22 +91,30 @@ async def paced(stream: AsyncIterator[bytes], bandwidth: float | None) -> AsyncI
         yield chunk
 
 
-def _parse_range(header: str, size: int) -> tuple[int, int] | None:
-    """``bytes=a-b`` (one range) as ``(start, end_inclusive)``; None if unusable."""
+def _parse_range(header: str, size: int) -> tuple[int, int] | bool | None:
+    """One ``bytes=a-b`` range as ``(start, end_inclusive)``.
+
+    ``None``: the header is to be ignored (malformed, or several ranges), so the
+    whole file is sent, as RFC 9110 allows. ``False``: unsatisfiable (416).
+    """
     unit, _, spec = header.partition("=")
     if unit.strip().lower() != "bytes" or "," in spec:
         return None
-    first, _, last = spec.strip().partition("-")
+    first, dash, last = spec.strip().partition("-")
+    if not dash:
+        return None
     try:
         if first == "":
             length = int(last)
             if length <= 0:
-                return None
+                return False
             return max(0, size - length), size - 1
         start = int(first)
         end = int(last) if last else size - 1
     except ValueError:
         return None
+    if start >= size:
+        return False
     if start > end:
         return None
     return start, min(end, size - 1)
@@ -114,7 +122,7 @@ def _parse_range(header: str, size: int) -> tuple[int, int] | None:
 
 def file_response(
     request: Request,
-    path: Path,
+    segments: list[tuple[Path, int]],
     *,
     size: int,
     media_type: str,
@@ -122,40 +130,50 @@ def file_response(
     bandwidth: float | None,
     extra_headers: Mapping[str, str] | None = None,
 ) -> Response:
-    """Stream a file from disk, with single-range ``Range`` support and ``HEAD``."""
+    """Stream a file kept in segments, with ``Range``, ``HEAD`` and ``If-None-Match``."""
     headers = {
         "Accept-Ranges": "bytes",
         "ETag": etag,
         "Content-Type": media_type,
         **(extra_headers or {}),
     }
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match and etag in {tag.strip() for tag in if_none_match.split(",")}:
+        return Response(status_code=304, headers={"ETag": etag})
     start, end = 0, size - 1
     status = 200
     range_header = request.headers.get("range")
     if range_header and size > 0:
         wanted = _parse_range(range_header, size)
-        if wanted is None or wanted[0] >= size:
+        if wanted is False:
             return Response(
                 status_code=416, headers={"Content-Range": f"bytes */{size}", "ETag": etag}
             )
-        start, end = wanted
-        status = 206
-        headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+        if isinstance(wanted, tuple):
+            start, end = wanted
+            status = 206
+            headers["Content-Range"] = f"bytes {start}-{end}/{size}"
     length = max(0, end - start + 1)
     headers["Content-Length"] = str(length)
     if request.method == "HEAD":
         return Response(status_code=status, headers=headers)
 
     async def body() -> AsyncIterator[bytes]:
-        async with await anyio.open_file(path, "rb") as f:
-            await f.seek(start)
-            remaining = length
-            while remaining > 0:
-                block = await f.read(min(_SEND_BLOCK, remaining))
-                if not block:
-                    return
-                remaining -= len(block)
-                yield block
+        skip, remaining = start, length
+        for path, segment_size in segments:
+            if remaining <= 0:
+                return
+            if skip >= segment_size:
+                skip -= segment_size
+                continue
+            async with await anyio.open_file(path, "rb") as f:
+                await f.seek(skip)
+                skip = 0
+                while remaining > 0:
+                    block = await f.read(min(_SEND_BLOCK, remaining))
+                    if not block:
+                        break
+                    remaining -= len(block)
+                    yield block
 
-    response = StreamingResponse(paced(body(), bandwidth), status_code=status, headers=headers)
-    return response
+    return StreamingResponse(paced(body(), bandwidth), status_code=status, headers=headers)
