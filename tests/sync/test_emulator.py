@@ -94,6 +94,7 @@ def test_many_uploads_overwrite_and_delete(target: Target) -> None:
     links = [r for r in results if isinstance(r, Filelink)]
     assert [link.get_content() for link in links] == [b"one", b"two", b"three"]
     first = links[0]
+    assert first.store(filename="signed-copy.txt").get_content() == b"one"
     first.overwrite(content=b"replaced")
     assert first.get_content() == b"replaced"
     first.delete()
