@@ -1,9 +1,10 @@
 """Upload benchmarks: our SDK vs a minimal ideal client vs filestack-python 4.0.0.
 
 Every client talks to the same local server on a free loopback port, started here in a
-uvicorn subprocess: the project's emulator with ``--emulator`` (when it exists), else
-`upload_server.py` (the multipart protocol with MD5 checks, bytes discarded). Each
-measurement runs in its own Python process so peak RSS is its own.
+subprocess: the project's emulator (``filestack-async emulator``, with
+``--wan-profile`` for the WAN cases), or with ``--stand-in`` `upload_server.py` (the
+multipart protocol with MD5 checks, bytes discarded). Each measurement runs in its
+own Python process so peak RSS is its own.
 
     python bench/upload_bench.py                # everything (about 5 minutes on 2 cores)
     python bench/upload_bench.py --quick        # smaller sizes
@@ -50,10 +51,9 @@ def free_port() -> int:
 def server(*, wan: bool, emulator: bool) -> Iterator[str]:
     port = free_port()
     if emulator:
-        command = [sys.executable, "-m", "uvicorn", "--factory", "--port", str(port),
-                   "--log-level", "warning", "filestack_async.emulator:create_app"]  # fmt: skip
+        command = [sys.executable, "-m", "filestack_async.cli", "emulator", "--port", str(port)]
         if wan:
-            raise SystemExit("set the emulator's WAN profile through its own options")
+            command.append("--wan-profile")
     else:
         command = [sys.executable, str(HERE / "upload_server.py"), "--port", str(port)]
         if wan:
@@ -284,7 +284,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller files")
     parser.add_argument("--only", choices=["loopback", "memory", "wan"], action="append")
-    parser.add_argument("--emulator", action="store_true", help="use the project's emulator")
+    parser.add_argument(
+        "--stand-in",
+        action="store_true",
+        help="use bench/upload_server.py (bytes discarded) instead of the emulator",
+    )
     parser.add_argument("--big", action="store_true", help="also a 4 GiB path source")
     parser.add_argument("--dir", default=tempfile.gettempdir(), help="where test files go")
     args = parser.parse_args()
@@ -296,7 +300,7 @@ def main() -> None:
     if "loopback" in only:
         path = make_file(gib, directory)
         print(f"loopback, {gib // MiB} MiB regular upload, part 8 MiB, concurrency 8:")
-        with server(wan=False, emulator=args.emulator) as base:
+        with server(wan=False, emulator=not args.stand_in) as base:
             for who in ("ideal", "sdk", "reference", "ideal", "sdk"):
                 r = measure(who, base, path)
                 rows.append(f"| loopback {gib // MiB} MiB | {who} | {r['mib_s']:.0f} MiB/s | "
@@ -305,7 +309,7 @@ def main() -> None:
     if "memory" in only:
         sizes = [256 * MiB] + ([4096 * MiB] if args.big else [])
         print("peak RSS over baseline:")
-        with server(wan=False, emulator=args.emulator) as base:
+        with server(wan=False, emulator=not args.stand_in) as base:
             for size in sizes:
                 path = make_file(size, directory)
                 for kind in ("path", "pipe"):
@@ -319,7 +323,7 @@ def main() -> None:
         small = make_file(64 * 1024, directory)
         count = 100 if args.quick else 500
         print("WAN profile (+40 ms per request, 16 MiB/s per request body):")
-        with server(wan=True, emulator=args.emulator) as base:
+        with server(wan=True, emulator=not args.stand_in) as base:
             for who in ("sdk", "reference"):
                 r = measure(who, base, path)
                 rows.append(f"| WAN {size // MiB} MiB | {who} | {r['mib_s']:.1f} MiB/s | "

@@ -54,10 +54,13 @@ class _Sink:
         self.md5 = hashlib.md5()
         self.size = 0
 
-    def write(self, data: bytes | bytearray) -> None:
-        self.md5.update(data)
-        self.file.write(data)
-        self.size += len(data)
+    def write(self, chunks: list[bytes]) -> None:
+        """Hash and write received chunks as they are (no joining copy)."""
+        update = self.md5.update
+        for chunk in chunks:
+            update(chunk)
+        self.file.writelines(chunks)
+        self.size += sum(map(len, chunks))
 
 
 class UploadAPI:
@@ -243,14 +246,18 @@ class UploadAPI:
         sink = _Sink(file)
         try:
             try:
-                buffered = bytearray()
-                async for chunk in paced(request.stream(), self.emu.bandwidth):
-                    buffered += chunk
-                    if len(buffered) >= _BLOCK:
-                        block, buffered = buffered, bytearray()
-                        await self.emu.run(sink.write, block)
-                if buffered:
-                    await self.emu.run(sink.write, buffered)
+                pending: list[bytes] = []
+                held = 0
+                bandwidth = self.emu.bandwidth
+                body = request.stream() if bandwidth is None else paced(request.stream(), bandwidth)
+                async for chunk in body:
+                    pending.append(chunk)
+                    held += len(chunk)
+                    if held >= _BLOCK:
+                        await self.emu.run(sink.write, pending)
+                        pending, held = [], 0
+                if pending:
+                    await self.emu.run(sink.write, pending)
             finally:
                 with anyio.CancelScope(shield=True):
                     await self.emu.run(file.close)
