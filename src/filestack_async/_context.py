@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import anyio
 
 from ._config import Endpoints, RetryPolicy, Timeouts, UploadConfig
+from ._exceptions import ConfigurationError
 from ._http import HTTPSession
 from ._security import Security
 
@@ -41,6 +42,26 @@ class Context:
             if sec is not None:
                 found.extend(sec.secrets())
         return tuple(found)
+
+    def resolve_security(self, security: Security | None) -> Security | None:
+        """The security for a call: the call's own, else this context's (may be None)."""
+        if security is not None and not isinstance(security, Security):
+            raise ConfigurationError("security must be a Security object")
+        return security or self.security
+
+    def require_security(self, security: Security | None, action: str) -> Security:
+        """Like `resolve_security`, but raise when there is none.
+
+        Raises:
+            ConfigurationError: no security on the call, the object or the client.
+        """
+        sec = self.resolve_security(security)
+        if sec is None:
+            raise ConfigurationError(
+                f"security is required to {action}: pass security=Security(policy, secret) "
+                "to this call, the Filelink or the Client"
+            )
+        return sec
 
     @asynccontextmanager
     async def session(self, security: Security | None = None) -> AsyncIterator[HTTPSession]:

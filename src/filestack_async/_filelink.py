@@ -9,13 +9,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-import anyio
-
 from ._config import Endpoints
 from ._context import Context
-from ._exceptions import APIConnectionError, ConfigurationError
+from ._download import download_to
+from ._exceptions import ConfigurationError
 from ._files import (
-    AtomicWriter,
     check_binary_file_obj,
     check_readable_file,
     is_seekable,
@@ -54,8 +52,6 @@ METADATA_ATTRIBUTES: tuple[str, ...] = (
     "sha512",
     "exif",
 )
-
-_DOWNLOAD_CHUNK = 1024 * 1024
 
 
 class Filelink(TaskMethods):
@@ -135,18 +131,10 @@ class Filelink(TaskMethods):
     # -- helpers -----------------------------------------------------------------
 
     def _security_or_none(self, security: Security | None) -> Security | None:
-        if security is not None and not isinstance(security, Security):
-            raise ConfigurationError("security must be a Security object")
-        return security or self._context.security
+        return self._context.resolve_security(security)
 
     def _require_security(self, security: Security | None, action: str) -> Security:
-        sec = self._security_or_none(security)
-        if sec is None:
-            raise ConfigurationError(
-                f"security is required to {action}: pass security=Security(policy, secret) "
-                "to this call, the Filelink or the Client"
-            )
-        return sec
+        return self._context.require_security(security, action)
 
     def _content_url(self, security: Security | None) -> str:
         sec = self._security_or_none(security)
@@ -173,39 +161,7 @@ class Filelink(TaskMethods):
         as it was.
         """
         sec = self._security_or_none(security)
-        url = self._content_url(sec)
-        if isinstance(destination, (str, os.PathLike)):
-            writer = AtomicWriter(destination)
-            async with writer:
-                await self._stream_into(url, sec, writer.write)
-            return writer.written
-        file_obj = destination
-        if not callable(getattr(file_obj, "write", None)):
-            raise ConfigurationError("destination must be a path or a binary file object")
-        written = 0
-
-        async def write(chunk: bytes) -> None:
-            nonlocal written
-            await anyio.to_thread.run_sync(file_obj.write, chunk)
-            written += len(chunk)
-
-        await self._stream_into(url, sec, write)
-        return written
-
-    async def _stream_into(self, url: str, sec: Security | None, write: Any) -> None:
-        async with self._context.session(sec) as http:
-            async with http.stream("GET", url, redact=_secrets_of(sec)) as response:
-                expected = response.headers.get("content-length")
-                received = 0
-                async for chunk in response.aiter_bytes(_DOWNLOAD_CHUNK):
-                    await write(chunk)
-                    received += len(chunk)
-                if expected is not None and expected.isdigit() and int(expected) != received:
-                    raise APIConnectionError(
-                        f"GET {response.url} ended after {received} of {expected} bytes",
-                        method="GET",
-                        url=response.url,
-                    )
+        return await download_to(self._context, self._content_url(sec), destination, sec)
 
     async def metadata(
         self,

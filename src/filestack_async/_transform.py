@@ -26,9 +26,9 @@ from urllib.parse import quote, urlsplit
 from ._av import AudioVisual
 from ._config import Endpoints
 from ._context import Context
-from ._exceptions import APIConnectionError, APIResponseValidationError, ConfigurationError
+from ._download import download_to
+from ._exceptions import APIResponseValidationError, ConfigurationError
 from ._filelink import Filelink
-from ._files import AtomicWriter
 from ._http import Retry
 from ._params import validate_handle
 from ._security import Security
@@ -283,18 +283,10 @@ class Transformation(TaskMethods):
         return self._render(self._tasks, self._require_security(security, "sign a URL"))
 
     def _security(self, security: Security | None) -> Security | None:
-        if security is not None and not isinstance(security, Security):
-            raise ConfigurationError("security must be a Security object")
-        return security or self._context.security
+        return self._context.resolve_security(security)
 
     def _require_security(self, security: Security | None, action: str) -> Security:
-        sec = self._security(security)
-        if sec is None:
-            raise ConfigurationError(
-                f"security is required to {action}: pass security=Security(policy, secret) "
-                "to this call, the Filelink or the Client"
-            )
-        return sec
+        return self._context.require_security(security, action)
 
     def _redact(self, sec: Security | None) -> tuple[str, ...]:
         found = [self._context.apikey] if self._context.apikey else []
@@ -325,19 +317,7 @@ class Transformation(TaskMethods):
         """
         sec = self._security(security)
         url = self._render(self._tasks, sec, wire=True)
-        writer = AtomicWriter(path)
-        async with writer, self._context.session(sec) as http:
-            async with http.stream("GET", url, redact=self._redact(sec)) as response:
-                expected = response.headers.get("content-length")
-                async for chunk in response.aiter_bytes(_DOWNLOAD_CHUNK):
-                    await writer.write(chunk)
-                if expected is not None and expected.isdigit() and int(expected) != writer.written:
-                    raise APIConnectionError(
-                        f"GET {response.url} ended after {writer.written} of {expected} bytes",
-                        method="GET",
-                        url=response.url,
-                    )
-        return writer.written
+        return await download_to(self._context, url, path, sec)
 
     async def debug(self, *, security: Security | None = None) -> dict[str, Any]:
         """Ask the service to describe this chain (``debug`` task first); returns the JSON."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from filestack_async.emulator import Emulator, EmulatorConfig, EmulatorServer, EmulatorTransport
+from filestack_async.emulator import Emulator, EmulatorServer, EmulatorTransport
 from filestack_async.emulator.app import IN_PROCESS_URL
 
 APIKEY = "EMULATOR-KEY"
@@ -97,18 +97,9 @@ class Origin:
 
 
 @pytest.fixture
-def make_emulator(tmp_path: Path) -> Iterator[Callable[..., Emulator]]:
-    made: list[Emulator] = []
-
-    def make(**settings: Any) -> Emulator:
-        settings.setdefault("data_dir", tmp_path / f"data-{len(made)}")
-        emulator = Emulator(EmulatorConfig(**settings))
-        made.append(emulator)
-        return emulator
-
-    yield make
-    for emulator in made:
-        emulator.close()
+def make_emulator(filestack_emulator_factory: Callable[..., Emulator]) -> Callable[..., Emulator]:
+    """Emulators with given settings (the fixture we ship to users), closed after the test."""
+    return filestack_emulator_factory
 
 
 @pytest.fixture(params=["in-process", "socket"])
