@@ -241,3 +241,13 @@ async def test_a_repeated_complete_gets_the_same_answer(origin: Origin) -> None:
     again = await origin.complete(start, parts=parts)
     assert first.status_code == again.status_code == 200
     assert first.json()["handle"] == again.json()["handle"]
+
+
+async def test_the_file_api_host_serves_downloads_and_metadata(origin: Origin) -> None:
+    handle = await stored(origin, b"file api bytes")
+    r = await origin.http.get(f"{origin.base}/api/file/{handle}")
+    assert r.status_code == 200 and r.content == b"file api bytes"
+    meta = await origin.http.get(
+        f"{origin.base}/api/file/{handle}/metadata", params={"size": "true"}
+    )
+    assert meta.json() == {"size": 14}

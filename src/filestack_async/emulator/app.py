@@ -168,6 +168,8 @@ class Emulator:
             Route("/multipart/complete", guard(uploads.complete), methods=["POST"]),
             Route("/_s3/{upload_id}/{part:int}", guard(uploads.put), methods=["PUT"]),
             Route("/_s3/{upload_id}/{part:int}/{offset:int}", guard(uploads.put), methods=["PUT"]),
+            Route("/api/file/{handle}", guard(delivery.file_api_read), methods=["GET", "HEAD"]),
+            Route("/api/file/{handle}/metadata", guard(delivery.file_api_read), methods=["GET"]),
             Route("/api/file/{handle}", guard(files.overwrite), methods=["POST"]),
             Route("/api/file/{handle}", guard(files.delete), methods=["DELETE"]),
             Route("/process", guard(files.process), methods=["POST"]),

@@ -72,6 +72,18 @@ class CDN:
             return await self.deliver(request, parsed.source, credentials)
         return await self.process(request, parsed, credentials)
 
+    async def file_api_read(self, request: Request) -> Response:
+        """``GET /api/file/<handle>[/metadata]``: the File API's download and metadata."""
+        handle = str(request.path_params["handle"])
+        if not _is_handle(handle):
+            return error(400, f"{handle[:40]!r} is not a handle")
+        query = Credentials(
+            request.query_params.get("policy"), request.query_params.get("signature")
+        )
+        if request.url.path.endswith("/metadata"):
+            return await self.metadata(request, handle, query)
+        return await self.deliver(request, handle, query)
+
     async def _file(self, handle: str) -> StoredFile | None:
         return await self.emu.run(self.emu.storage.get_file, handle)
 
