@@ -2,16 +2,27 @@
 
 Parsing uses the SDK's task catalogue (`filestack_async._tasks`), so the emulator
 accepts exactly the URLs the SDK builds. `IMPLEMENTED` maps each task the emulator
-can really run to its implementation; every other catalogue task answers 400 saying
-the emulator does not implement it. ``store`` (alone, or last) stores the result as
-a new file.
+can really run to its implementation (the image tasks of `image_tasks`); every other
+catalogue task answers 400 saying the emulator does not implement it. ``store``
+(alone, or last) stores the result as a new file; ``video_convert`` starts or reports
+a background conversion (`av_convert`).
+
+Consecutive image tasks are applied to one decoded image and encoded once. Results
+are cached by source and chain: the key is the source's MD5 and the rendered tasks
+(``store`` excluded), the entry a file under ``<data dir>/processed/``, so asking
+the same chain again on the same bytes (or storing it) does not recompute it. The
+``X-Emulator-Cache`` response header says ``hit`` or ``miss``.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
+import os
+import shutil
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +30,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .._tasks import ParsedPath, Task
+from . import av_convert, image_tasks
 from .fetch import Fetched, discard, fetch
 from .images import probe_size
 from .storage import StoredFile, new_handle
@@ -30,11 +42,16 @@ if TYPE_CHECKING:
     from .app import Emulator
 
 #: A task implementation: given the emulator, the fetched source file and the task,
-#: return the path of its result (a new temporary file) and that result's MIME type.
+#: return its result as a new temporary file (the caller deletes the input).
 TaskImpl = Callable[["Emulator", Fetched, Task], Awaitable[Fetched]]
 
-#: Tasks the emulator really runs (``store`` is handled separately).
-IMPLEMENTED: dict[str, TaskImpl] = {}
+#: Tasks the emulator really runs (``store`` and ``video_convert`` are handled apart).
+IMPLEMENTED: dict[str, TaskImpl] = dict(image_tasks.TASK_IMPLS)
+
+#: Header telling whether a processed result came from the cache.
+CACHE_HEADER = "X-Emulator-Cache"
+#: The cache keeps at most this many bytes of results; the oldest entries go first.
+CACHE_MAX_BYTES = 512 * 1024 * 1024
 
 
 async def run_processing(emulator: Emulator, request: Request, parsed: ParsedPath) -> Response:
@@ -43,14 +60,20 @@ async def run_processing(emulator: Emulator, request: Request, parsed: ParsedPat
     store: Task | None = None
     if tasks and tasks[-1].name == "store":
         store = tasks.pop()
-    missing = [t.name for t in tasks if t.name not in IMPLEMENTED]
     if any(t.name == "store" for t in tasks):
         return error(400, "store must be the last task of a chain")
+    if any(t.name == "video_convert" for t in tasks):
+        if len(tasks) != 1 or store is not None:
+            return error(400, "video_convert must be the only task of its URL")
+        if len(parsed.sources) != 1:
+            return error(400, "video_convert takes one source")
+        return await av_convert.convert(emulator, request, parsed, tasks[0])
+    missing = [t.name for t in tasks if t.name not in IMPLEMENTED]
     if missing:
         return error(
             400,
             f"the emulator does not implement the {missing[0]!r} task; "
-            "see docs/emulator.md for what it runs",
+            "see docs/emulator_processing.md for what it runs",
             code="NotImplementedByEmulator",
         )
     if len(parsed.sources) != 1:
@@ -60,16 +83,120 @@ async def run_processing(emulator: Emulator, request: Request, parsed: ParsedPat
     source = parsed.source
     url = source if "://" in source else f"{origin(request)}/{source}"
     current = await fetch(emulator, url, request.url.netloc, authorized="://" not in source)
+    cache_state = "none"
     try:
-        for task in tasks:
-            result = await IMPLEMENTED[task.name](emulator, current, task)
-            await discard(current.path)
-            current = result
+        if tasks:
+            current, hit = await _run_cached(emulator, current, tasks)
+            cache_state = "hit" if hit else "miss"
         if store is None:
-            return await _respond_with(emulator, current)
-        return await _store(emulator, request, current, store)
+            response = await _respond_with(emulator, current)
+        else:
+            response = await _store(emulator, request, current, store)
     finally:
         await discard(current.path)
+    if cache_state != "none":
+        response.headers[CACHE_HEADER] = cache_state
+    return response
+
+
+async def run_tasks(emulator: Emulator, current: Fetched, tasks: Sequence[Task]) -> Fetched:
+    """Apply ``tasks`` in order (runs of image tasks in one pass); the caller owns the result.
+
+    The input file is deleted once a result replaces it.
+    """
+    index = 0
+    while index < len(tasks):
+        end = index
+        while end < len(tasks) and tasks[end].name in image_tasks.IMAGE_TASKS:
+            end += 1
+        if end > index:
+            result = await image_tasks.process(emulator, current, tasks[index:end])
+            index = end
+        else:
+            result = await IMPLEMENTED[tasks[index].name](emulator, current, tasks[index])
+            index += 1
+        await discard(current.path)
+        current = result
+    return current
+
+
+# -- the result cache -----------------------------------------------------------------
+
+
+def cache_key(source_md5: str, tasks: Sequence[Task]) -> str:
+    """The cache key of a chain on a source: a SHA-256 of the MD5 and the rendered tasks."""
+    chain = "/".join(task.render() for task in tasks)
+    return hashlib.sha256(f"{source_md5}\n{chain}".encode()).hexdigest()
+
+
+def cache_dir(emulator: Emulator) -> Path:
+    """Where cached results live: ``<data dir>/processed``."""
+    return emulator.data_dir / "processed"
+
+
+async def _run_cached(
+    emulator: Emulator, current: Fetched, tasks: Sequence[Task]
+) -> tuple[Fetched, bool]:
+    key = cache_key(current.md5, tasks)
+    folder = cache_dir(emulator)
+    target = emulator.storage.incoming_path()
+    cached = await emulator.run(_cache_get, folder, key, target)
+    if cached is not None:
+        await discard(current.path)
+        return cached, True
+    result = await run_tasks(emulator, current, tasks)
+    try:
+        await emulator.run(_cache_put, folder, key, result)
+    except OSError:
+        pass  # a cache that cannot be written only costs a recomputation
+    return result, False
+
+
+def _cache_get(folder: Path, key: str, target: Path) -> Fetched | None:
+    meta_path = folder / f"{key}.json"
+    try:
+        meta = json.loads(meta_path.read_text())
+        shutil.copyfile(folder / key, target)
+    except (OSError, ValueError):
+        target.unlink(missing_ok=True)
+        return None
+    os.utime(meta_path)  # most recently used
+    return Fetched(target, int(meta["size"]), meta["mimetype"], meta["filename"], meta["md5"])
+
+
+def _cache_put(folder: Path, key: str, result: Fetched) -> None:
+    folder.mkdir(exist_ok=True)
+    partial = folder / f".{key}.{os.getpid()}.{time.monotonic_ns()}"
+    shutil.copyfile(result.path, partial)
+    os.replace(partial, folder / key)
+    meta = {
+        "size": result.size,
+        "mimetype": result.mimetype,
+        "filename": result.filename,
+        "md5": result.md5,
+    }
+    partial.write_text(json.dumps(meta))
+    os.replace(partial, folder / f"{key}.json")
+    _cache_trim(folder)
+
+
+def _cache_trim(folder: Path) -> None:
+    entries = []
+    total = 0
+    for meta in folder.glob("*.json"):
+        data = folder / meta.stem
+        try:
+            size = data.stat().st_size
+            entries.append((meta.stat().st_mtime, size, meta, data))
+        except OSError:
+            continue
+        total += size
+    for _, size, meta, data in sorted(entries, key=lambda e: e[0]):
+        if total <= CACHE_MAX_BYTES:
+            break
+        meta.unlink(missing_ok=True)
+        data.unlink(missing_ok=True)
+        total -= size
 
 
 async def _respond_with(emulator: Emulator, result: Fetched) -> Response:
