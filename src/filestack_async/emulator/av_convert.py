@@ -494,14 +494,14 @@ def _probe(container: av.container.InputContainer) -> dict[str, Any]:
         facts.update(
             width=video.codec_context.width,
             height=video.codec_context.height,
-            video_codec=video.codec_context.name,
+            video_codec=video.codec_context.codec.canonical_name,
             fps=float(video.average_rate) if video.average_rate else None,
         )
         if video.bit_rate:
             facts["video_bitrate"] = int(video.bit_rate // 1000)
     for audio in container.streams.audio[:1]:
         facts.update(
-            audio_codec=audio.codec_context.name,
+            audio_codec=audio.codec_context.codec.canonical_name,
             audio_sample_rate=audio.codec_context.sample_rate,
             audio_channels=audio.codec_context.channels,
         )
@@ -540,7 +540,7 @@ def transcode(source: Path, target: Path, job: Job, jobs: Conversions) -> dict[s
         video_in = inp.streams.video[0] if inp.streams.video and preset.video_codec else None
         audio_in = inp.streams.audio[0] if inp.streams.audio else None
         if video_in is None and audio_in is None:
-            wanted = "a video or audio" if preset.video_codec else "an audio"
+            wanted = "video or audio" if preset.video_codec else "audio"
             raise ConversionFailed(f"the source has no {wanted} stream to convert")
         offset = parse_time(params["clip_offset"]) if params.get("clip_offset") else 0.0
         length = parse_time(params["clip_length"]) if params.get("clip_length") else None
@@ -668,8 +668,7 @@ class _VideoOut:
             end = self.pending_time + self.step
             if length is not None:
                 end = min(end, length)
-            self._emit(self.pending)
-            while self.slot / self.rate < end - 1e-9:
+            while self.slot / self.rate < end - 1e-9 or self.slot == 0:
                 self._emit(self.pending)
         for packet in self.stream.encode(None):
             self.out.mux(packet)
