@@ -273,7 +273,7 @@ def _smooth_mask(
     scale = 4
     big = Image.new("L", (size[0] * scale, size[1] * scale), 0)
     draw(ImageDraw.Draw(big), scale)
-    return big.resize(size, Image.Resampling.LANCZOS)
+    return big.reduce(scale)
 
 
 def _circle(canvas: Canvas, task: Task) -> None:
