@@ -548,7 +548,8 @@ def transcode(source: Path, target: Path, job: Job, jobs: Conversions) -> dict[s
         if total is not None and offset >= total:
             raise ConversionFailed(f"clip_offset {offset:g} s is past the end ({total:g} s)")
         end = offset + length if length is not None else None
-        span = (min(end, total) if end is not None and total else (total or 1.0)) - offset
+        stop = end if total is None else (total if end is None else min(end, total))
+        span = stop - offset if stop is not None else 0.0
         with av.open(str(target), "w", format=preset.format) as out:
             if params.get("title"):
                 out.metadata["title"] = str(params["title"])
