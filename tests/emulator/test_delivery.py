@@ -172,9 +172,9 @@ async def test_process_never_reaches_the_internet(origin: Origin, url: str) -> N
 
 async def test_processing_urls_parse_and_say_what_is_not_implemented(origin: Origin) -> None:
     handle = await stored(origin, png())
-    r = await origin.http.get(f"{origin.base}/resize=width:10/{handle}")
+    r = await origin.http.get(f"{origin.base}/detect_faces/{handle}")
     assert r.status_code == 400
-    assert "does not implement the 'resize' task" in r.json()["error"]
+    assert "does not implement the 'detect_faces' task" in r.json()["error"]
     unknown = await origin.http.get(f"{origin.base}/frobnicate=level:3/{handle}")
     assert unknown.status_code == 400
     assert "unknown processing task 'frobnicate'" in unknown.json()["error"]

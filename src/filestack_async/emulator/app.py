@@ -63,7 +63,10 @@ class Emulator:
         return self.storage.root
 
     def close(self) -> None:
-        """Close the database; remove the data folder if it was a temporary one."""
+        """Stop conversions, close the database, remove a temporary data folder."""
+        from .av_convert import stop_conversions
+
+        stop_conversions(self)
         self._finalizer()
 
     def client(self, apikey: str = "EMULATOR-APIKEY", **options: Any) -> Client:

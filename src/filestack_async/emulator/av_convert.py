@@ -345,6 +345,16 @@ _REGISTRY: WeakKeyDictionary[Emulator, Conversions] = WeakKeyDictionary()
 _REGISTRY_LOCK = threading.Lock()
 
 
+def stop_conversions(emulator: Emulator, timeout: float | None = 10.0) -> bool:
+    """Stop ``emulator``'s running conversions and forget them (a later one starts afresh).
+
+    Returns True when no conversion thread is left running.
+    """
+    with _REGISTRY_LOCK:
+        found = _REGISTRY.pop(emulator, None)
+    return True if found is None else found.shutdown(timeout)
+
+
 def conversions(emulator: Emulator) -> Conversions:
     """The conversion jobs of ``emulator`` (created on first use)."""
     with _REGISTRY_LOCK:

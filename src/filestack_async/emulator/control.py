@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .._version import __version__
+from .av_convert import stop_conversions
 from .config import FaultConfigError, Faults
 from .web import error
 
@@ -36,7 +37,9 @@ class Control:
         )
 
     async def reset(self, request: Request) -> Response:
-        """``POST /_emulator/reset``: delete every file and upload, clear the log."""
+        """``POST /_emulator/reset``: delete every file, upload, conversion and cached
+        result, and clear the log."""
+        await self.emu.run(stop_conversions, self.emu)
         await self.emu.run(self.emu.storage.reset)
         self.emu.violations.clear()
         return JSONResponse({"status": "reset"})

@@ -409,6 +409,8 @@ class Storage:
         for folder in ("files", "uploads"):
             shutil.rmtree(self.root / folder, ignore_errors=True)
             (self.root / folder).mkdir()
+        for derived in ("processed", "av"):  # processing cache, conversion records
+            shutil.rmtree(self.root / derived, ignore_errors=True)
 
     def hash_file(self, file: StoredFile, algorithm: str) -> str:
         """Hex digest of a stored file's bytes."""
