@@ -1,19 +1,28 @@
 """The ``filestack-async`` command.
 
+    filestack-async upload photo.jpg --intelligent
+    filestack-async transform HANDLE resize=width:200/flip --store
+    filestack-async demo
     filestack-async emulator --port 8700 --data-dir ./fs-data [--secret S] [--strict]
 
-Each subcommand registers itself in `COMMANDS`; ``main`` returns the exit code.
+Each subcommand sets ``run`` (``(args, output) -> exit code``); ``main`` parses, runs it
+and turns errors into one line on stderr and an exit code (the table is in
+``docs/cli.md``). Rich is imported only by commands that draw progress bars.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 
+from ._cli import commands
+from ._cli.output import EXIT_INTERRUPTED, EXIT_USAGE, CommandFailed, Output, describe_error
+from ._cli.output import exit_code as _exit_code
 from ._version import __version__
 
-Command = Callable[[argparse.Namespace], int]
+Command = Callable[[argparse.Namespace, Output], int]
 
 
 def _add_emulator(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -46,7 +55,7 @@ def _add_emulator(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
     faults.add_argument(
         "--wan-profile", action="store_true", help="40 ms per request and 16 MiB/s per connection"
     )
-    p.set_defaults(run=_run_emulator)
+    p.set_defaults(run=lambda args, out: _run_emulator(args))
 
 
 def _run_emulator(args: argparse.Namespace) -> int:
@@ -128,13 +137,40 @@ def _run_emulator(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_demo(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = subparsers.add_parser(
+        "demo",
+        help="run the SDK end to end against a local emulator",
+        description=(
+            "Start the emulator (strict, with an app secret) on a free loopback port, make a "
+            "sample image and video, and run upload, transform+store+download, a signed URL, "
+            "metadata, a video conversion, overwrite and delete, checking each result. "
+            "Needs the 'emulator' extra."
+        ),
+    )
+    p.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks"
+    )
+    p.set_defaults(run=_run_demo)
+
+
+def _run_demo(args: argparse.Namespace, out: Output) -> int:
+    from ._cli.demo import main as run_demo
+
+    return run_demo(out)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(
         prog="filestack-async", description="Filestack from the command line."
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON results")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.register(subparsers)
+    _add_demo(subparsers)
     _add_emulator(subparsers)
     return parser
 
@@ -142,12 +178,27 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as done:  # --help, --version, or a usage error (already printed)
+        return done.code if isinstance(done.code, int) else EXIT_USAGE
     run: Command | None = getattr(args, "run", None)
     if run is None:
         parser.print_help()
-        return 2
-    return run(args)
+        return EXIT_USAGE
+    out = Output(json_mode=bool(getattr(args, "json", False)))
+    try:
+        return run(args, out)
+    except KeyboardInterrupt:
+        out.error("interrupted")
+        return EXIT_INTERRUPTED
+    except Exception as err:  # every error becomes one line and an exit code
+        if not (isinstance(err, CommandFailed) and err.reported):
+            out.error(describe_error(err))
+        if getattr(args, "debug", False):
+            text = "".join(traceback.format_exception(type(err), err, err.__traceback__))
+            out.stderr.write(out.redact(text))
+        return _exit_code(err)
 
 
 if __name__ == "__main__":

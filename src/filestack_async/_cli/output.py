@@ -1,0 +1,345 @@
+"""What the command line writes: results (plain or ``--json``), progress bars and errors.
+
+Results go to stdout, one JSON document with ``--json``; errors go to stderr as one
+line. Progress bars (rich) are shown only when stdout is a terminal and ``--json``
+is off; without rich installed the results are printed plainly and no bar is drawn.
+Every line passes through `redact_text` with the secrets of the run, so the app
+secret, signatures and policies never reach the terminal by accident (``sign``,
+whose job it is to print a signature, writes with ``redact=False``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets as _secrets
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any, BinaryIO, Literal, Protocol, cast
+
+from .._exceptions import (
+    APIError,
+    AuthenticationError,
+    ConfigurationError,
+    ConversionError,
+    NotFoundError,
+    PermissionDeniedError,
+    UploadError,
+)
+from .._redact import redact_text
+
+Unit = Literal["bytes", "percent"]
+
+# -- exit codes ---------------------------------------------------------------------------
+
+EXIT_OK = 0
+#: a demo step failed, or an unexpected internal error
+EXIT_FAILED = 1
+#: bad usage or configuration (``ConfigurationError``); argparse uses 2 as well
+EXIT_USAGE = 2
+#: an optional extra is not installed (``emulator`` for ``emulator`` and ``demo``)
+EXIT_MISSING_EXTRA = 3
+#: 401 / 403: the API key, policy or signature was refused
+EXIT_AUTH = 4
+#: 404: no such file
+EXIT_NOT_FOUND = 5
+#: any other API error: other statuses, connection failures, timeouts, bad answers
+EXIT_API = 6
+#: an upload or a conversion failed (or a conversion did not finish in time)
+EXIT_TRANSFER = 7
+#: a local file could not be read or written
+EXIT_LOCAL_FILE = 8
+#: interrupted with Ctrl+C
+EXIT_INTERRUPTED = 130
+
+
+class CommandFailed(Exception):
+    """A command ran but did not succeed (a demo step, some of several uploads).
+
+    ``code`` is the exit code; the message has already been printed when ``reported``.
+    """
+
+    def __init__(self, message: str, code: int = EXIT_FAILED, *, reported: bool = False) -> None:
+        super().__init__(message)
+        self.code = code
+        self.reported = reported
+
+
+def leaf_error(err: BaseException) -> BaseException:
+    """The one exception inside (nested) single-member exception groups, else ``err``."""
+    while True:
+        inner = getattr(err, "exceptions", None)
+        if isinstance(inner, tuple) and len(inner) == 1 and isinstance(inner[0], BaseException):
+            err = inner[0]
+        else:
+            return err
+
+
+def exit_code(err: BaseException) -> int:
+    """The exit code for an error (see the table in ``docs/cli.md``)."""
+    err = leaf_error(err)
+    if isinstance(err, CommandFailed):
+        return err.code
+    if isinstance(err, KeyboardInterrupt):
+        return EXIT_INTERRUPTED
+    if isinstance(err, ConfigurationError):
+        return EXIT_USAGE
+    if isinstance(err, ImportError):
+        return EXIT_MISSING_EXTRA
+    if isinstance(err, (AuthenticationError, PermissionDeniedError)):
+        return EXIT_AUTH
+    if isinstance(err, NotFoundError):
+        return EXIT_NOT_FOUND
+    if isinstance(err, (UploadError, ConversionError, TimeoutError)):
+        return EXIT_TRANSFER
+    if isinstance(err, APIError):
+        return EXIT_API
+    if isinstance(err, OSError):
+        return EXIT_LOCAL_FILE
+    return EXIT_FAILED
+
+
+def describe_error(err: BaseException) -> str:
+    """One line for an error: its class and message (for a missing module, the extra)."""
+    err = leaf_error(err)
+    if isinstance(err, ImportError):
+        missing = err.name or "a module"
+        return (
+            f"{missing} is not installed; this command needs an extra: "
+            "pip install 'filestack-async[emulator,cli]'"
+        )
+    if isinstance(err, OSError) and err.strerror:
+        where = f": {err.filename}" if err.filename else ""
+        return f"{type(err).__name__}: {err.strerror}{where}"
+    text = str(err) or "no details"
+    return f"{type(err).__name__}: {text}"
+
+
+# -- progress bars ------------------------------------------------------------------------
+
+
+class Bars(Protocol):
+    """Progress bars: one per transfer or conversion."""
+
+    def add(self, description: str, total: float | None = None, unit: Unit = "bytes") -> int:
+        """Start a bar and return its id (``total=None``: size unknown)."""
+        ...
+
+    def update(self, bar: int, completed: float, total: float | None = None) -> None:
+        """Move a bar to ``completed`` (bytes or percent); may be called from a thread."""
+        ...
+
+
+class NoBars:
+    """No progress display (not a terminal, ``--json``, or rich missing)."""
+
+    def add(self, description: str, total: float | None = None, unit: Unit = "bytes") -> int:
+        return 0
+
+    def update(self, bar: int, completed: float, total: float | None = None) -> None:
+        return None
+
+
+class _RichBars:
+    def __init__(self, progress: Any) -> None:
+        self._progress = progress
+
+    def add(self, description: str, total: float | None = None, unit: Unit = "bytes") -> int:
+        return int(self._progress.add_task(description, total=total, unit=unit))
+
+    def update(self, bar: int, completed: float, total: float | None = None) -> None:
+        if total is not None:
+            self._progress.update(bar, completed=completed, total=total)
+        else:
+            self._progress.update(bar, completed=completed)
+
+
+def _rich_progress(console: Any) -> Any:
+    """A rich ``Progress`` with bytes, speed and ETA columns (percent for conversions)."""
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        ProgressColumn,
+        Task,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+    from rich.text import Text
+
+    class AmountColumn(ProgressColumn):
+        """Bytes done / total for transfers, a percentage for conversions."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self._bytes = DownloadColumn()
+
+        def render(self, task: Task) -> Text:
+            if task.fields.get("unit") == "percent":
+                return Text(f"{task.completed:>3.0f}%", style="progress.percentage")
+            return self._bytes.render(task)
+
+    class SpeedColumn(ProgressColumn):
+        """Transfer speed (nothing for conversions)."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self._speed = TransferSpeedColumn()
+
+        def render(self, task: Task) -> Text:
+            if task.fields.get("unit") == "percent":
+                return Text("")
+            return self._speed.render(task)
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        AmountColumn(),
+        SpeedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+# -- output --------------------------------------------------------------------------------
+
+
+def _is_terminal(stream: IO[str]) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if callable(isatty) else False
+    except ValueError:  # a closed stream
+        return False
+
+
+class Output:
+    """Where a command writes; see the module docstring.
+
+    Args:
+        json_mode: print one JSON document instead of human lines.
+        secrets: strings to mask wherever they appear.
+        stdout, stderr: the streams (default: ``sys.stdout``, ``sys.stderr``).
+    """
+
+    def __init__(
+        self,
+        *,
+        json_mode: bool = False,
+        secrets: Sequence[str] = (),
+        stdout: IO[str] | None = None,
+        stderr: IO[str] | None = None,
+    ) -> None:
+        self.json_mode = json_mode
+        self.stdout = stdout if stdout is not None else sys.stdout
+        self.stderr = stderr if stderr is not None else sys.stderr
+        self.secrets = [s for s in secrets if s]
+        #: stdout is a terminal and results are for a person: bars may be drawn
+        self.interactive = not json_mode and _is_terminal(self.stdout)
+        self._console: Any = None
+
+    def add_secret(self, *values: str) -> None:
+        """Mask these strings too from now on."""
+        self.secrets.extend(v for v in values if v)
+
+    def redact(self, text: str) -> str:
+        """``text`` with the run's secrets and credential-looking fields masked."""
+        return redact_text(text, self.secrets)
+
+    def _rich_console(self) -> Any:
+        if self._console is None and self.interactive:
+            try:
+                from rich.console import Console
+            except ImportError:
+                self.interactive = False
+                return None
+            self._console = Console(file=self.stdout, force_terminal=True, highlight=False)
+        return self._console
+
+    def line(self, text: str = "", *, redact: bool = True) -> None:
+        """A human-readable line (not printed with ``--json``)."""
+        if self.json_mode:
+            return
+        if redact:
+            text = self.redact(text)
+        console = self._rich_console() if self.interactive else None
+        if console is not None:
+            console.print(text, markup=False, highlight=False, soft_wrap=True)
+        else:
+            self.stdout.write(text + "\n")
+            self.stdout.flush()
+
+    def json(self, data: Any, *, redact: bool = True) -> None:
+        """The machine-readable result (printed only with ``--json``)."""
+        if not self.json_mode:
+            return
+        text = json.dumps(data, indent=2, sort_keys=False, default=str)
+        if redact:
+            text = self.redact(text)
+        self.stdout.write(text + "\n")
+        self.stdout.flush()
+
+    def error(self, message: str) -> None:
+        """One line on stderr (always, also with ``--json``), redacted."""
+        flat = " ".join(self.redact(message).split())
+        self.stderr.write(f"filestack-async: error: {flat}\n")
+        self.stderr.flush()
+
+    def binary_stdout(self) -> BinaryIO:
+        """stdout for bytes (``content``)."""
+        buffer = getattr(self.stdout, "buffer", None)
+        if buffer is None:
+            raise ConfigurationError("stdout cannot take bytes here")
+        return cast(BinaryIO, buffer)
+
+    @contextmanager
+    def bars(self) -> Iterator[Bars]:
+        """Progress bars for the block (none unless interactive and rich is installed)."""
+        console = self._rich_console() if self.interactive else None
+        if console is None:
+            yield NoBars()
+            return
+        with _rich_progress(console) as progress:
+            yield _RichBars(progress)
+
+
+# -- writing downloads ----------------------------------------------------------------------
+
+
+class CountingWriter:
+    """A binary file object that reports the bytes written so far to ``on_write``."""
+
+    def __init__(self, target: BinaryIO, on_write: Callable[[int], None]) -> None:
+        self._target = target
+        self._on_write = on_write
+        self.written = 0
+
+    def write(self, data: bytes) -> int:
+        count = self._target.write(data)
+        self.written += len(data) if count is None else count
+        self._on_write(self.written)
+        return len(data) if count is None else count
+
+    def flush(self) -> None:
+        self._target.flush()
+
+
+@contextmanager
+def atomic_file(destination: Path) -> Iterator[BinaryIO]:
+    """Write ``destination`` through a temporary file beside it, renamed when the block ends.
+
+    On any error (or Ctrl+C) the temporary file is removed and ``destination`` is untouched.
+    """
+    temporary = destination.with_name(f".{destination.name}.{_secrets.token_hex(4)}.part")
+    handle = temporary.open("xb")
+    try:
+        yield handle
+        handle.close()
+        os.replace(temporary, destination)
+    except BaseException:
+        handle.close()
+        temporary.unlink(missing_ok=True)
+        raise
