@@ -18,7 +18,7 @@ from typing import Any, BinaryIO, cast
 
 import anyio
 
-from .. import Client, Filelink, Security, Transformation, UploadProgress
+from .. import Client, Filelink, RetryPolicy, Security, Transformation, UploadProgress
 from .._config import BASE_URL_ENV
 from .._download import download_to
 from .._exceptions import APIError, ConfigurationError
@@ -40,6 +40,8 @@ APIKEY_ENV = "FILESTACK_API_KEY"
 SECRET_ENV = "FILESTACK_APP_SECRET"
 #: seconds a policy made from the app secret stays valid (``--expires-in``)
 DEFAULT_EXPIRES_IN = 900.0
+#: retries of a failed request (``--retries``), as `RetryPolicy` has by default
+DEFAULT_RETRIES = RetryPolicy().max_retries
 #: stands in for the API key in commands that never send it (reading a handle)
 _UNUSED_APIKEY = "NO-APIKEY-GIVEN"
 
@@ -57,6 +59,7 @@ class Settings:
     secret: str | None = None
     base_url: str | None = None
     expires_in: float = DEFAULT_EXPIRES_IN
+    retries: int = DEFAULT_RETRIES
 
     @classmethod
     def from_args(
@@ -67,11 +70,16 @@ class Settings:
         expires_in = float(getattr(args, "expires_in", None) or DEFAULT_EXPIRES_IN)
         if expires_in <= 0:
             raise ConfigurationError("--expires-in must be a positive number of seconds")
+        retries = getattr(args, "retries", None)
+        retries = DEFAULT_RETRIES if retries is None else int(retries)
+        if retries < 0:
+            raise ConfigurationError("--retries must be 0 or more")
         return cls(
             apikey=getattr(args, "apikey", None) or env.get(APIKEY_ENV) or None,
             secret=getattr(args, "secret", None) or env.get(SECRET_ENV) or None,
             base_url=getattr(args, "base_url", None) or env.get(BASE_URL_ENV) or None,
             expires_in=expires_in,
+            retries=retries,
         )
 
     def security(self, calls: Sequence[str], handle: str | None = None) -> Security | None:
@@ -98,12 +106,12 @@ class Settings:
                     f"{need_apikey} needs an API key: give --apikey or set {APIKEY_ENV}"
                 )
             apikey = _UNUSED_APIKEY
-        return Client(apikey, base_url=self.base_url, security=security)
-
-
-def secrets_of(settings: Settings) -> list[str]:
-    """What output must never show: the app secret and the API key (errors only)."""
-    return [s for s in (settings.secret, settings.apikey) if s]
+        return Client(
+            apikey,
+            base_url=self.base_url,
+            security=security,
+            retry=RetryPolicy(max_retries=self.retries),
+        )
 
 
 # -- argument helpers ----------------------------------------------------------------------
@@ -474,7 +482,10 @@ def run_async(command: AsyncCommand) -> Callable[[argparse.Namespace, Output], i
 
     def run(args: argparse.Namespace, out: Output) -> int:
         settings = Settings.from_args(args)
-        out.add_secret(*secrets_of(settings))
+        if settings.secret:
+            out.add_secret(settings.secret)
+        if settings.apikey:
+            out.add_error_secret(settings.apikey)
         anyio.run(command, args, out, settings)
         return EXIT_OK
 
@@ -497,6 +508,11 @@ def connection_options() -> argparse.ArgumentParser:
         "--expires-in",
         type=float,
         help=f"seconds the generated policies stay valid (default {DEFAULT_EXPIRES_IN:g})",
+    )
+    group.add_argument(
+        "--retries",
+        type=int,
+        help=f"retries of a failed request (default {DEFAULT_RETRIES}; 0 for none)",
     )
     out = common.add_argument_group("output")
     out.add_argument(

@@ -237,6 +237,8 @@ class Output:
         self.stdout = stdout if stdout is not None else sys.stdout
         self.stderr = stderr if stderr is not None else sys.stderr
         self.secrets = [s for s in secrets if s]
+        #: masked in error lines only (the API key: results may hold URLs that need it)
+        self.error_secrets: list[str] = []
         #: stdout is a terminal and results are for a person: bars may be drawn
         self.interactive = not json_mode and _is_terminal(self.stdout)
         self._console: Any = None
@@ -244,6 +246,10 @@ class Output:
     def add_secret(self, *values: str) -> None:
         """Mask these strings too from now on."""
         self.secrets.extend(v for v in values if v)
+
+    def add_error_secret(self, *values: str) -> None:
+        """Mask these strings in error lines (results may show them)."""
+        self.error_secrets.extend(v for v in values if v)
 
     def redact(self, text: str) -> str:
         """``text`` with the run's secrets and credential-looking fields masked."""
@@ -284,7 +290,7 @@ class Output:
 
     def error(self, message: str) -> None:
         """One line on stderr (always, also with ``--json``), redacted."""
-        flat = " ".join(self.redact(message).split())
+        flat = " ".join(redact_text(message, [*self.secrets, *self.error_secrets]).split())
         self.stderr.write(f"filestack-async: error: {flat}\n")
         self.stderr.flush()
 
