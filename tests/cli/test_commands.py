@@ -240,6 +240,22 @@ def test_transform_store_and_output(run: Run, secured: EmulatorServer, tmp_path:
     assert json.loads(meta.out) == {"filename": "turned.png"}
 
 
+def test_transform_output_to_stdout(
+    secured: EmulatorServer,
+    tmp_path: Path,
+    capsysbinary: pytest.CaptureFixture[bytes],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from filestack_async.cli import main
+
+    _png(tmp_path / "p.png")
+    assert main(["upload", str(tmp_path / "p.png"), "--json", *secure_args(secured)]) == 0
+    handle = json.loads(capsysbinary.readouterr().out)[0]["handle"]
+    assert main(["transform", handle, "resize=width:16", "-o", "-", *secure_args(secured)]) == 0
+    captured = capsysbinary.readouterr()
+    assert _size(captured.out) == (16, 12) and captured.err == b""  # the bytes only
+
+
 def test_transform_of_an_external_url_needs_the_api_key(run: Run, server: EmulatorServer) -> None:
     result = run("transform", "https://example.com/a.png", "flip", "--base-url", server.url)
     assert result.code == 2 and "FILESTACK_API_KEY" in result.err

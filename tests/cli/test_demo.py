@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import sys
 
@@ -31,6 +32,16 @@ def test_every_step_succeeds(run: Run) -> None:
     assert "/security=***/" in text  # the signed URL, with its signature masked
     assert demo.SECRET not in text and not SIGNATURE.search(text)
     assert "\x1b" not in text and "━" not in text  # not a terminal: no bars
+
+
+def test_json_summary(run: Run) -> None:
+    result = run("--json", "demo")
+    assert result.code == 0, result.err
+    assert json.loads(result.out) == {
+        "succeeded": True,
+        "failed_step": None,
+        "steps": list(demo.STEPS),
+    }
 
 
 def test_a_failing_step_names_itself(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -30,6 +30,7 @@ from .output import (
     Bars,
     CommandFailed,
     CountingWriter,
+    NoBars,
     Output,
     atomic_file,
     describe_error,
@@ -403,7 +404,9 @@ async def cmd_transform(args: argparse.Namespace, out: Output, settings: Setting
         sec = chain.context.resolve_security(None)
         url = chain._request_url(sec)
         destination = None if args.output == "-" else Path(args.output)
-        with out.bars() as bars:
+        # no bars drawn over the bytes when the result goes to stdout
+        display = out.bars() if destination is not None else nullcontext(NoBars())
+        with display as bars:
             written = await save_stream(
                 lambda target: download_to(chain.context, url, target, sec),
                 destination,

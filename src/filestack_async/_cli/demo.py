@@ -77,6 +77,7 @@ async def run(out: Output) -> int:
         if demo.failed is None and violations:
             demo.failed = "protocol check"
             out.line(f"  FAILED  the emulator saw {len(violations)} protocol violation(s)")
+    out.json({"succeeded": demo.failed is None, "failed_step": demo.failed, "steps": STEPS})
     if demo.failed is not None:
         out.line(f"demo failed at: {demo.failed}")
         out.error(f"demo failed at: {demo.failed}")
