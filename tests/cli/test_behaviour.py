@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -123,6 +124,20 @@ def test_ctrl_c_exits_130(
     monkeypatch.setattr(fa.Client, "upload_many", interrupted)
     result = run("upload", str(path), *lenient_args(server))
     assert result.code == 130 and result.err == "filestack-async: error: interrupted\n"
+
+
+def test_ctrl_c_during_a_download_leaves_no_file(
+    run: Run, server: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def interrupted(self: fa.Filelink, destination: Any, **kwargs: object) -> int:
+        destination.write(b"half of it")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(fa.Filelink, "download", interrupted)
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    result = run("download", "F" * 20, str(folder / "f.bin"), *lenient_args(server))
+    assert result.code == 130 and list(folder.iterdir()) == []
 
 
 def test_missing_extra_exits_3(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
