@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from ._cli import commands
 from ._cli.output import EXIT_INTERRUPTED, EXIT_USAGE, CommandFailed, Output, describe_error
 from ._cli.output import exit_code as _exit_code
+from ._redact import redact_text
 from ._version import __version__
 
 Command = Callable[[argparse.Namespace, Output], int]
@@ -149,6 +150,9 @@ def _add_demo(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -
         ),
     )
     p.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="print a JSON summary"
+    )
+    p.add_argument(
         "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks"
     )
     p.set_defaults(run=_run_demo)
@@ -197,7 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             out.error(describe_error(err))
         if getattr(args, "debug", False):
             text = "".join(traceback.format_exception(type(err), err, err.__traceback__))
-            out.stderr.write(out.redact(text))
+            out.stderr.write(redact_text(text, [*out.secrets, *out.error_secrets]))
         return _exit_code(err)
 
 

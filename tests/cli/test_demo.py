@@ -37,6 +37,7 @@ def test_every_step_succeeds(run: Run) -> None:
 def test_json_summary(run: Run) -> None:
     result = run("--json", "demo")
     assert result.code == 0, result.err
+    assert run("demo", "--json").out == result.out
     assert json.loads(result.out) == {
         "succeeded": True,
         "failed_step": None,
