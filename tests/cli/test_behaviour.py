@@ -20,7 +20,7 @@ import filestack_async as fa
 from filestack_async import cli
 from filestack_async._cli import commands
 from filestack_async._cli.output import Output, exit_code
-from filestack_async.emulator import EmulatorServer
+from filestack_async.emulator import EmulatorServer, Faults, RouteFault
 
 from .conftest import APIKEY, SECRET, SIGNATURE, Run, lenient_args, secure_args
 
@@ -81,6 +81,16 @@ def test_other_api_errors_exit_6(run: Run) -> None:
     result = run("metadata", "C" * 20, "--base-url", base, "--retries", "0", "--json")
     assert result.code == 6 and "APIConnectionError" in _one_error_line(result.err)
     assert result.out == ""
+
+
+def test_upload_errors_exit_7(run: Run, tmp_path: Path) -> None:
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"f" * 1000)
+    faults = Faults(rules=(RouteFault(route="put", error_rate=1.0, status=500),))
+    with EmulatorServer(data_dir=tmp_path / "faulty", faults=faults) as srv:
+        result = run("upload", str(path), *lenient_args(srv), "--retries", "0", "--json")
+    assert result.code == 7 and "UploadError" in _one_error_line(result.err)
+    assert json.loads(result.out)[0]["error"]["type"] == "UploadError"
 
 
 def test_exit_code_table() -> None:
