@@ -1,0 +1,3 @@
+"""The user's suite opts in to the emulator fixtures shipped with filestack-async."""
+
+pytest_plugins = ["filestack_async.testing"]

@@ -1,0 +1,1 @@
+"""The examples in ``examples/``, each run against the emulator."""
