@@ -15,7 +15,7 @@ import filestack_async
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "migrating.md"
 #: the names the second column uses for our objects
-OURS = {
+OURS: dict[str, type] = {
     "client": filestack_async.Client,
     "link": filestack_async.Filelink,
     "t": filestack_async.Transformation,
@@ -47,7 +47,7 @@ def reference_names() -> list[str]:
         names.append(f"{cls.__name__}(")
         members = {n for n in dir(cls) if not n.startswith("_")}
         # instance attributes set in __init__ (apikey, handle, policy, ...)
-        members |= set(re.findall(r"self\.([a-z]\w*) =", _source(cls.__init__)))
+        members |= set(re.findall(r"self\.([a-z]\w*) =", _source(vars(cls)["__init__"])))
         names += [f"{cls.__name__}.{member}" for member in sorted(members)]
     names += [f"filestack.config.{n}" for n in dir(filestack.config) if n.isupper()]
     names += ["filestack.helpers.verify_webhook_signature"]
@@ -89,7 +89,7 @@ def test_every_method_of_ours_named_on_the_page_exists() -> None:
     for _reference, ours in table_rows():
         for obj, attribute in re.findall(r"\b(client|link|t|av|security)\.(\w+)", ours):
             cls = OURS[obj]
-            assigned = re.findall(r"self\.(\w+)\s*[:=]", _source(cls.__init__))
+            assigned = re.findall(r"self\.(\w+)\s*[:=]", _source(vars(cls)["__init__"]))
             assert hasattr(cls, attribute) or attribute in assigned, f"{obj}.{attribute}"
             named += 1
     assert named > 80
