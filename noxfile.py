@@ -1,4 +1,4 @@
-"""Developer tasks: ``nox -s tests``, ``nox -s lint typecheck``, ``nox -s bench``."""
+"""Developer tasks: ``nox -s tests``, ``lint typecheck``, ``docs``, ``bench``, ``reliability``."""
 
 from __future__ import annotations
 
@@ -53,6 +53,21 @@ def docs(session: nox.Session) -> None:
         "mkdocs", "build", "--strict", "--site-dir", str(site), env={"NO_MKDOCS_2_WARNING": "1"}
     )
     session.log(f"the site is in {site}")
+
+
+@nox.session
+def reliability(session: nox.Session) -> None:
+    """The whole reliability campaign: faults, cancellation, bad input, fuzzing, load."""
+    session.install("-e", ".[dev]")
+    session.run(
+        "pytest",
+        "-W",
+        "error",
+        "--timeout=1800",
+        "tests/reliability",
+        *session.posargs,
+        env={"FILESTACK_RELIABILITY": "full"},
+    )
 
 
 @nox.session

@@ -1,0 +1,63 @@
+"""The reliability campaign's scale.
+
+The normal test run takes a fast subset of every campaign; ``nox -s reliability``
+sets ``FILESTACK_RELIABILITY=full`` and runs the whole of it (100 uploads per
+fault campaign, 100 cancellations, a longer load test, more hypothesis examples).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """How big each campaign is in this run."""
+
+    full: bool
+    #: uploads in the fault campaign, per flow
+    fault_uploads: int
+    #: largest random upload size in the fault campaign
+    fault_max_size: int
+    #: cancelled uploads in the cancellation campaign
+    cancellations: int
+    #: concurrent clients in the emulator load test
+    load_clients: int
+    #: seconds the load test runs
+    load_seconds: float
+    #: hypothesis examples per fuzz test
+    fuzz_examples: int
+
+
+FULL = Campaign(
+    full=True,
+    fault_uploads=100,
+    fault_max_size=20 * 1024 * 1024,
+    cancellations=100,
+    load_clients=50,
+    load_seconds=20.0,
+    fuzz_examples=500,
+)
+QUICK = Campaign(
+    full=False,
+    fault_uploads=8,
+    fault_max_size=4 * 1024 * 1024,
+    cancellations=12,
+    load_clients=10,
+    load_seconds=2.0,
+    fuzz_examples=60,
+)
+
+
+def current_campaign() -> Campaign:
+    """The full campaign when ``FILESTACK_RELIABILITY=full``, else the fast subset."""
+    return FULL if os.environ.get("FILESTACK_RELIABILITY") == "full" else QUICK
+
+
+@pytest.fixture(scope="session")
+def campaign() -> Campaign:
+    """The scale of this run's reliability campaign."""
+    return current_campaign()
