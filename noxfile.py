@@ -36,9 +36,19 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict over src and tests."""
+    """mypy --strict over src, tests, examples, bench and scripts."""
     session.install("-e", ".[dev]")
     session.run("mypy")
+    # the example user's suite is a project of its own (it imports ``avatars`` as top level)
+    session.run(
+        "mypy",
+        "--strict",
+        "--config-file=",
+        "--python-version=3.10",
+        "--explicit-package-bases",
+        "examples/user_test_suite",
+        env={"MYPYPATH": "examples/user_test_suite"},
+    )
 
 
 @nox.session
