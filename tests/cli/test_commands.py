@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from filestack_async import Security
-from filestack_async import demo as shared
+from filestack_async._cli import demo as samples
 from filestack_async.emulator import EmulatorServer
 
 from .conftest import APIKEY, SECRET, Run, lenient_args, secure_args
@@ -278,7 +278,7 @@ def test_bad_tasks_are_usage_errors(run: Run, server: EmulatorServer, tasks: str
 
 def test_av_convert_waits_and_reports(run: Run, secured: EmulatorServer, tmp_path: Path) -> None:
     video = tmp_path / "clip.mp4"
-    shared._sample_video(video)
+    samples._sample_video(video)
     handle = _upload(run, secured, video)
     result = run(
         "av-convert", handle, "preset=webm", "width=80", "height=60", "--wait", "--json",
@@ -290,7 +290,7 @@ def test_av_convert_waits_and_reports(run: Run, secured: EmulatorServer, tmp_pat
     assert row["status"] == "completed" and row["data"]["width"] == 80
     assert row["url"] == f"{secured.url}/video_convert=height:60,preset:webm,width:80/{handle}"
     converted = secured.emulator.storage.read_bytes(row["handle"])
-    assert shared._video_facts(converted)[:2] == (80, 60)
+    assert samples._video_facts(converted)[:2] == (80, 60)
     started = run("av-convert", handle, "preset=h264", "--json", *secure_args(secured))
     assert started.code == 0, started.err
     first = json.loads(started.out)

@@ -10,7 +10,6 @@ import sys
 import pytest
 
 from filestack_async import cli
-from filestack_async import demo as shared
 from filestack_async._cli import demo
 
 from .conftest import SIGNATURE, Run
@@ -46,7 +45,7 @@ def test_json_summary(run: Run) -> None:
 
 
 def test_a_failing_step_names_itself(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(shared, "_video_facts", lambda data: (1, 1, 0.0))
+    monkeypatch.setattr(demo, "_video_facts", lambda data: (1, 1, 0.0))
     result = run("demo")
     assert result.code == 1
     assert "  FAILED  video conversion with wait_until_complete(): StepFailed: expected 80x60" in (

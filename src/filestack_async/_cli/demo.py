@@ -8,13 +8,17 @@ metadata, a video conversion waited with ``wait_until_complete()``, overwrite an
 delete under narrow policies. Exits 0 only when every step succeeded and the
 emulator saw no protocol violation; otherwise the failing step is named.
 
-The sample makers and checks are shared with ``python -m filestack_async.demo``.
+``python -m filestack_async.demo`` runs this same command.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from fractions import Fraction
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
@@ -30,12 +34,11 @@ from .. import (
     Security,
     UploadProgress,
 )
-from .. import demo as shared
 from .._redact import redact_url
 from .output import EXIT_FAILED, EXIT_OK, Bars, CountingWriter, Output, atomic_file
 
-SECRET = shared.SECRET
-APIKEY = shared.APIKEY
+SECRET = "demo-app-secret"
+APIKEY = "DEMO-APIKEY"
 STEPS = (
     "intelligent upload of an image",
     "resize + flip, stored as a new file, downloaded",
@@ -44,6 +47,83 @@ STEPS = (
     "video conversion with wait_until_complete()",
     "overwrite and delete with a security policy",
 )
+
+
+class StepFailed(Exception):
+    """A demo step did not produce what it should."""
+
+
+def _check(condition: bool, what: str) -> None:
+    if not condition:
+        raise StepFailed(what)
+
+
+def _sample_image() -> bytes:
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (640, 480), (30, 90, 160))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, 319, 239), fill=(230, 60, 40))  # a red top-left quarter
+    draw.ellipse((380, 260, 600, 460), fill=(250, 220, 60))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def _sample_video(path: Path) -> None:
+    import av
+
+    with av.open(str(path), "w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 160, 120, "yuv420p"
+        for index in range(20):  # 2 seconds at 10 fps
+            frame = av.VideoFrame(160, 120, "rgb24")
+            shade = 10 + index * 12
+            frame.planes[0].update(bytes([shade, 255 - shade, 128]) * (160 * 120))
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+
+
+def _image_size(data: bytes) -> tuple[int, int]:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        return int(image.size[0]), int(image.size[1])
+
+
+def _video_facts(data: bytes) -> tuple[int, int, float]:
+    import av
+
+    with av.open(io.BytesIO(data)) as container:
+        stream = container.streams.video[0]
+        frames = sum(1 for _ in container.decode(stream))
+        rate = stream.average_rate or Fraction(10)
+        return int(stream.width), int(stream.height), frames / float(rate)
+
+
+class Demo:
+    """Runs the steps in order and reports each one."""
+
+    def __init__(self, out: Callable[[str], None]) -> None:
+        self.out = out
+        self.failed: str | None = None
+
+    async def step(self, name: str, action: Callable[[], Awaitable[str]]) -> None:
+        """Run one step unless an earlier one failed; print what it checked."""
+        if self.failed is not None:
+            return
+        started = time.perf_counter()
+        try:
+            detail = await action()
+        except Exception as err:  # any failure fails the demo, named
+            self.failed = name
+            self.out(f"  FAILED  {name}: {type(err).__name__}: {err}")
+            return
+        self.out(f"  ok      {name} ({time.perf_counter() - started:.2f} s)")
+        for line in detail.splitlines():
+            self.out(f"          {line}")
 
 
 def main(out: Output) -> int:
@@ -56,12 +136,12 @@ async def run(out: Output) -> int:
     """The demo on the running event loop; returns the exit code."""
     from ..emulator import EmulatorServer  # ImportError here: exit code 3 (missing extra)
 
-    demo = shared.Demo(out.line)
+    demo = Demo(out.line)
     with tempfile.TemporaryDirectory(prefix="filestack-demo-") as folder:
         work = Path(folder)
-        image = shared._sample_image()
+        image = _sample_image()
         video_path = work / "sample.mp4"
-        shared._sample_video(video_path)
+        _sample_video(video_path)
         out.line(f"sample image: 640x480 PNG, {len(image)} bytes")
         out.line(f"sample video: 160x120 H.264, 2 s, {video_path.stat().st_size} bytes")
         async with EmulatorServer(data_dir=work / "emulator", secret=SECRET, strict=True) as srv:
@@ -114,7 +194,7 @@ async def _upload(
 
 
 async def _steps(
-    demo: shared.Demo,
+    demo: Demo,
     client: Client,
     out: Output,
     bars: Bars,
@@ -123,7 +203,7 @@ async def _steps(
     work: Path,
 ) -> None:
     state: dict[str, Filelink] = {}
-    check = shared._check
+    check = _check
 
     async def upload_image() -> str:
         link, reports = await _upload(
@@ -148,7 +228,7 @@ async def _steps(
         written = await _download(stored, target, bars, size if isinstance(size, int) else None)
         data = target.read_bytes()
         check(written == len(data) > 0, "the download wrote nothing")
-        width, height = shared._image_size(data)
+        width, height = _image_size(data)
         check((width, height) == (320, 240), f"expected 320x240, got {width}x{height}")
         from PIL import Image
 
@@ -167,7 +247,7 @@ async def _steps(
         out.add_secret(*read_only.secrets())
         url = thumb.signed_url(read_only)
         content = await thumb.get_content(security=read_only)
-        check(shared._image_size(content) == (320, 240), "the signed read returned another file")
+        check(_image_size(content) == (320, 240), "the signed read returned another file")
         async with httpx.AsyncClient(trust_env=False) as http:
             unsigned = await http.get(thumb.url)
         check(unsigned.status_code == 403, f"unsigned read answered {unsigned.status_code}")
@@ -208,7 +288,7 @@ async def _steps(
         target = work / "converted.webm"
         size = ((job.last_payload or {}).get("metadata") or {}).get("result", {}).get("file_size")
         await _download(converted, target, bars, size if isinstance(size, int) else None)
-        width, height, seconds = shared._video_facts(target.read_bytes())
+        width, height, seconds = _video_facts(target.read_bytes())
         check((width, height) == (80, 60), f"expected 80x60, got {width}x{height}")
         check(1.5 <= seconds <= 2.5, f"expected about 2 s of video, got {seconds:.2f} s")
         return (
@@ -228,7 +308,7 @@ async def _steps(
         except PermissionDeniedError:
             pass
         else:
-            raise shared.StepFailed("a write-only policy was allowed to delete")
+            raise StepFailed("a write-only policy was allowed to delete")
         await link.delete(security=remove_only)
         try:
             await link.get_content()
@@ -237,7 +317,7 @@ async def _steps(
                 f"{link.url}\noverwritten with a write-only policy; delete refused with it "
                 "(403), done with a remove-only policy; now 404"
             )
-        raise shared.StepFailed("the deleted file can still be read")
+        raise StepFailed("the deleted file can still be read")
 
     actions = (upload_image, transform, sign, metadata, convert, overwrite_and_delete)
     for name, action in zip(STEPS, actions, strict=True):
