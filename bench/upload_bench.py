@@ -1,341 +1,339 @@
-"""Upload benchmarks: our SDK vs a minimal ideal client vs filestack-python 4.0.0.
+"""The benchmark matrix: our SDK vs a minimal ideal client vs filestack-python 4.0.0.
 
-Every client talks to the same local server on a free loopback port, started here in a
-subprocess: the project's emulator (``filestack-async emulator``, with
-``--wan-profile`` for the WAN cases), or with ``--stand-in`` `upload_server.py` (the
-multipart protocol with MD5 checks, bytes discarded). Each measurement runs in its
-own Python process so peak RSS is its own.
+Run it as ``python -m bench`` (what ``nox -s bench`` runs). Every case runs against the
+project's emulator (``filestack-async emulator``) on a free loopback port, started here
+in a subprocess, once on plain loopback and once with ``--wan-profile`` (40 ms per
+request, 16 MiB/s per connection). Every measured client runs in its own process
+(``bench.workers``) so its peak RSS and CPU time are its own; the clients of one case
+take turns run by run, so drift on this shared machine hits them alike.
 
-    python bench/upload_bench.py                # everything (about 5 minutes on 2 cores)
-    python bench/upload_bench.py --quick        # smaller sizes
-    python bench/upload_bench.py --only loopback
+Cases (``--only`` picks some; default all):
 
-Figures are printed as a Markdown table (paste into docs/performance.md).
+* ``large``: 256 MiB and 1 GiB, regular and intelligent, sdk / ideal / reference;
+* ``memory``: peak RSS of the SDK for 64 MiB, 1 GiB and 4 GiB (path and pipe sources);
+* ``small``: 500 files of 64 KiB: ``upload_many`` vs the reference in a loop and in
+  a thread pool;
+* ``concurrent``: 16 files of 64 MiB at once from one client;
+* ``import``: import time of ``filestack_async`` vs ``filestack`` (fresh processes);
+* ``emulator``: the emulator's own CPU and memory cost (bench/emulator_bench.py).
+
+A full run writes docs/performance-results.json and regenerates the figures section
+of docs/performance.md and docs/assets/performance.svg (``bench.report``). Runs with
+``--quick``, ``--only`` or ``--net`` write to ``--output`` (default a temporary file)
+and leave the docs alone unless ``--write-docs`` is given.
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
-import hashlib
-import io
 import json
 import os
 import resource
-import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-MiB = 1024 * 1024
-PART = 8 * MiB
-CONCURRENCY = 8
+from bench import report
+from bench.common import (
+    ROOT,
+    EmulatorProcess,
+    GiB,
+    MiB,
+    emulator,
+    machine_facts,
+    make_file,
+    system_busy_seconds,
+)
+
+CASES = ("large", "memory", "small", "concurrent", "import", "emulator")
+NETS = ("loopback", "wan")
+CONTENDED_CORES = 0.25  # other processes using more than this many cores on average
 
 
-# -- the server ------------------------------------------------------------------------
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def _self_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
-@contextmanager
-def server(*, wan: bool, emulator: bool) -> Iterator[str]:
-    port = free_port()
-    if emulator:
-        command = [sys.executable, "-m", "filestack_async.cli", "emulator", "--port", str(port)]
-        if wan:
-            command.append("--wan-profile")
-    else:
-        command = [sys.executable, str(HERE / "upload_server.py"), "--port", str(port)]
-        if wan:
-            command.append("--wan")
-    process = subprocess.Popen(command)
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("the benchmark server did not start") from None
-                time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(10)
-
-
-def make_file(size: int, directory: Path) -> Path:
-    path = directory / f"data-{size}.bin"
-    if not path.exists() or path.stat().st_size != size:
-        block = os.urandom(MiB)
-        with open(path, "wb") as f:
-            for _ in range(size // MiB):
-                f.write(block)
-            f.write(block[: size % MiB])
-    return path
-
-
-# -- workers (each in its own process) ---------------------------------------------------
-
-
-def rss_kib() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
-
-class Pipe(io.RawIOBase):
-    """A non-seekable reader over a file (what a pipe or socket looks like)."""
-
-    def __init__(self, path: str) -> None:
-        self._f = open(path, "rb", buffering=0)
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return False
-
-    def readinto(self, buffer: Any) -> int:
-        return self._f.readinto(buffer) or 0
-
-    def close(self) -> None:
-        self._f.close()
-        super().close()
-
-
-async def _ticker(lags: list[float], stop: Any) -> None:
-    import anyio
-
-    while not stop.is_set():
-        t0 = time.perf_counter()
-        await anyio.sleep(0.010)
-        lags.append(time.perf_counter() - t0 - 0.010)
-
-
-async def run_sdk(
-    base: str, path: str, *, kind: str, count: int, size: int, data: bytes
-) -> dict[str, Any]:
-    import anyio
-
-    from filestack_async import Client, UploadConfig
-
-    config = UploadConfig(part_size=PART, concurrency=CONCURRENCY)
-    async with Client("APIKEY", base_url=base, upload=config) as client:
-        baseline = rss_kib()
-        lags: list[float] = []
-        stop = anyio.Event()
-        started = time.perf_counter()
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(_ticker, lags, stop)
-            if kind == "path":
-                await client.upload(filepath=path)
-            elif kind == "pipe":
-                with Pipe(path) as pipe:
-                    await client.upload(file_obj=pipe, size=size)
-            elif kind == "many":
-                results = await client.upload_many([data] * count, concurrency=16)
-                assert not [r for r in results if isinstance(r, Exception)], results[:3]
-                size *= count
-            stop.set()
-        elapsed = time.perf_counter() - started
-    return {
-        "seconds": elapsed,
-        "bytes": size,
-        "rss_over_baseline_mib": (rss_kib() - baseline) / 1024,
-        "max_lag_ms": max(lags) * 1000 if lags else 0.0,
-    }
-
-
-async def run_ideal(base: str, path: str, size: int) -> dict[str, Any]:
-    """Same protocol, part size and concurrency, raw httpx; parts read into memory."""
-    import anyio
-    import anyio.to_thread
-    import httpx
-
-    fd = os.open(path, os.O_RDONLY)
-    limiter = anyio.Semaphore(CONCURRENCY)
-    etags: dict[int, str] = {}
-    baseline = rss_kib()
-    started = time.perf_counter()
-
-    def read_and_hash(offset: int, length: int) -> tuple[bytes, str]:
-        data = os.pread(fd, length, offset)
-        return data, base64.b64encode(hashlib.md5(data).digest()).decode()
-
-    limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
-    async with httpx.AsyncClient(limits=limits, timeout=60) as http:
-        start = (await http.post(f"{base}/multipart/start", json={
-            "apikey": "APIKEY", "filename": "f", "mimetype": "application/octet-stream",
-            "size": size, "store": {"location": "S3"}})).json()  # fmt: skip
-        loc = f"http://{start['location_url']}"
-        common = {k: start[k] for k in ("uri", "region", "upload_id")}
-
-        async def part(number: int, offset: int) -> None:
-            async with limiter:
-                data, md5 = await anyio.to_thread.run_sync(
-                    read_and_hash, offset, min(PART, size - offset)
-                )
-                signed = (await http.post(f"{loc}/multipart/upload", json={
-                    "apikey": "APIKEY", **common, "store": {"location": "S3"},
-                    "part": number, "size": len(data), "md5": md5})).json()  # fmt: skip
-                put = await http.put(signed["url"], content=data, headers=signed["headers"])
-                put.raise_for_status()
-                etags[number] = put.headers["etag"]
-
-        async with anyio.create_task_group() as tg:
-            for index, offset in enumerate(range(0, size, PART)):
-                tg.start_soon(part, index + 1, offset)
-        parts = [{"part_number": n, "etag": etags[n]} for n in sorted(etags)]
-        done = await http.post(f"{loc}/multipart/complete", json={
-            "apikey": "APIKEY", "filename": "f", "mimetype": "application/octet-stream",
-            "size": size, "store": {"location": "S3"}, **common, "parts": parts})  # fmt: skip
-        done.raise_for_status()
-    os.close(fd)
-    elapsed = time.perf_counter() - started
-    return {
-        "seconds": elapsed,
-        "bytes": size,
-        "rss_over_baseline_mib": (rss_kib() - baseline) / 1024,
-    }
-
-
-def run_reference(base: str, path: str, *, kind: str, count: int) -> dict[str, Any]:
-    """filestack-python 4.0.0; a transport adapter rewrites its https URLs to the local server."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    from requests.adapters import HTTPAdapter
-
-    target = urlsplit(base).netloc
-    original = HTTPAdapter.send
-
-    def send(self: HTTPAdapter, request: Any, **kwargs: Any) -> Any:
-        parts = urlsplit(request.url)
-        if parts.scheme == "https":
-            request.url = urlunsplit(("http", target, parts.path, parts.query, parts.fragment))
-        return original(self, request, **kwargs)
-
-    HTTPAdapter.send = send  # type: ignore[method-assign,assignment]
-    import filestack
-
-    client = filestack.Client("APIKEY")
-    size = os.path.getsize(path)
-    baseline = rss_kib()
-    started = time.perf_counter()
-    if kind == "many":
-        data = Path(path).read_bytes()
-        for _ in range(count):
-            client.upload(file_obj=io.BytesIO(data))
-        size *= count
-    else:
-        client.upload(filepath=path)
-    elapsed = time.perf_counter() - started
-    return {
-        "seconds": elapsed,
-        "bytes": size,
-        "rss_over_baseline_mib": (rss_kib() - baseline) / 1024,
-    }
-
-
-def worker(args: list[str]) -> None:
-    import anyio
-
-    who, base, path, kind, count = args[0], args[1], args[2], args[3], int(args[4])
-    size = os.path.getsize(path)
-    data = Path(path).read_bytes() if kind == "many" else b""
-    if who == "sdk":
-        result = anyio.run(
-            lambda: run_sdk(base, path, kind=kind, count=count, size=size, data=data)
-        )
-    elif who == "ideal":
-        result = anyio.run(lambda: run_ideal(base, path, size))
-    else:
-        result = run_reference(base, path, kind=kind, count=count)
-    print(json.dumps(result))
-
-
-def measure(who: str, base: str, path: Path, kind: str = "path", count: int = 1) -> dict[str, Any]:
+def measure(server: EmulatorProcess, spec: dict[str, Any]) -> dict[str, Any]:
+    """Run one client process against ``server``; its figures plus the run's context."""
+    spec = {**spec, "base": server.base}
+    load_before = os.getloadavg()
+    busy0, emu0, kids0, self0 = (
+        system_busy_seconds(), server.cpu_seconds(), _children_cpu(), _self_cpu())  # fmt: skip
+    wall0 = time.perf_counter()
     out = subprocess.run(
-        [sys.executable, __file__, "--worker", who, base, str(path), kind, str(count)],
-        check=True, capture_output=True, text=True,
+        [sys.executable, "-m", "bench.workers", json.dumps(spec)],
+        cwd=ROOT, check=False, capture_output=True, text=True,
     )  # fmt: skip
+    wall = time.perf_counter() - wall0
+    emu_cpu = server.cpu_seconds() - emu0
+    ours = (_children_cpu() - kids0) + emu_cpu + (_self_cpu() - self0)
+    others = max(0.0, system_busy_seconds() - busy0 - ours)
+    load_after = os.getloadavg()
+    server.reset()
+    if out.returncode != 0:
+        raise RuntimeError(f"worker {spec} failed:\n{out.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
-    result["mib_s"] = result["bytes"] / MiB / result["seconds"]
-    print(f"  {who:9} {kind:5} {result['bytes'] / MiB:8.0f} MiB  {result['seconds']:7.2f} s  "
-          f"{result['mib_s']:7.1f} MiB/s  RSS +{result['rss_over_baseline_mib']:.0f} MiB"
-          + (f"  max loop lag {result['max_lag_ms']:.1f} ms" if "max_lag_ms" in result else ""),
-          flush=True)  # fmt: skip
+    gib = result["bytes"] / GiB
+    result.update(
+        mib_s=result["bytes"] / MiB / result["seconds"],
+        cpu_s_per_gib=result["cpu_s"] / gib,
+        emulator_cpu_s_per_gib=emu_cpu / gib,
+        other_cores=others / wall,
+        contended=others / wall > CONTENDED_CORES,
+        loadavg_before=[round(x, 2) for x in load_before],
+        loadavg_after=[round(x, 2) for x in load_after],
+    )
+    lag = f"  lag max {result['max_lag_ms']:.1f} ms" if "max_lag_ms" in result else ""
+    flag = "  CONTENDED" if result["contended"] else ""
+    print(
+        f"    {spec['client']:9} {spec.get('flow', ''):11} {spec['mode']:10} "
+        f"{result['bytes'] / MiB:7.0f} MiB {result['seconds']:7.2f} s {result['mib_s']:7.1f} MiB/s"
+        f"  RSS +{result['rss_over_baseline_mib']:.0f} MiB  {result['cpu_s_per_gib']:.2f} CPU-s/GiB"
+        f"  (emulator {result['emulator_cpu_s_per_gib']:.2f})  others {result['other_cores']:.2f}"
+        f" cores{lag}{flag}",
+        flush=True,
+    )
     return result
 
 
-def main() -> None:
-    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
-        worker(sys.argv[2:])
-        return
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller files")
-    parser.add_argument("--only", choices=["loopback", "memory", "wan"], action="append")
-    parser.add_argument(
-        "--stand-in",
-        action="store_true",
-        help="use bench/upload_server.py (bytes discarded) instead of the emulator",
-    )
-    parser.add_argument("--big", action="store_true", help="also a 4 GiB path source")
-    parser.add_argument("--dir", default=tempfile.gettempdir(), help="where test files go")
-    args = parser.parse_args()
-    only = set(args.only or ["loopback", "memory", "wan"])
-    directory = Path(args.dir)
-    gib = 256 * MiB if args.quick else 1024 * MiB
-    print(f"cores: {os.cpu_count()}  python: {sys.version.split()[0]}", flush=True)
-    rows: list[str] = []
-    if "loopback" in only:
-        path = make_file(gib, directory)
-        print(f"loopback, {gib // MiB} MiB regular upload, part 8 MiB, concurrency 8:")
-        with server(wan=False, emulator=not args.stand_in) as base:
-            for who in ("ideal", "sdk", "reference", "ideal", "sdk"):
-                r = measure(who, base, path)
-                rows.append(f"| loopback {gib // MiB} MiB | {who} | {r['mib_s']:.0f} MiB/s | "
-                            f"{r['rss_over_baseline_mib']:.0f} MiB | "
-                            f"{r.get('max_lag_ms', float('nan')):.1f} ms |")  # fmt: skip
-    if "memory" in only:
-        sizes = [256 * MiB] + ([4096 * MiB] if args.big else [])
-        print("peak RSS over baseline:")
-        with server(wan=False, emulator=not args.stand_in) as base:
+def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Median, min and max of every numeric figure over the runs."""
+    out: dict[str, Any] = {}
+    for key in ("mib_s", "seconds", "rss_over_baseline_mib", "cpu_s_per_gib",
+                "emulator_cpu_s_per_gib", "max_lag_ms", "p99_lag_ms", "other_cores"):  # fmt: skip
+        values = [r[key] for r in runs if key in r]
+        if values:
+            out[key] = {
+                "median": statistics.median(values),
+                "min": min(values),
+                "max": max(values),
+            }
+    out["runs"] = len(runs)
+    out["contended_runs"] = sum(1 for r in runs if r.get("contended"))
+    return out
+
+
+class Matrix:
+    """Collects cases: ``{id, group, net, ...labels, runs: [...], summary}``."""
+
+    def __init__(self) -> None:
+        self.cases: dict[str, dict[str, Any]] = {}
+
+    def add(self, case_id: str, labels: dict[str, Any], result: dict[str, Any]) -> None:
+        case = self.cases.setdefault(case_id, {"id": case_id, **labels, "runs": []})
+        case["runs"].append(result)
+        case["summary"] = summarize(case["runs"])
+
+
+def run_large(
+    matrix: Matrix, nets: list[str], sizes: list[int], runs: int, directory: Path, wan_ref_runs: int
+) -> None:
+    """256 MiB and 1 GiB, regular and intelligent, every client, interleaved run by run."""
+    for net in nets:
+        with emulator(wan=net == "wan", directory=directory) as server:
             for size in sizes:
                 path = make_file(size, directory)
-                for kind in ("path", "pipe"):
-                    r = measure("sdk", base, path, kind)
-                    rows.append(f"| memory {size // MiB} MiB {kind} | sdk | {r['mib_s']:.0f} MiB/s"
-                                f" | {r['rss_over_baseline_mib']:.0f} MiB | "
-                                f"{r['max_lag_ms']:.1f} ms |")  # fmt: skip
-    if "wan" in only:
-        size = 64 * MiB if args.quick else 256 * MiB
-        path = make_file(size, directory)
-        small = make_file(64 * 1024, directory)
-        count = 100 if args.quick else 500
-        print("WAN profile (+40 ms per request, 16 MiB/s per request body):")
-        with server(wan=True, emulator=not args.stand_in) as base:
-            for who in ("sdk", "reference"):
-                r = measure(who, base, path)
-                rows.append(f"| WAN {size // MiB} MiB | {who} | {r['mib_s']:.1f} MiB/s | "
-                            f"{r['rss_over_baseline_mib']:.0f} MiB | - |")  # fmt: skip
-            for who in ("sdk", "reference"):
-                r = measure(who, base, small, "many", count)
-                rows.append(f"| WAN {count} x 64 KiB | {who} | {r['seconds']:.1f} s total | "
-                            f"{r['rss_over_baseline_mib']:.0f} MiB | - |")  # fmt: skip
-    print("\n| scenario | client | throughput | peak RSS over baseline | max loop lag |")
-    print("|---|---|---|---|---|")
-    print("\n".join(rows))
+                for flow in ("regular", "intelligent"):
+                    print(f"  large: {net}, {size // MiB} MiB, {flow}", flush=True)
+                    for run in range(runs):
+                        for client in ("ideal", "sdk", "reference"):
+                            slowest = net == "wan" and client == "reference" and size >= GiB
+                            limit = wan_ref_runs if slowest else runs
+                            if run >= limit:
+                                continue
+                            spec = {"client": client, "mode": "path", "flow": flow,
+                                    "path": str(path)}  # fmt: skip
+                            result = measure(server, spec)
+                            labels = {"group": "large", "net": net, "size": size,
+                                      "flow": flow, "client": client}  # fmt: skip
+                            matrix.add(f"large/{net}/{size}/{flow}/{client}", labels, result)
 
 
-if __name__ == "__main__":
-    main()
+def run_memory(matrix: Matrix, nets: list[str], sizes: list[int], directory: Path) -> None:
+    """Peak RSS of the SDK for growing files, from a path and from a non-seekable pipe."""
+    for net in nets:
+        with emulator(wan=net == "wan", directory=directory) as server:
+            print(f"  memory: {net}", flush=True)
+            for size in sizes:
+                path = make_file(size, directory)
+                for mode in ("path", "pipe"):
+                    spec = {"client": "sdk", "mode": mode, "flow": "regular", "path": str(path)}
+                    labels = {"group": "memory", "net": net, "size": size, "source": mode,
+                              "client": "sdk"}  # fmt: skip
+                    matrix.add(f"memory/{net}/{size}/{mode}", labels, measure(server, spec))
+
+
+def run_small(
+    matrix: Matrix, nets: list[str], count: int, runs: int, directory: Path, wan_loop_runs: int
+) -> None:
+    """Many 64 KiB files: upload_many vs the reference in a loop and in a thread pool."""
+    path = make_file(64 * 1024, directory)
+    variants = [("sdk", "many"), ("reference", "loop"), ("reference", "pool")]
+    for net in nets:
+        with emulator(wan=net == "wan", directory=directory) as server:
+            print(f"  small: {net}, {count} x 64 KiB", flush=True)
+            for run in range(runs):
+                for client, mode in variants:
+                    if net == "wan" and mode == "loop" and run >= wan_loop_runs:
+                        continue
+                    spec = {"client": client, "mode": mode, "path": str(path),
+                            "count": count, "concurrency": 16}  # fmt: skip
+                    labels = {"group": "small", "net": net, "count": count, "client": client,
+                              "mode": mode, "concurrency": 16}  # fmt: skip
+                    matrix.add(f"small/{net}/{client}/{mode}", labels, measure(server, spec))
+
+
+def run_concurrent(
+    matrix: Matrix, nets: list[str], count: int, size: int, runs: int, directory: Path
+) -> None:
+    """``count`` uploads of ``size`` bytes at once from one SDK client."""
+    path = make_file(size, directory)
+    for net in nets:
+        with emulator(wan=net == "wan", directory=directory) as server:
+            print(f"  concurrent: {net}, {count} x {size // MiB} MiB", flush=True)
+            for _ in range(runs):
+                spec = {"client": "sdk", "mode": "concurrent", "flow": "regular",
+                        "path": str(path), "count": count}  # fmt: skip
+                labels = {"group": "concurrent", "net": net, "count": count, "size": size,
+                          "client": "sdk"}  # fmt: skip
+                matrix.add(f"concurrent/{net}", labels, measure(server, spec))
+
+
+def _import_once(module: str) -> tuple[float, float]:
+    """Wall seconds of a fresh ``python -c 'import module'`` and its ``-X importtime`` total."""
+    started = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    wall = time.perf_counter() - started
+    cumulative = 0
+    for line in out.stderr.splitlines():
+        fields = line.split("|")
+        if len(fields) == 3 and fields[2].strip() == module:
+            cumulative = int(fields[1])
+    return wall, cumulative / 1e6
+
+
+def run_import(matrix: Matrix, runs: int) -> None:
+    """Import time of filestack_async vs filestack (and of an empty interpreter)."""
+    print(f"  import: {runs} fresh processes each", flush=True)
+    for _ in range(runs):
+        for module in ("sys", "filestack_async", "filestack"):
+            load = os.getloadavg()
+            wall, cumulative = _import_once(module)
+            result = {"wall_s": wall, "importtime_s": cumulative, "loadavg_before": list(load)}
+            matrix.add(f"import/{module}", {"group": "import", "module": module}, result)
+    for module in ("sys", "filestack_async", "filestack"):
+        case = matrix.cases[f"import/{module}"]
+        for key in ("wall_s", "importtime_s"):
+            values = [r[key] for r in case["runs"]]
+            case["summary"][key] = {"median": statistics.median(values), "min": min(values),
+                                    "max": max(values)}  # fmt: skip
+        print(f"    {module:16} wall {case['summary']['wall_s']['median'] * 1000:.0f} ms  "
+              f"importtime {case['summary']['importtime_s']['median'] * 1000:.0f} ms")  # fmt: skip
+
+
+def run_emulator(matrix: Matrix, size: int, runs: int, directory: Path) -> None:
+    """The emulator's CPU seconds per GiB and peak RSS for one upload (emulator_bench)."""
+    from bench.emulator_bench import run_once
+
+    print(f"  emulator: {size // MiB} MiB, {runs} runs", flush=True)
+    for _ in range(runs):
+        load = os.getloadavg()
+        r = run_once(size, directory)
+        r["loadavg_before"] = list(load)
+        print(f"    {r['MiB/s']:.0f} MiB/s  {r['cpu_s_per_gib']:.2f} CPU-s/GiB  "
+              f"peak RSS {r['peak_rss_mib']:.0f} MiB", flush=True)  # fmt: skip
+        matrix.add("emulator", {"group": "emulator", "size": size}, r)
+    case = matrix.cases["emulator"]
+    for key in ("MiB/s", "cpu_s_per_gib", "peak_rss_mib"):
+        values = [r[key] for r in case["runs"]]
+        case["summary"][key] = {"median": statistics.median(values), "min": min(values),
+                                "max": max(values)}  # fmt: skip
+
+
+def main(argv: list[str]) -> int:
+    """Parse options, run the chosen cases, write the results (and the docs on a full run)."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, one run")
+    parser.add_argument("--only", choices=CASES, action="append", help="run only these cases")
+    parser.add_argument("--net", choices=NETS, action="append", help="only this network")
+    parser.add_argument("--runs", type=int, help="runs per case (default 3; 1 with --quick)")
+    parser.add_argument("--wan-reference-runs", type=int, default=2,
+                        help="runs of the reference for 1 GiB WAN cases and its WAN small-file "
+                        "loop (the slowest cases; default 2)")  # fmt: skip
+    parser.add_argument("--dir", default=tempfile.gettempdir(), help="where test files go")
+    parser.add_argument("--output", help="results JSON (default: docs/performance-results.json "
+                        "on a full run, else a temporary file)")  # fmt: skip
+    parser.add_argument("--write-docs", action="store_true",
+                        help="regenerate docs/performance.md and its plot")  # fmt: skip
+    args = parser.parse_args(argv)
+    full = not (args.quick or args.only or args.net)
+    only = list(args.only or CASES)
+    nets = list(args.net or NETS)
+    runs = args.runs or (1 if args.quick else 3)
+    directory = Path(args.dir)
+    quick = args.quick
+    output = Path(
+        args.output
+        or (report.RESULTS if full else Path(tempfile.gettempdir()) / "bench-results.json")
+    )
+    started = datetime.now(timezone.utc)
+    facts = machine_facts()
+    facts["loadavg_at_start"] = [round(x, 2) for x in os.getloadavg()]
+    print(f"cores {facts['cores']}, Python {facts['python']}, load {facts['loadavg_at_start']}, "
+          f"cases {only}, nets {nets}, runs {runs}", flush=True)  # fmt: skip
+    matrix = Matrix()
+    t0 = time.perf_counter()
+    wan_ref = min(runs, args.wan_reference_runs)
+    if "large" in only:
+        sizes = [64 * MiB] if quick else [256 * MiB, GiB]
+        # the reference's 1 GiB WAN uploads are the slowest cases: fewer runs
+        run_large(matrix, nets, sizes, runs, directory, wan_ref if not quick else runs)
+    if "memory" in only:
+        run_memory(matrix, nets, [16 * MiB, 64 * MiB] if quick else [64 * MiB, GiB, 4 * GiB],
+                   directory)  # fmt: skip
+    if "small" in only:
+        run_small(matrix, nets, 50 if quick else 500, runs, directory, wan_ref)
+    if "concurrent" in only:
+        run_concurrent(matrix, nets, 16, 8 * MiB if quick else 64 * MiB, runs, directory)
+    if "import" in only:
+        run_import(matrix, 3 if quick else 9)
+    if "emulator" in only:
+        run_emulator(matrix, 256 * MiB if quick else GiB, runs, directory)
+    facts["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    results = {
+        "started": started.isoformat(timespec="seconds"),
+        "duration_s": round(time.perf_counter() - t0, 1),
+        "options": {
+            "quick": quick,
+            "only": only,
+            "nets": nets,
+            "runs": runs,
+            "wan_reference_runs": wan_ref,
+            "full": full,
+        },
+        "machine": facts,
+        "cases": list(matrix.cases.values()),
+    }
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(results, indent=1) + "\n")
+    print(f"results: {output} ({results['duration_s']:.0f} s)")
+    print(report.markdown(results))
+    if full or args.write_docs:
+        report.write_docs(results)
+        print(f"wrote {report.DOC} and {report.SVG}")
+    return 0

@@ -1,0 +1,117 @@
+"""Shared pieces of the benchmarks: the emulator subprocess, test files, machine facts."""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+MiB = 1024 * 1024
+GiB = 1024 * MiB
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a running process (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def system_busy_seconds() -> float:
+    """CPU seconds every process on the machine has used since boot (all cores, from /proc)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class EmulatorProcess:
+    """A running ``filestack-async emulator`` subprocess."""
+
+    base: str
+    process: subprocess.Popen[bytes]
+    wan: bool
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds the emulator has used so far."""
+        return process_cpu_seconds(self.process.pid)
+
+    def reset(self) -> None:
+        """Delete every stored file and upload (keeps the disk from filling between runs)."""
+        request = urllib.request.Request(f"{self.base}/_emulator/reset", method="POST", data=b"")
+        with urllib.request.urlopen(request, timeout=60) as response:
+            response.read()
+
+
+@contextmanager
+def emulator(*, wan: bool, directory: Path) -> Iterator[EmulatorProcess]:
+    """Run the emulator on a free loopback port (``--wan-profile`` when ``wan``)."""
+    port = free_port()
+    data = Path(tempfile.mkdtemp(prefix="bench-emulator-", dir=directory))
+    command = [sys.executable, "-m", "filestack_async.cli", "emulator", "--port", str(port),
+               "--data-dir", str(data)]  # fmt: skip
+    if wan:
+        command.append("--wan-profile")
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("the emulator did not start") from None
+                time.sleep(0.05)
+        yield EmulatorProcess(f"http://127.0.0.1:{port}", process, wan)
+    finally:
+        process.terminate()
+        process.wait(20)
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def make_file(size: int, directory: Path) -> Path:
+    """A file of ``size`` random bytes (reused between runs when it already exists)."""
+    path = directory / f"data-{size}.bin"
+    if not path.exists() or path.stat().st_size != size:
+        block = os.urandom(MiB)
+        with open(path, "wb") as f:
+            for _ in range(size // MiB):
+                f.write(block)
+            f.write(block[: size % MiB])
+    return path
+
+
+def machine_facts() -> dict[str, Any]:
+    """Cores, Python, OS and package versions, for the results file."""
+    from importlib.metadata import version
+
+    return {
+        "cores": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "filestack_async": version("filestack-async"),
+        "filestack_python": version("filestack-python"),
+        "httpx": version("httpx"),
+        "uvicorn": version("uvicorn"),
+        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / GiB, 1),
+    }
