@@ -55,6 +55,10 @@ _NEEDS_QUOTES = re.compile(r"[,/\[\]\s?#\"]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _INT = re.compile(r"-?\d+")
 _FLOAT = re.compile(r"-?(\d+\.\d*|\.\d+|\d+)([eE][-+]?\d+)?")
+#: Deepest list nesting `parse_value` accepts (the catalogue needs two levels).
+MAX_NESTING = 8
+#: Bound of integer parameters the catalogue leaves open (a signed 64-bit integer).
+MAX_INT = 2**63 - 1
 
 
 class Invalid(Exception):
@@ -103,14 +107,14 @@ def split_top_level(text: str, sep: str) -> list[str]:
         elif ch == "]":
             depth -= 1
             if depth < 0:
-                raise Invalid(f"unbalanced ']' in {text!r}")
+                raise Invalid(f"unbalanced ']' in {_excerpt(text)}")
         elif ch == sep and depth == 0:
             parts.append(text[start:i])
             start = i + 1
     if quoted:
-        raise Invalid(f"unclosed quote in {text!r}")
+        raise Invalid(f"unclosed quote in {_excerpt(text)}")
     if depth:
-        raise Invalid(f"unclosed '[' in {text!r}")
+        raise Invalid(f"unclosed '[' in {_excerpt(text)}")
     parts.append(text[start:])
     return parts
 
@@ -121,26 +125,39 @@ def _unquote(text: str) -> str:
     return text
 
 
-def parse_value(text: str) -> Value:
+def parse_value(text: str, *, _depth: int = 0) -> Value:
     """Parse a value without knowing its type (booleans, numbers, lists, strings).
+
+    Raises `Invalid` (never another error) for text that is no value: unbalanced
+    brackets, lists nested deeper than `MAX_NESTING`, integers too long to convert.
 
     >>> parse_value("[1,[2,x]]"), parse_value("true"), parse_value("0.5")
     ((1, (2, 'x')), True, 0.5)
     """
     if text.startswith("["):
         if not text.endswith("]"):
-            raise Invalid(f"unclosed '[' in {text!r}")
+            raise Invalid(f"unclosed '[' in {_excerpt(text)}")
+        if _depth >= MAX_NESTING:
+            raise Invalid(f"lists nested more than {MAX_NESTING} deep")
         inner = text[1:-1]
         if not inner:
             return ()
-        return tuple(parse_value(item) for item in split_top_level(inner, ","))
+        return tuple(parse_value(item, _depth=_depth + 1) for item in split_top_level(inner, ","))
     if text in ("true", "false"):
         return text == "true"
-    if _INT.fullmatch(text):
-        return int(text)
-    if _FLOAT.fullmatch(text):
-        return float(text)
+    try:
+        if _INT.fullmatch(text):
+            return int(text)
+        if _FLOAT.fullmatch(text):
+            return float(text)
+    except ValueError:  # more digits than int() converts
+        raise Invalid(f"{_excerpt(text)} is too long a number") from None
     return _unquote(text)
+
+
+def _excerpt(text: str, limit: int = 40) -> str:
+    """``repr`` of ``text``, cut to ``limit`` characters (messages stay short)."""
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + "..."
 
 
 # -- parameter types ---------------------------------------------------------------------
@@ -172,14 +189,22 @@ class Int(ParamType):
     def check(self, value: object) -> Value:
         if isinstance(value, bool) or not isinstance(value, int):
             raise Invalid(f"must be an integer, not {type(value).__name__}")
+        maximum = MAX_INT if self.maximum is None else self.maximum
         if self.minimum is not None and value < self.minimum:
-            raise Invalid(f"must be at least {self.minimum}, not {value}")
-        if self.maximum is not None and value > self.maximum:
-            raise Invalid(f"must be at most {self.maximum}, not {value}")
+            raise Invalid(f"must be at least {self.minimum}, not {_short_int(value)}")
+        if value > maximum:
+            raise Invalid(f"must be at most {maximum}, not {_short_int(value)}")
         return value
 
     def describe(self) -> str:
         return "integer" + _range_text(self.minimum, self.maximum)
+
+
+def _short_int(value: int) -> str:
+    """An integer for a message: huge ones (no ``str()`` past 4300 digits) by their size."""
+    if value.bit_length() > 64:
+        return f"a {value.bit_length()}-bit integer"
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -192,12 +217,13 @@ class Number(ParamType):
     def check(self, value: object) -> Value:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise Invalid(f"must be a number, not {type(value).__name__}")
-        if not math.isfinite(value):
+        if isinstance(value, float) and not math.isfinite(value):
             raise Invalid("must be a finite number")
+        shown = _short_int(value) if isinstance(value, int) else str(value)
         if self.minimum is not None and value < self.minimum:
-            raise Invalid(f"must be at least {self.minimum:g}, not {value}")
+            raise Invalid(f"must be at least {self.minimum:g}, not {shown}")
         if self.maximum is not None and value > self.maximum:
-            raise Invalid(f"must be at most {self.maximum:g}, not {value}")
+            raise Invalid(f"must be at most {self.maximum:g}, not {shown}")
         return value
 
     def describe(self) -> str:
@@ -219,7 +245,7 @@ class Bool(ParamType):
 
 @dataclass(frozen=True)
 class Str(ParamType):
-    """A non-empty string without control characters or double quotes.
+    """A non-empty string without control characters, double quotes or lone surrogates.
 
     ``pattern`` restricts it further; ``quote`` always renders it between double
     quotes (store paths), otherwise it is quoted only when it holds a separator.
@@ -236,8 +262,10 @@ class Str(ParamType):
             raise Invalid("must not be empty")
         if _CONTROL.search(value) or '"' in value:
             raise Invalid("must not contain control characters or double quotes")
+        if not _encodable(value):
+            raise Invalid("must be valid Unicode text (no lone surrogates)")
         if self.pattern is not None and not re.fullmatch(self.pattern, value):
-            raise Invalid(f"must be {self.hint}, not {value!r}")
+            raise Invalid(f"must be {self.hint}, not {_excerpt(value)}")
         return value
 
     def parse(self, text: str) -> Value:
@@ -254,9 +282,12 @@ class Choice(ParamType):
     values: tuple[str | int, ...]
 
     def check(self, value: object) -> Value:
-        if isinstance(value, bool) or value not in self.values:
-            raise Invalid(f"{value!r} is not allowed")
-        assert isinstance(value, (str, int))
+        # a float equal to an int choice (1.0) is refused like any other non-choice
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise Invalid(f"must be {self.describe()}, not {type(value).__name__}")
+        if value not in self.values:
+            shown = _excerpt(value) if isinstance(value, str) else _short_int(value)
+            raise Invalid(f"{shown} is not allowed")
         return value
 
     def parse(self, text: str) -> Value:
@@ -278,8 +309,10 @@ class Color(ParamType):
     """A hex colour without ``#`` (RGB, RGBA, RRGGBB, RRGGBBAA) or a colour name."""
 
     def check(self, value: object) -> Value:
-        if not isinstance(value, str) or not re.fullmatch(rf"{_HEX}|[A-Za-z]+[0-9]*", value):
-            raise Invalid(f"{value!r} is not a colour")
+        if not isinstance(value, str):
+            raise Invalid(f"must be a colour string, not {type(value).__name__}")
+        if not re.fullmatch(rf"{_HEX}|[A-Za-z]+[0-9]*", value):
+            raise Invalid(f"{_excerpt(value)} is not a colour")
         return value
 
     def parse(self, text: str) -> Value:
@@ -312,6 +345,14 @@ class OneOf(ParamType):
 
     def describe(self) -> str:
         return " or ".join(o.describe() for o in self.options)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _as_sequence(value: object) -> Sequence[object]:
@@ -351,7 +392,7 @@ class ListOf(ParamType):
 
     def parse(self, text: str) -> Value:
         if not (text.startswith("[") and text.endswith("]")):
-            raise Invalid(f"must be a bracketed list, not {text!r}")
+            raise Invalid(f"must be a bracketed list, not {_excerpt(text)}")
         inner = text[1:-1]
         parts = split_top_level(inner, ",") if inner else []
         return self.check(tuple(self.item.parse(p) for p in parts))
@@ -382,7 +423,7 @@ class Fixed(ParamType):
 
     def parse(self, text: str) -> Value:
         if not (text.startswith("[") and text.endswith("]")):
-            raise Invalid(f"must be a bracketed list, not {text!r}")
+            raise Invalid(f"must be a bracketed list, not {_excerpt(text)}")
         parts = split_top_level(text[1:-1], ",")
         if len(parts) != len(self.items):
             raise Invalid(f"must be a list of {len(self.items)} values [{','.join(self.names)}]")
@@ -1056,6 +1097,10 @@ def _error(task: str, message: str) -> ConfigurationError:
     return ConfigurationError(f"{task}: {message}")
 
 
+def _shown(value: object) -> str:
+    return _excerpt(value) if isinstance(value, str) else f"of type {type(value).__name__}"
+
+
 def build_task(name: str, params: Mapping[str, object] | None = None) -> Task:
     """Validate parameters for task ``name`` (its URL name) and return the `Task`.
 
@@ -1069,17 +1114,21 @@ def build_task(name: str, params: Mapping[str, object] | None = None) -> Task:
     >>> build_task("rotate", {"deg": 90, "exif": False}).render()
     'rotate=deg:90,exif:false'
     """
-    spec = TASKS.get(name)
+    spec = TASKS.get(name) if isinstance(name, str) else None
     if spec is None:
-        raise ConfigurationError(f"unknown processing task {name!r}")
+        raise ConfigurationError(f"unknown processing task {_shown(name)}")
+    if params is not None and not isinstance(params, Mapping):
+        raise _error(spec.name, f"parameters must be a mapping, not {type(params).__name__}")
     values: dict[str, Value] = {}
     for key, raw in (params or {}).items():
         if raw is None:
             continue
-        param = spec.param(key)
+        param = spec.param(key) if isinstance(key, str) else None
         if param is None:
             known = ", ".join(spec.param_names) or "none"
-            raise _error(spec.name, f"unknown parameter {key!r}; known parameters: {known}")
+            raise _error(spec.name, f"unknown parameter {_shown(key)}; known parameters: {known}")
+        if param.name in values:
+            raise _error(spec.name, f"parameter {param.name!r} given twice (name and alias)")
         try:
             values[param.name] = param.type.check(raw)
         except Invalid as err:
@@ -1112,7 +1161,7 @@ def parse_task(segment: str) -> Task:
     name, has_params, rest = segment.partition("=")
     spec = TASKS.get(name)
     if spec is None:
-        raise ConfigurationError(f"unknown processing task {name!r}")
+        raise ConfigurationError(f"unknown processing task {_excerpt(name)}")
     values: dict[str, Value] = {}
     if has_params:
         try:
@@ -1122,11 +1171,11 @@ def parse_task(segment: str) -> Task:
         for pair in pairs:
             key, colon, text = pair.partition(":")
             if not colon:
-                raise _error(name, f"expected key:value, got {pair!r}")
+                raise _error(name, f"expected key:value, got {_excerpt(pair)}")
             param = spec.param(key)
             if param is None:
                 known = ", ".join(spec.param_names) or "none"
-                raise _error(name, f"unknown parameter {key!r}; known parameters: {known}")
+                raise _error(name, f"unknown parameter {_excerpt(key)}; known parameters: {known}")
             if param.name in values:
                 raise _error(name, f"parameter {param.name!r} given twice")
             try:
@@ -1160,7 +1209,32 @@ class ParsedPath:
 
 
 def _is_task_segment(segment: str) -> bool:
-    return segment.partition("=")[0] in TASKS
+    return segment.partition("=")[0].partition("/")[0] in TASKS
+
+
+def _segment_end(text: str) -> int:
+    """Where the task segment at the start of ``text`` ends: its first '/' outside
+    brackets and quotes, or the end of the text (raises `Invalid` if unbalanced)."""
+    depth = 0
+    quoted = False
+    for i, ch in enumerate(text):
+        if ch == '"':
+            quoted = not quoted
+        elif quoted:
+            continue
+        elif ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+            if depth < 0:
+                raise Invalid(f"unbalanced ']' in {_excerpt(text[: i + 1])}")
+        elif ch == "/" and depth == 0:
+            return i
+    if quoted:
+        raise Invalid(f"unclosed quote in {_excerpt(text)}")
+    if depth:
+        raise Invalid(f"unclosed '[' in {_excerpt(text)}")
+    return len(text)
 
 
 def parse_path(path: str) -> ParsedPath:
@@ -1168,7 +1242,8 @@ def parse_path(path: str) -> ParsedPath:
 
     A leading segment that is not a task is the API key when more follows; the
     first non-task segment after the tasks starts the source, which runs to the end
-    (so ``https://host/a/b`` sources keep their slashes).
+    as it is (so ``https://host/a/b`` sources keep their slashes, and brackets or
+    quotes in a URL source are not read as the task grammar's).
 
     Raises:
         ConfigurationError: no source, or a task segment that does not parse.
@@ -1177,22 +1252,25 @@ def parse_path(path: str) -> ParsedPath:
     >>> p.apikey, [t.render() for t in p.tasks], p.policy, p.source
     ('KEY', ['resize=width:10'], 'abc=', 'https://a.io/x.png')
     """
-    try:
-        segments = split_top_level(path.lstrip("/"), "/")
-    except Invalid as err:
-        raise ConfigurationError(f"bad processing path: {err}") from None
+    rest = path.lstrip("/")
     apikey: str | None = None
-    if segments and not _is_task_segment(segments[0]) and len(segments) > 1:
-        apikey = segments.pop(0)
+    first, slash, after = rest.partition("/")
+    if slash and not _is_task_segment(rest):
+        apikey, rest = first, after
     tasks: list[Task] = []
     policy = signature = None
-    while segments and _is_task_segment(segments[0]):
-        task = parse_task(segments.pop(0))
+    while _is_task_segment(rest):
+        try:
+            end = _segment_end(rest)
+        except Invalid as err:
+            raise ConfigurationError(f"bad processing path: {err}") from None
+        task = parse_task(rest[:end])
+        rest = rest[end + 1 :]
         if task.name == "security":
             policy, signature = str(task.get("p")), str(task.get("s"))
         else:
             tasks.append(task)
-    source = "/".join(segments)
+    source = rest
     if not source:
         raise ConfigurationError("the processing path has no source (handle or URL)")
     sources: tuple[str, ...]
