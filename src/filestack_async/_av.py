@@ -67,6 +67,19 @@ class AudioVisual:
     ) -> None:
         if security is not None and not isinstance(security, Security):
             raise ConfigurationError("security must be a Security object")
+        if not isinstance(url, str):
+            raise ConfigurationError(
+                f"url must be the conversion's http(s) URL, not {type(url).__name__}"
+            )
+        if not isinstance(uuid, str) or not uuid:
+            raise ConfigurationError("uuid must be the conversion's id (a non-empty string)")
+        if not isinstance(timestamp, str):
+            raise ConfigurationError(
+                f"timestamp must be a string (as the service sends it), "
+                f"not {type(timestamp).__name__}"
+            )
+        if context is not None and not isinstance(context, Context):
+            raise ConfigurationError("context must be a Context (from client.context)")
         self.url = url
         self.uuid = uuid
         self.timestamp = timestamp
@@ -155,8 +168,21 @@ class AudioVisual:
         Example:
             >>> video = await av.wait_until_complete(timeout=120, progress=print)  # doctest: +SKIP
         """
+        for name, value in (
+            ("timeout", timeout),
+            ("initial_delay", initial_delay),
+            ("max_delay", max_delay),
+        ):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+                raise ConfigurationError(
+                    f"{name} must be a number of seconds, not {type(value).__name__}"
+                )
         if timeout < 0 or initial_delay < 0 or max_delay < 0:
             raise ConfigurationError("timeout and delays must not be negative")
+        if progress is not None and not callable(progress):
+            raise ConfigurationError("progress must be a callable taking the status payload")
+        if clock is not None and not callable(clock):
+            raise ConfigurationError("clock must be a callable returning seconds")
         policy = self._chain.context.retry
         now = clock or anyio.current_time
         deadline = now() + timeout

@@ -251,6 +251,8 @@ class Client:
             'https://cdn.filestackcontent.com/APIKEY/pdfcreate/[h1,h2]'
         """
         self._check_open()
+        if handles is None:
+            raise ConfigurationError("handles must be a non-empty list of handles or URLs")
         return Transformation(handles=handles, context=self._context)
 
     def urlscreenshot(
@@ -366,6 +368,19 @@ class Client:
             >>> failed = [r for r in results if isinstance(r, Exception)]
         """
         self._check_open()
+        if isinstance(items, (str, bytes, bytearray, memoryview)) or not isinstance(
+            items, Iterable
+        ):
+            raise ConfigurationError(
+                "items must be a list of files (paths, bytes, UploadItem or dicts), "
+                f"not {type(items).__name__}; wrap a single one in a list"
+            )
+        if security is not None and not isinstance(security, Security):
+            raise ConfigurationError("security must be a Security object")
+        if not isinstance(intelligent, bool):
+            raise ConfigurationError("intelligent must be True or False")
+        if progress is not None and not callable(progress):
+            raise ConfigurationError("progress must be a callable taking an UploadProgress")
         return await uploads.upload_many(
             self._context,
             items,

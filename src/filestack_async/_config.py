@@ -26,7 +26,29 @@ DEFAULT_CDN_URL = "https://cdn.filestackcontent.com"
 DEFAULT_UPLOAD_URL = "https://upload.filestackapi.com"
 
 
+def _check_int(name: str, value: object, minimum: int) -> None:
+    """Raise unless ``value`` is an int (not a bool) of at least ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigurationError(f"{name} must be an int, not {type(value).__name__}")
+    if value < minimum:
+        raise ConfigurationError(f"{name} must be at least {minimum}, not {value}")
+
+
+def _check_seconds(name: str, value: object, *, positive: bool) -> None:
+    """Raise unless ``value`` is a real number of seconds (> 0, or >= 0)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigurationError(f"{name} must be a number of seconds, not {type(value).__name__}")
+    if value != value:  # NaN
+        raise ConfigurationError(f"{name} must be a number of seconds, not NaN")
+    if positive and value <= 0:
+        raise ConfigurationError(f"{name} must be a positive number of seconds, not {value}")
+    if value < 0:
+        raise ConfigurationError(f"{name} must not be negative, not {value}")
+
+
 def _origin(url: str, what: str) -> str:
+    if not isinstance(url, str):
+        raise ConfigurationError(f"{what} must be a string URL, not {type(url).__name__}")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigurationError(f"{what} must be an http(s) URL such as http://127.0.0.1:8700")
@@ -65,6 +87,8 @@ class Endpoints:
     @classmethod
     def with_cname(cls, cname: str) -> Endpoints:
         """The CNAME form: ``cdn.<cname>`` and ``upload.<cname>``; the File API is unchanged."""
+        if not isinstance(cname, str):
+            raise ConfigurationError(f"cname must be a string, not {type(cname).__name__}")
         if not cname or "/" in cname or ":" in cname or cname.strip() != cname:
             raise ConfigurationError("cname must be a bare domain such as 'example.com'")
         return cls(cdn=f"https://cdn.{cname}", upload=f"https://upload.{cname}")
@@ -117,6 +141,12 @@ class Timeouts:
     write: float | None = 60.0
     pool: float | None = 30.0
 
+    def __post_init__(self) -> None:
+        for name in ("connect", "read", "write", "pool"):
+            value = getattr(self, name)
+            if value is not None:
+                _check_seconds(f"the {name} timeout", value, positive=True)
+
 
 async def _default_sleep(seconds: float) -> None:
     """Wait with anyio (works on asyncio and trio)."""
@@ -147,12 +177,16 @@ class RetryPolicy:
     )
 
     def __post_init__(self) -> None:
-        if self.max_retries < 0:
-            raise ConfigurationError("max_retries must be 0 or more")
-        if self.initial_delay < 0 or self.max_delay < 0 or self.budget < 0:
-            raise ConfigurationError("retry delays and budget must not be negative")
+        _check_int("max_retries", self.max_retries, 0)
+        for name in ("initial_delay", "max_delay", "budget", "max_retry_after"):
+            _check_seconds(name, getattr(self, name), positive=False)
+        _check_seconds("multiplier", self.multiplier, positive=True)
         if self.multiplier < 1:
-            raise ConfigurationError("multiplier must be at least 1")
+            raise ConfigurationError(f"multiplier must be at least 1, not {self.multiplier}")
+        if not callable(self.random):
+            raise ConfigurationError("random must be a callable returning a float in [0, 1)")
+        if not callable(self.sleep):
+            raise ConfigurationError("sleep must be an async callable taking seconds")
 
     @classmethod
     def disabled(cls) -> RetryPolicy:
@@ -181,6 +215,15 @@ class UploadConfig:
     complete_budget: float = 120.0
 
     def __post_init__(self) -> None:
+        for name in (
+            "part_size",
+            "concurrency",
+            "max_parts_in_flight",
+            "intelligent_chunk_size",
+            "min_chunk_size",
+        ):
+            _check_int(name, getattr(self, name), 1)
+        _check_seconds("complete_budget", self.complete_budget, positive=False)
         if self.part_size < 5 * MiB:
             raise ConfigurationError("part_size must be at least 5 MiB (5242880 bytes)")
         if self.part_size > 5 * 1024 * MiB:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Awaitable, Callable
 from typing import BinaryIO
@@ -35,7 +36,13 @@ async def download_to(
         return writer.written
     file_obj = destination
     if not callable(getattr(file_obj, "write", None)):
-        raise ConfigurationError("destination must be a path or a binary file object")
+        raise ConfigurationError(
+            f"destination must be a path or a binary file object, not {type(destination).__name__}"
+        )
+    mode = getattr(file_obj, "mode", "wb")
+    given: object = file_obj
+    if isinstance(given, io.TextIOBase) or (isinstance(mode, str) and "b" not in mode):
+        raise ConfigurationError("destination is a text-mode file; open it in binary mode ('wb')")
     written = 0
 
     async def write(chunk: bytes) -> None:

@@ -83,6 +83,14 @@ class Filelink(TaskMethods):
         self.handle = validate_handle(handle)
         if security is not None and not isinstance(security, Security):
             raise ConfigurationError("security must be a Security object")
+        if apikey is not None and (not isinstance(apikey, str) or not apikey.strip()):
+            raise ConfigurationError("apikey must be a non-empty string")
+        if upload_response is not None and not isinstance(upload_response, dict):
+            raise ConfigurationError(
+                f"upload_response must be a dict, not {type(upload_response).__name__}"
+            )
+        if context is not None and not isinstance(context, Context):
+            raise ConfigurationError("context must be a Context (from client.context)")
         base = context or Context(endpoints=Endpoints.resolve())
         overrides: dict[str, Any] = {}
         if apikey is not None:
@@ -179,6 +187,13 @@ class Filelink(TaskMethods):
             >>> meta = await link.metadata(["size", "md5"])  # doctest: +SKIP
         """
         params: dict[str, str] = {}
+        if isinstance(attributes_list, (str, bytes)) or not isinstance(
+            attributes_list, (Sequence, type(None))
+        ):
+            raise ConfigurationError(
+                "attributes_list must be a list of attribute names, "
+                f"not {type(attributes_list).__name__}"
+            )
         for attribute in attributes_list or ():
             if attribute not in METADATA_ATTRIBUTES:
                 raise ConfigurationError(
@@ -186,8 +201,6 @@ class Filelink(TaskMethods):
                     f"known ones: {', '.join(METADATA_ATTRIBUTES)}"
                 )
             params[attribute] = "true"
-        if isinstance(attributes_list, str):
-            raise ConfigurationError("attributes_list must be a list of names, not a string")
         sec = self._security_or_none(security)
         if sec is not None:
             params.update(sec.as_params())
@@ -239,13 +252,15 @@ class Filelink(TaskMethods):
             )
         if not isinstance(base64decode, bool):
             raise ConfigurationError("base64decode must be a bool")
+        if url is not None and (
+            not isinstance(url, str) or not url.startswith(("http://", "https://"))
+        ):
+            raise ConfigurationError("url must be an http(s) URL")
         sec = self._require_security(security, "overwrite a file")
         params = {**sec.as_params(), "base64decode": "true" if base64decode else "false"}
         endpoint = f"{self._context.endpoints.api}/file/{self.handle}"
         async with self._context.session(sec) as http:
             if url is not None:
-                if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-                    raise ConfigurationError("url must be an http(s) URL")
                 await http.request(
                     "POST", endpoint, params=params, data={"url": url}, redact=_secrets_of(sec)
                 )
@@ -264,6 +279,8 @@ class Filelink(TaskMethods):
 
     async def delete(self, *, apikey: str | None = None, security: Security | None = None) -> None:
         """Delete the file. Needs the API key and security (with the ``remove`` call)."""
+        if apikey is not None and (not isinstance(apikey, str) or not apikey.strip()):
+            raise ConfigurationError("apikey must be a non-empty string")
         key = apikey or self._context.apikey
         if not key:
             raise ConfigurationError("an API key is required to delete a file")

@@ -19,6 +19,10 @@ BLOCK = 1024 * 1024
 
 def check_readable_file(path: str | os.PathLike[str]) -> Path:
     """Return the path if it names a readable regular file, else raise `ConfigurationError`."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise ConfigurationError(
+            f"filepath must be a str or os.PathLike, not {type(path).__name__}"
+        )
     p = Path(path)
     if not p.exists():
         raise ConfigurationError(f"no such file: {os.fspath(p)!r}")

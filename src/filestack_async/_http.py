@@ -218,6 +218,15 @@ class HTTPSession:
     ) -> None:
         if http_client is not None and transport is not None:
             raise ConfigurationError("give http_client= or transport=, not both")
+        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
+            raise ConfigurationError(
+                f"http_client must be an httpx.AsyncClient, not {type(http_client).__name__}"
+            )
+        if transport is not None and not isinstance(transport, httpx.AsyncBaseTransport):
+            raise ConfigurationError(
+                "transport must be an httpx async transport (httpx.AsyncBaseTransport), "
+                f"not {type(transport).__name__}"
+            )
         self.timeouts = timeouts or Timeouts()
         self.retry = retry or RetryPolicy()
         self._owns_client = http_client is None

@@ -143,7 +143,12 @@ class Security:
         validate_policy(policy)
         self._policy: dict[str, Any] = dict(policy)
         self._secret = secret
-        self._policy_b64 = encode_policy(self._policy)
+        try:
+            self._policy_b64 = encode_policy(self._policy)
+        except (TypeError, ValueError) as err:
+            raise ConfigurationError(
+                f"the policy cannot be encoded as JSON: {type(err).__name__}: {err}"
+            ) from None
         self._signature = sign(self._policy_b64, secret)
 
     @classmethod
@@ -173,10 +178,27 @@ class Security:
         if (expiry is None) == (expires_in is None):
             raise ConfigurationError("give exactly one of expiry= or expires_in=")
         if expires_in is not None:
+            if not _is_finite_number(expires_in):
+                raise ConfigurationError(
+                    f"expires_in must be a finite number of seconds, not {_what(expires_in)}"
+                )
             if expires_in <= 0:
-                raise ConfigurationError("expires_in must be a positive number of seconds")
+                raise ConfigurationError(
+                    "expires_in must be a positive number of seconds "
+                    "(the policy would already be expired)"
+                )
             expiry = time.time() + expires_in
         assert expiry is not None
+        if not _is_finite_number(expiry):
+            raise ConfigurationError(
+                f"expiry must be unix seconds (a finite int or float), not {_what(expiry)}"
+            )
+        if isinstance(call, str):
+            raise ConfigurationError("call must be a list of strings, such as ['read']")
+        if call is not None and not isinstance(call, (list, tuple)):
+            raise ConfigurationError(
+                f"call must be a list of strings, such as ['read'], not {type(call).__name__}"
+            )
         policy: dict[str, Any] = {"expiry": int(expiry)}
         optional: dict[str, Any] = {
             "call": list(call) if call is not None else None,
@@ -188,8 +210,6 @@ class Security:
             "container": container,
         }
         policy.update({k: v for k, v in optional.items() if v is not None})
-        if isinstance(call, str):
-            raise ConfigurationError("call must be a list of strings, such as ['read']")
         if max_size is not None and min_size is not None and min_size > max_size:
             raise ConfigurationError("min_size must not be larger than max_size")
         return cls(policy, secret)
@@ -254,6 +274,20 @@ class Security:
         return (Security, (self._policy, self._secret))
 
 
+def _is_finite_number(value: object) -> bool:
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and value == value
+        and abs(value) != float("inf")
+    )
+
+
+def _what(value: object) -> str:
+    """How a bad value is named in a message: a float as itself, anything else by type."""
+    return repr(value) if isinstance(value, float) else type(value).__name__
+
+
 def webhook_signature(secret: str, body: str | bytes, timestamp: str) -> str:
     """Compute the ``FS-Signature`` Filestack sends with a webhook."""
     text = body.decode("utf-8") if isinstance(body, bytes) else body
@@ -293,6 +327,12 @@ def verify_webhook_signature(
         )
     if not isinstance(headers, Mapping):
         raise ConfigurationError(f"headers must be a mapping, not {type(headers).__name__}")
+    if max_age is not None and not _is_finite_number(max_age):
+        raise ConfigurationError(
+            f"max_age must be a finite number of seconds, not {_what(max_age)}"
+        )
+    if now is not None and not _is_finite_number(now):
+        raise ConfigurationError(f"now must be unix seconds, not {_what(now)}")
     lowered = {str(k).lower(): v for k, v in headers.items()}
     signature = lowered.get("fs-signature")
     timestamp = lowered.get("fs-timestamp")

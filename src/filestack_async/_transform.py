@@ -138,6 +138,8 @@ class Transformation(TaskMethods):
             raise ConfigurationError("security must be a Security object")
         if apikey is not None and (not isinstance(apikey, str) or not apikey.strip()):
             raise ConfigurationError("apikey must be a non-empty string")
+        if context is not None and not isinstance(context, Context):
+            raise ConfigurationError("context must be a Context (from client.context)")
         base = context or Context(endpoints=Endpoints.resolve())
         overrides: dict[str, Any] = {}
         if apikey is not None:
