@@ -103,8 +103,27 @@ def validate_store_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
             value = list(workflows)
         if key == "upload_tags":
             value = _validate_tags(value)
+        if not _encodable(value):
+            raise ConfigurationError(
+                f"store parameter {key!r} must be valid Unicode text (no lone surrogates)"
+            )
         result[key] = value
     return result
+
+
+def _encodable(value: object) -> bool:
+    """True when every string in ``value`` can be sent as UTF-8 (JSON bodies, URLs)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, Mapping):
+        return all(_encodable(k) and _encodable(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return all(_encodable(v) for v in value)
+    return True
 
 
 def _validate_tags(tags: Mapping[Any, Any]) -> dict[str, str]:

@@ -55,7 +55,7 @@ def encode_policy(policy: Mapping[str, Any]) -> str:
     >>> encode_policy({"expiry": 123})
     'eyJleHBpcnkiOiAxMjN9'
     """
-    text = json.dumps(dict(policy), sort_keys=True)
+    text = json.dumps(dict(policy), sort_keys=True, allow_nan=False)
     return base64.urlsafe_b64encode(text.encode("utf-8")).decode("ascii")
 
 
@@ -140,6 +140,10 @@ class Security:
     def __init__(self, policy: Mapping[str, Any], secret: str) -> None:
         if not isinstance(secret, str) or not secret:
             raise ConfigurationError("the app secret must be a non-empty string")
+        try:
+            secret.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ConfigurationError("the app secret must be valid Unicode text") from None
         validate_policy(policy)
         self._policy: dict[str, Any] = dict(policy)
         self._secret = secret
@@ -210,9 +214,10 @@ class Security:
             "container": container,
         }
         policy.update({k: v for k, v in optional.items() if v is not None})
+        security = cls(policy, secret)  # checks every field's type before they are compared
         if max_size is not None and min_size is not None and min_size > max_size:
             raise ConfigurationError("min_size must not be larger than max_size")
-        return cls(policy, secret)
+        return security
 
     @property
     def policy(self) -> dict[str, Any]:
