@@ -109,3 +109,38 @@ def test_messages_about_huge_text_stay_short() -> None:
     with pytest.raises(ConfigurationError) as caught:
         parse_task("resize=w:[" + "1," * 50_000)
     assert len(str(caught.value)) < 300
+
+
+# -- store parameters and policies (tests/reliability/test_fuzz_validation.py) -------------
+
+
+def test_store_params_with_lone_surrogates_are_refused() -> None:
+    # accepted, then httpx's JSON encoding raised UnicodeEncodeError during the upload
+    from filestack_async._params import validate_store_params
+
+    with pytest.raises(ConfigurationError, match="'path' must be valid Unicode"):
+        validate_store_params({"path": "a\ud800"})
+    with pytest.raises(ConfigurationError, match="'upload_tags' must be valid Unicode"):
+        validate_store_params({"upload_tags": {"k\udfff": "v"}})
+    assert validate_store_params({"path": "é/😀/"}) == {"path": "é/😀/"}
+
+
+def test_security_create_compares_sizes_only_after_checking_their_types() -> None:
+    # min_size="a", max_size=5 raised TypeError from the comparison
+    from filestack_async import Security
+
+    with pytest.raises(ConfigurationError, match="'minSize' must be int"):
+        Security.create("secret", expiry=1, min_size="a", max_size=5)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="min_size must not be larger"):
+        Security.create("secret", expiry=1, min_size=6, max_size=5)
+
+
+def test_a_policy_with_nan_or_an_unencodable_secret_is_refused() -> None:
+    from filestack_async import Security
+
+    # NaN was encoded as the non-JSON token NaN
+    with pytest.raises(ConfigurationError, match="cannot be encoded as JSON"):
+        Security({"expiry": 1, "x": float("nan")}, "secret")
+    # the secret's UnicodeEncodeError escaped from the HMAC
+    with pytest.raises(ConfigurationError, match="app secret must be valid Unicode"):
+        Security({"expiry": 1}, "s\ud800")
