@@ -22,7 +22,7 @@ import anyio
 from ._config import Endpoints
 from ._context import Context
 from ._exceptions import APIResponseValidationError, ConfigurationError, ConversionError
-from ._filelink import Filelink
+from ._filelink import Filelink, filelink_from_answer
 from ._security import Security
 from ._tasks import parse_path
 
@@ -109,6 +109,13 @@ class AudioVisual:
         async with self._chain.context.session(sec) as http:
             response = await http.request("GET", url, redact=self._chain._redact(sec))
         payload: dict[str, Any] = response.json_object("status")
+        if not isinstance(payload["status"], str):
+            raise APIResponseValidationError(
+                f"the conversion status answer has a status of type "
+                f"{type(payload['status']).__name__}, not a string",
+                method="GET",
+                url=response.url,
+            )
         self.last_payload = payload
         return payload
 
@@ -233,8 +240,11 @@ class AudioVisual:
                 f"conversion {self.uuid} completed without data.url", method="GET"
             )
         handle = url.rstrip("/").rsplit("/", 1)[-1]
-        return Filelink(
+        return filelink_from_answer(
             handle,
+            what=f"conversion {self.uuid}'s data.url",
+            method="GET",
+            url=None,
             security=self._security,
             upload_response=payload,
             context=self._chain.context,

@@ -14,7 +14,7 @@ from . import uploads
 from ._config import Endpoints, RetryPolicy, Timeouts, UploadConfig
 from ._context import Context
 from ._exceptions import APIResponseValidationError, ConfigurationError
-from ._filelink import Filelink
+from ._filelink import Filelink, filelink_from_answer
 from ._http import AsyncHTTPClient, AsyncTransport, HTTPSession, Retry
 from ._params import validate_storage, validate_store_params
 from ._security import Security
@@ -229,7 +229,15 @@ class Client:
             raise APIResponseValidationError(
                 "the /process answer has no handle", method="POST", url=response.url
             )
-        return Filelink(handle, security=sec, upload_response=body, context=self._context)
+        return filelink_from_answer(
+            handle,
+            what="the /process answer",
+            method="POST",
+            url=response.url,
+            security=sec,
+            upload_response=body,
+            context=self._context,
+        )
 
     # -- transformations ---------------------------------------------------------------
 
@@ -241,6 +249,10 @@ class Client:
             'https://cdn.filestackcontent.com/APIKEY/resize=width:100/https://example.com/a.png'
         """
         self._check_open()
+        if url is None:
+            raise ConfigurationError(
+                "external_url must be an http(s) URL or a storage alias src://alias/path, not None"
+            )
         return Transformation(external_url=url, context=self._context)
 
     def transform_handles(self, handles: Sequence[str]) -> Transformation:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from ._config import Endpoints
 from ._context import Context
 from ._download import download_to
-from ._exceptions import ConfigurationError
+from ._exceptions import APIResponseValidationError, ConfigurationError
 from ._files import (
     check_binary_file_obj,
     check_readable_file,
@@ -302,6 +302,31 @@ class Filelink(TaskMethods):
     def context(self) -> Context:
         """The settings this link uses (for the SDK's own modules)."""
         return self._context
+
+
+def filelink_from_answer(
+    handle: object,
+    *,
+    what: str,
+    method: str,
+    url: str | None,
+    security: Security | None,
+    upload_response: dict[str, Any],
+    context: Context,
+) -> Filelink:
+    """The Filelink a service answer names; a missing or malformed handle is the service's fault.
+
+    Raises:
+        APIResponseValidationError: ``handle`` is not a Filestack handle (``what``
+            names the answer in the message).
+    """
+    try:
+        checked = validate_handle(handle)
+    except ConfigurationError as err:
+        raise APIResponseValidationError(
+            f"{what} has no usable handle: {err}", method=method, url=url
+        ) from err
+    return Filelink(checked, security=security, upload_response=upload_response, context=context)
 
 
 def _secrets_of(security: Security | None) -> tuple[str, ...]:

@@ -242,6 +242,10 @@ class Security:
 
     def is_expired(self, now: float | None = None, *, leeway: float = 0.0) -> bool:
         """True when the policy's expiry has passed (``leeway`` seconds early)."""
+        if now is not None and not _is_finite_number(now):
+            raise ConfigurationError(f"now must be unix seconds, not {_what(now)}")
+        if not _is_finite_number(leeway):
+            raise ConfigurationError(f"leeway must be a number of seconds, not {_what(leeway)}")
         expiry = self.expiry
         if expiry is None:
             return False

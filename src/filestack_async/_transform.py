@@ -28,7 +28,7 @@ from ._config import Endpoints
 from ._context import Context
 from ._download import download_to
 from ._exceptions import APIResponseValidationError, ConfigurationError
-from ._filelink import Filelink
+from ._filelink import Filelink, filelink_from_answer
 from ._http import Retry
 from ._params import validate_handle
 from ._security import Security
@@ -358,17 +358,39 @@ class Transformation(TaskMethods):
             raise APIResponseValidationError(
                 "the store answer has neither a handle nor a url", method="POST", url=response.url
             )
-        return Filelink(handle, security=sec, upload_response=body, context=self._context)
+        return filelink_from_answer(
+            handle,
+            what="the store answer",
+            method="POST",
+            url=response.url,
+            security=sec,
+            upload_response=body,
+            context=self._context,
+        )
 
     async def _av_convert(self, task: Task, security: Security | None) -> AudioVisual:
         sec = self._security(security)
         chain = self._with_task(task)
         response = await self._get(chain._render(chain._tasks, sec, wire=True), sec)
         body: dict[str, Any] = response.json_object("uuid")
+        uuid, timestamp = body["uuid"], body.get("timestamp", "")
+        if not isinstance(uuid, (str, int)) or isinstance(uuid, bool) or uuid == "":
+            raise APIResponseValidationError(
+                f"the video_convert answer has a uuid of type {type(uuid).__name__}, "
+                "not a non-empty string",
+                method="GET",
+                url=response.url,
+            )
+        if not isinstance(timestamp, (str, int, float)) or isinstance(timestamp, bool):
+            raise APIResponseValidationError(
+                f"the video_convert answer has a timestamp of type {type(timestamp).__name__}",
+                method="GET",
+                url=response.url,
+            )
         return AudioVisual(
             chain.url,
-            str(body["uuid"]),
-            str(body.get("timestamp", "")),
+            str(uuid),
+            str(timestamp),
             transformation=chain,
             security=sec,
             payload=body,

@@ -1,0 +1,1606 @@
+"""The bad-input table (issue 7): every public method, every kind of wrong argument.
+
+Each `Row` is a call with one wrong argument, the exception it must raise and a
+fragment of the message that names the cause. The same rows render the table of
+docs/errors.md (``python docs/gen_errors.py``), so the page cannot drift from what
+the tests check.
+
+Every row is run (by test_bad_input_run.py) with a client whose transport records
+requests: a bad argument must be caught before any request is sent, within a
+generous time limit, and with no secret in the message, the repr, the args or the
+log. A coverage test lists every public method by introspection and fails when one
+that takes an argument has no row.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import io
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import filestack_async
+from filestack_async import (
+    AudioVisual,
+    ConfigurationError,
+    Endpoints,
+    RetryPolicy,
+    Security,
+    Timeouts,
+    UploadConfig,
+    UploadItem,
+)
+from filestack_async._task_methods import TaskMethods
+from filestack_async._tasks import iter_specs
+
+#: A distinctive app secret: neither it nor the signature may appear in any error.
+SECRET = "bad-input-APP-SECRET-5f1e9c"
+APIKEY = "BadInputApiKey7Q3x"
+HANDLE = "AbCdEfGhIjKlMnOpQrSt"
+SECURITY = Security(
+    {"expiry": 4102444800, "call": ["read", "store", "write", "remove", "convert"]}, SECRET
+)
+#: Strings that must never appear in an exception or a log record.
+SECRETS: tuple[str, ...] = (SECRET, SECURITY.signature, SECURITY.policy_b64)
+CDN = "https://cdn.filestackcontent.com"
+AV_URL = f"{CDN}/video_convert=preset:h264/{HANDLE}"
+WEBHOOK_HEADERS = {"FS-Signature": "0" * 64, "FS-Timestamp": "1700000000"}
+
+CE = ConfigurationError
+#: The package and the security typed as Any, so rows can pass wrong types without casts.
+fa: Any = filestack_async
+fa_security: Any = SECURITY
+
+
+@dataclasses.dataclass
+class Env:
+    """What a row's call gets: the API (async package or ``filestack_async.sync``) and objects.
+
+    ``client`` has `SECURITY` and a transport that records (and fails) every request.
+    """
+
+    api: ModuleType
+    client: Any
+    link: Any
+    chain: Any
+    av: Any
+    tmp: Path
+    opened: list[io.IOBase] = dataclasses.field(default_factory=list)
+
+    def close(self) -> None:
+        """Close the files rows opened."""
+        for file in self.opened:
+            file.close()
+
+    @property
+    def sync(self) -> bool:
+        """True when the calls go through the blocking facade."""
+        return self.api is not filestack_async
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    """One bad input: ``call(env)`` must raise ``error`` with ``match`` in its message."""
+
+    method: str
+    bad: str
+    call: Callable[[Env], object]
+    error: type[Exception]
+    match: str
+
+    @property
+    def id(self) -> str:
+        """A readable pytest id."""
+        return f"{self.method}: {self.bad}"
+
+
+async def _no_chunks() -> Any:
+    yield b""
+
+
+def _text_file(env: Env) -> io.TextIOWrapper:
+    file = (env.tmp / "text.txt").open("w+", encoding="utf-8")
+    env.opened.append(file)
+    return file
+
+
+def _first_item_error(result: object) -> object:
+    """``upload_many`` reports a bad item as that item's result: raise it."""
+
+    def check(results: Any) -> None:
+        (only,) = results
+        if isinstance(only, Exception):
+            raise only
+
+    if inspect.isawaitable(result):
+        awaitable = result
+
+        async def wait() -> None:
+            check(await awaitable)
+
+        return wait()
+    check(result)
+    return None
+
+
+def _on(target: Callable[[Env], Any], method: str, **kwargs: Any) -> Callable[[Env], object]:
+    """A call of ``method`` (by name) on what ``target`` picks from the env."""
+
+    def call(env: Env) -> object:
+        return getattr(target(env), method)(**kwargs)
+
+    return call
+
+
+def _rows() -> Iterator[Row]:
+    # -- Client -----------------------------------------------------------------------
+    yield Row("Client", "apikey None", lambda e: e.api.Client(None), CE, "apikey must be")
+    yield Row("Client", "apikey int", lambda e: e.api.Client(123), CE, "apikey must be")
+    yield Row("Client", "apikey blank", lambda e: e.api.Client("  "), CE, "apikey must be")
+    yield Row(
+        "Client", "unknown storage", lambda e: e.api.Client("K", storage="s3x"), CE, "storage"
+    )
+    yield Row("Client", "storage None", lambda e: e.api.Client("K", storage=None), CE, "storage")
+    yield Row(
+        "Client",
+        "security a dict",
+        lambda e: e.api.Client("K", security={"expiry": 1}),
+        CE,
+        "security must be a Security",
+    )
+    yield Row(
+        "Client", "base_url int", lambda e: e.api.Client("K", base_url=8700), CE, "base_url must"
+    )
+    yield Row(
+        "Client",
+        "base_url not http",
+        lambda e: e.api.Client("K", base_url="ftp://x"),
+        CE,
+        "base_url must be an http(s) URL",
+    )
+    yield Row(
+        "Client",
+        "base_url and cname",
+        lambda e: e.api.Client("K", base_url="http://a", cname="b.com"),
+        CE,
+        "not both",
+    )
+    yield Row("Client", "cname int", lambda e: e.api.Client("K", cname=5), CE, "cname must")
+    yield Row(
+        "Client",
+        "cname with scheme",
+        lambda e: e.api.Client("K", cname="https://b.com"),
+        CE,
+        "bare domain",
+    )
+    yield Row("Client", "timeout 0", lambda e: e.api.Client("K", timeout=0), CE, "timeout must be")
+    yield Row("Client", "timeout negative", lambda e: e.api.Client("K", timeout=-1), CE, "positive")
+    yield Row("Client", "timeout str", lambda e: e.api.Client("K", timeout="5"), CE, "timeout")
+    yield Row("Client", "timeout bool", lambda e: e.api.Client("K", timeout=True), CE, "timeout")
+    yield Row("Client", "retry int", lambda e: e.api.Client("K", retry=3), CE, "RetryPolicy")
+    yield Row("Client", "upload a dict", lambda e: e.api.Client("K", upload={}), CE, "UploadConfig")
+    yield Row(
+        "Client",
+        "http_client not httpx",
+        lambda e: e.api.Client("K", http_client=object()),
+        CE,
+        "http_client must be an httpx.AsyncClient",
+    )
+    yield Row(
+        "Client",
+        "transport not httpx",
+        lambda e: e.api.Client("K", transport="tcp"),
+        CE,
+        "transport must be an httpx",
+    )
+    yield Row("Client.filelink", "handle int", lambda e: e.client.filelink(1), CE, "handle")
+    yield Row(
+        "Client.filelink",
+        "handle bytes",
+        lambda e: e.client.filelink(HANDLE.encode()),
+        CE,
+        "must be a string, not bytes",
+    )
+    yield Row(
+        "Client.filelink",
+        "a file URL for the handle",
+        lambda e: e.client.filelink(f"{CDN}/{HANDLE}"),
+        CE,
+        "not a URL",
+    )
+    yield Row(
+        "Client.filelink",
+        "handle too short",
+        lambda e: e.client.filelink("abc"),
+        CE,
+        "20 letters and digits",
+    )
+    yield Row(
+        "Client.filelink",
+        "security str",
+        lambda e: e.client.filelink(HANDLE, security="p,s"),
+        CE,
+        "security must be a Security",
+    )
+    yield Row("Client.upload_url", "url int", lambda e: e.client.upload_url(1), CE, "url must be")
+    yield Row(
+        "Client.upload_url",
+        "url not http",
+        lambda e: e.client.upload_url("ftp://a/b"),
+        CE,
+        "http(s) URL",
+    )
+    yield Row(
+        "Client.upload_url",
+        "store_params a list",
+        lambda e: e.client.upload_url("https://a.io/x", ["path"]),
+        CE,
+        "store_params must be a dict",
+    )
+    yield Row(
+        "Client.upload_url",
+        "unknown store param",
+        lambda e: e.client.upload_url("https://a.io/x", {"colour": "red"}),
+        CE,
+        "unknown store parameter 'colour'",
+    )
+    yield Row(
+        "Client.upload_url",
+        "mimetype store param",
+        lambda e: e.client.upload_url("https://a.io/x", {"mimetype": "image/png"}),
+        CE,
+        "'mimetype' is not accepted",
+    )
+    yield Row(
+        "Client.upload_url",
+        "security str",
+        lambda e: e.client.upload_url("https://a.io/x", security="x"),
+        CE,
+        "security must be a Security",
+    )
+    yield Row(
+        "Client.transform_external",
+        "url int",
+        lambda e: e.client.transform_external(7),
+        CE,
+        "external_url must be",
+    )
+    yield Row(
+        "Client.transform_external",
+        "url with spaces",
+        lambda e: e.client.transform_external("https://a.io/a b.png"),
+        CE,
+        "spaces",
+    )
+    yield Row(
+        "Client.transform_handles",
+        "one handle as a str",
+        lambda e: e.client.transform_handles(HANDLE),
+        CE,
+        "non-empty list",
+    )
+    yield Row(
+        "Client.transform_handles",
+        "None",
+        lambda e: e.client.transform_handles(None),
+        CE,
+        "non-empty list",
+    )
+    yield Row(
+        "Client.transform_handles",
+        "empty list",
+        lambda e: e.client.transform_handles([]),
+        CE,
+        "non-empty list",
+    )
+    yield Row(
+        "Client.transform_handles",
+        "an int in the list",
+        lambda e: e.client.transform_handles([HANDLE, 3]),
+        CE,
+        "cannot be a source",
+    )
+    yield Row(
+        "Client.urlscreenshot",
+        "url None",
+        lambda e: e.client.urlscreenshot(None),
+        CE,
+        "external_url must be",
+    )
+    yield Row(
+        "Client.urlscreenshot",
+        "unknown agent",
+        lambda e: e.client.urlscreenshot("https://a.io", agent="tablet"),
+        CE,
+        "parameter 'agent'",
+    )
+    yield Row(
+        "Client.urlscreenshot",
+        "width str",
+        lambda e: e.client.urlscreenshot("https://a.io", width="800"),
+        CE,
+        "parameter 'width'",
+    )
+    yield Row(
+        "Client.urlscreenshot",
+        "width negative",
+        lambda e: e.client.urlscreenshot("https://a.io", width=-1),
+        CE,
+        "parameter 'width'",
+    )
+    yield Row(
+        "Client.zip", "files a str", lambda e: e.client.zip(e.tmp / "a.zip", HANDLE), CE, "list"
+    )
+    yield Row(
+        "Client.zip",
+        "destination int",
+        lambda e: e.client.zip(3, [HANDLE]),
+        CE,
+        "destination must be a path",
+    )
+    yield Row(
+        "Client.zip",
+        "destination a folder",
+        lambda e: e.client.zip(e.tmp, [HANDLE]),
+        CE,
+        "is a directory",
+    )
+    yield Row(
+        "Client.zip",
+        "destination in a missing folder",
+        lambda e: e.client.zip(e.tmp / "none" / "a.zip", [HANDLE]),
+        CE,
+        "does not exist",
+    )
+    yield Row(
+        "Client.zip",
+        "security str",
+        lambda e: e.client.zip(e.tmp / "a.zip", [HANDLE], security="x"),
+        CE,
+        "security must be a Security",
+    )
+    yield Row("Client.upload", "no source", lambda e: e.client.upload(), CE, "got none")
+    yield Row(
+        "Client.upload",
+        "two sources",
+        lambda e: e.client.upload(content=b"x", filepath=__file__),
+        CE,
+        "give exactly one",
+    )
+    yield Row(
+        "Client.upload",
+        "content str",
+        lambda e: e.client.upload(content="text"),
+        CE,
+        "content must be bytes, not str",
+    )
+    yield Row(
+        "Client.upload",
+        "content int",
+        lambda e: e.client.upload(content=5),
+        CE,
+        "content must be bytes-like",
+    )
+    yield Row(
+        "Client.upload",
+        "filepath int",
+        lambda e: e.client.upload(filepath=3),
+        CE,
+        "filepath must be a str or os.PathLike",
+    )
+    yield Row(
+        "Client.upload",
+        "filepath bytes",
+        lambda e: e.client.upload(filepath=b"/etc/hosts"),
+        CE,
+        "not bytes",
+    )
+    yield Row(
+        "Client.upload",
+        "filepath missing",
+        lambda e: e.client.upload(filepath=e.tmp / "missing.bin"),
+        CE,
+        "no such file",
+    )
+    yield Row(
+        "Client.upload",
+        "filepath a folder",
+        lambda e: e.client.upload(filepath=e.tmp),
+        CE,
+        "is a directory",
+    )
+    yield Row(
+        "Client.upload",
+        "file_obj int",
+        lambda e: e.client.upload(file_obj=1),
+        CE,
+        "read() method",
+    )
+    yield Row(
+        "Client.upload",
+        "file_obj text mode",
+        lambda e: e.client.upload(file_obj=_text_file(e)),
+        CE,
+        "binary mode",
+    )
+    yield Row(
+        "Client.upload",
+        "stream bytes",
+        lambda e: e.client.upload(stream=b"abc"),
+        CE,
+        "async iterable of bytes",
+    )
+    yield Row(
+        "Client.upload",
+        "size negative",
+        lambda e: e.client.upload(stream=_no_chunks(), size=-1),
+        CE,
+        "size must not be negative",
+    )
+    yield Row(
+        "Client.upload",
+        "size str",
+        lambda e: e.client.upload(stream=_no_chunks(), size="10"),
+        CE,
+        "size must be an int",
+    )
+    yield Row(
+        "Client.upload",
+        "size with content",
+        lambda e: e.client.upload(content=b"x", size=1),
+        CE,
+        "size= only goes with",
+    )
+    yield Row(
+        "Client.upload",
+        "store_params int",
+        lambda e: e.client.upload(content=b"x", store_params=1),
+        CE,
+        "store_params must be a dict",
+    )
+    yield Row(
+        "Client.upload",
+        "unknown store param",
+        lambda e: e.client.upload(content=b"x", store_params={"bucket": "b"}),
+        CE,
+        "unknown store parameter 'bucket'",
+    )
+    yield Row(
+        "Client.upload",
+        "store param of a wrong type",
+        lambda e: e.client.upload(content=b"x", store_params={"path": 5}),
+        CE,
+        "'path' must be a string",
+    )
+    yield Row(
+        "Client.upload",
+        "store access not public/private",
+        lambda e: e.client.upload(content=b"x", store_params={"access": "open"}),
+        CE,
+        "'public' or 'private'",
+    )
+    yield Row(
+        "Client.upload",
+        "eleven upload_tags",
+        lambda e: e.client.upload(
+            content=b"x", store_params={"upload_tags": {str(i): "v" for i in range(11)}}
+        ),
+        CE,
+        "at most 10",
+    )
+    yield Row(
+        "Client.upload",
+        "intelligent str",
+        lambda e: e.client.upload(content=b"x", intelligent="yes"),
+        CE,
+        "intelligent must be True or False",
+    )
+    yield Row(
+        "Client.upload",
+        "security str",
+        lambda e: e.client.upload(content=b"x", security="x"),
+        CE,
+        "security must be a Security",
+    )
+    yield Row(
+        "Client.upload",
+        "progress not callable",
+        lambda e: e.client.upload(content=b"x", progress=1),
+        CE,
+        "progress must be a callable",
+    )
+    yield Row(
+        "Client.upload_many",
+        "items int",
+        lambda e: e.client.upload_many(1),
+        CE,
+        "items must be a list",
+    )
+    yield Row(
+        "Client.upload_many",
+        "items None",
+        lambda e: e.client.upload_many(None),
+        CE,
+        "items must be a list",
+    )
+    yield Row(
+        "Client.upload_many",
+        "one path as a str",
+        lambda e: e.client.upload_many("a.txt"),
+        CE,
+        "items must be a list",
+    )
+    yield Row(
+        "Client.upload_many",
+        "concurrency 0",
+        lambda e: e.client.upload_many([b"x"], concurrency=0),
+        CE,
+        "concurrency must be an int of at least 1",
+    )
+    yield Row(
+        "Client.upload_many",
+        "store_params int",
+        lambda e: e.client.upload_many([b"x"], store_params=1),
+        CE,
+        "store_params must be a dict",
+    )
+    yield Row(
+        "Client.upload_many",
+        "security str",
+        lambda e: e.client.upload_many([b"x"], security="x"),
+        CE,
+        "security must be a Security",
+    )
+    yield Row(
+        "Client.upload_many",
+        "intelligent int",
+        lambda e: e.client.upload_many([b"x"], intelligent=1),
+        CE,
+        "intelligent must be True or False",
+    )
+    yield Row(
+        "Client.upload_many",
+        "progress not callable",
+        lambda e: e.client.upload_many([b"x"], progress="bar"),
+        CE,
+        "progress must be a callable",
+    )
+    yield Row(
+        "Client.upload_many",
+        "an int item (the item's result)",
+        lambda e: _first_item_error(e.client.upload_many([7])),
+        CE,
+        "an upload item must be",
+    )
+    yield Row(
+        "UploadItem",
+        "two sources (the item's result)",
+        lambda e: _first_item_error(
+            e.client.upload_many([fa.UploadItem(content=b"x", filepath=__file__)])
+        ),
+        CE,
+        "give exactly one",
+    )
+    yield Row(
+        "UploadItem",
+        "filepath int (the item's result)",
+        lambda e: _first_item_error(e.client.upload_many([fa.UploadItem(filepath=5)])),
+        CE,
+        "filepath must be a str or os.PathLike",
+    )
+
+    # -- Filelink -----------------------------------------------------------------------
+    yield Row("Filelink", "handle None", lambda e: e.api.Filelink(None), CE, "handle must be")
+    yield Row("Filelink", "handle with a slash", lambda e: e.api.Filelink("a/b"), CE, "not a URL")
+    yield Row(
+        "Filelink",
+        "apikey int",
+        lambda e: e.api.Filelink(HANDLE, apikey=5),
+        CE,
+        "apikey must be a non-empty string",
+    )
+    yield Row(
+        "Filelink",
+        "apikey empty",
+        lambda e: e.api.Filelink(HANDLE, apikey=""),
+        CE,
+        "apikey must be a non-empty string",
+    )
+    yield Row(
+        "Filelink",
+        "security a tuple",
+        lambda e: e.api.Filelink(HANDLE, security=("p", "s")),
+        CE,
+        "security must be a Security",
+    )
+    yield Row(
+        "Filelink",
+        "upload_response a str",
+        lambda e: e.api.Filelink(HANDLE, upload_response="{}"),
+        CE,
+        "upload_response must be a dict",
+    )
+    yield Row(
+        "Filelink",
+        "context not a Context",
+        lambda e: e.api.Filelink(HANDLE, context=object()),
+        CE,
+        "context must be a Context",
+    )
+    yield Row(
+        "Filelink.signed_url",
+        "no security anywhere",
+        lambda e: e.api.Filelink(HANDLE).signed_url(),
+        CE,
+        "security is required to sign a URL",
+    )
+    yield Row(
+        "Filelink.signed_url",
+        "security str",
+        lambda e: e.link.signed_url("p:x,s:y"),
+        CE,
+        "security must be a Security",
+    )
+    yield Row(
+        "Filelink.get_content",
+        "security str",
+        lambda e: e.link.get_content(security="x"),
+        CE,
+        "security must be a Security",
+    )
+    yield Row(
+        "Filelink.download",
+        "destination None",
+        lambda e: e.link.download(None),
+        CE,
+        "destination must be a path or a binary file object",
+    )
+    yield Row(
+        "Filelink.download",
+        "destination int",
+        lambda e: e.link.download(3),
+        CE,
+        "destination must be a path or a binary file object",
+    )
+    yield Row(
+        "Filelink.download",
+        "text-mode file",
+        lambda e: e.link.download(_text_file(e)),
+        CE,
+        "binary mode",
+    )
+    yield Row(
+        "Filelink.download",
+        "a missing folder",
+        lambda e: e.link.download(e.tmp / "none" / "f"),
+        CE,
+        "does not exist",
+    )
+    yield Row(
+        "Filelink.download",
+        "security str",
+        lambda e: e.link.download(e.tmp / "f", security="x"),
+        CE,
+        "security must be a Security",
+    )
+    yield Row(
+        "Filelink.metadata",
+        "one name as a str",
+        lambda e: e.link.metadata("size"),
+        CE,
+        "attributes_list must be a list",
+    )
+    yield Row(
+        "Filelink.metadata",
+        "attributes int",
+        lambda e: e.link.metadata(5),
+        CE,
+        "attributes_list must be a list",
+    )
+    yield Row(
+        "Filelink.metadata",
+        "unknown attribute",
+        lambda e: e.link.metadata(["size", "colour"]),
+        CE,
+        "unknown metadata attribute 'colour'",
+    )
+    yield Row(
+        "Filelink.metadata",
+        "security str",
+        lambda e: e.link.metadata(security="x"),
+        CE,
+        "security must be a Security",
+    )
+    for task in ("tags", "sfw", "ocr"):
+        yield Row(
+            f"Filelink.{task}",
+            "no security anywhere",
+            _on(lambda e: e.api.Filelink(HANDLE), task),
+            CE,
+            f"security is required to call {task}",
+        )
+        yield Row(
+            f"Filelink.{task}",
+            "security str",
+            _on(lambda e: e.link, task, security="x"),
+            CE,
+            "security must be a Security",
+        )
+    yield Row("Filelink.overwrite", "no source", lambda e: e.link.overwrite(), CE, "exactly one")
+    yield Row(
+        "Filelink.overwrite",
+        "two sources",
+        lambda e: e.link.overwrite(content=b"x", url="https://a.io/x"),
+        CE,
+        "exactly one",
+    )
+    yield Row(
+        "Filelink.overwrite",
+        "content str",
+        lambda e: e.link.overwrite(content="x"),
+        CE,
+        "content must be bytes",
+    )
+    yield Row(
+        "Filelink.overwrite",
+        "url int",
+        lambda e: e.link.overwrite(url=5),
+        CE,
+        "url must be an http(s) URL",
+    )
+    yield Row(
+        "Filelink.overwrite",
+        "url not http",
+        lambda e: e.link.overwrite(url="file:///etc/passwd"),
+        CE,
+        "url must be an http(s) URL",
+    )
+    yield Row(
+        "Filelink.overwrite",
+        "filepath int",
+        lambda e: e.link.overwrite(filepath=5),
+        CE,
+        "filepath must be a str or os.PathLike",
+    )
+    yield Row(
+        "Filelink.overwrite",
+        "filepath missing",
+        lambda e: e.link.overwrite(filepath=e.tmp / "missing"),
+        CE,
+        "no such file",
+    )
+    yield Row(
+        "Filelink.overwrite",
+        "file_obj text mode",
+        lambda e: e.link.overwrite(file_obj=_text_file(e)),
+        CE,
+        "binary mode",
+    )
+    yield Row(
+        "Filelink.overwrite",
+        "base64decode str",
+        lambda e: e.link.overwrite(content=b"x", base64decode="yes"),
+        CE,
+        "base64decode must be a bool",
+    )
+    yield Row(
+        "Filelink.overwrite",
+        "no security anywhere",
+        lambda e: e.api.Filelink(HANDLE).overwrite(content=b"x"),
+        CE,
+        "security is required to overwrite",
+    )
+    yield Row(
+        "Filelink.delete",
+        "apikey int",
+        lambda e: e.link.delete(apikey=5),
+        CE,
+        "apikey must be a non-empty string",
+    )
+    yield Row(
+        "Filelink.delete",
+        "no API key anywhere",
+        lambda e: e.api.Filelink(HANDLE, security=SECURITY).delete(),
+        CE,
+        "an API key is required",
+    )
+    yield Row(
+        "Filelink.delete",
+        "security str",
+        lambda e: e.link.delete(security="x"),
+        CE,
+        "security must be a Security",
+    )
+
+    # -- Transformation -----------------------------------------------------------------
+    yield Row(
+        "Transformation",
+        "no source",
+        lambda e: e.api.Transformation(APIKEY),
+        CE,
+        "give exactly one of handle=",
+    )
+    yield Row(
+        "Transformation",
+        "two sources",
+        lambda e: e.api.Transformation(APIKEY, handle=HANDLE, external_url="https://a.io/x"),
+        CE,
+        "give exactly one of handle=",
+    )
+    yield Row(
+        "Transformation",
+        "handle int",
+        lambda e: e.api.Transformation(handle=5),
+        CE,
+        "handle must be a string",
+    )
+    yield Row(
+        "Transformation",
+        "external URL without an API key",
+        lambda e: e.api.Transformation(external_url="https://a.io/x"),
+        CE,
+        "an API key is required",
+    )
+    yield Row(
+        "Transformation",
+        "apikey int",
+        lambda e: e.api.Transformation(5, handle=HANDLE),
+        CE,
+        "apikey must be a non-empty string",
+    )
+    yield Row(
+        "Transformation",
+        "security str",
+        lambda e: e.api.Transformation(handle=HANDLE, security="x"),
+        CE,
+        "security must be a Security",
+    )
+    yield Row(
+        "Transformation",
+        "context not a Context",
+        lambda e: e.api.Transformation(handle=HANDLE, context={}),
+        CE,
+        "context must be a Context",
+    )
+    yield Row(
+        "Transformation.signed_url",
+        "no security anywhere",
+        lambda e: e.api.Transformation(handle=HANDLE).signed_url(),
+        CE,
+        "security is required to sign a URL",
+    )
+    yield Row(
+        "Transformation.signed_url",
+        "security str",
+        lambda e: e.chain.signed_url("x"),
+        CE,
+        "security must be a Security",
+    )
+    yield Row(
+        "Transformation.get_content",
+        "security str",
+        lambda e: e.chain.get_content(security="x"),
+        CE,
+        "security must be a Security",
+    )
+    yield Row(
+        "Transformation.download",
+        "path None",
+        lambda e: e.chain.download(None),
+        CE,
+        "destination must be a path",
+    )
+    yield Row(
+        "Transformation.download",
+        "path a folder",
+        lambda e: e.chain.download(e.tmp),
+        CE,
+        "is a directory",
+    )
+    yield Row(
+        "Transformation.debug",
+        "security str",
+        lambda e: e.chain.debug(security="x"),
+        CE,
+        "security must be a Security",
+    )
+    for task in ("tags", "sfw", "ocr"):
+        yield Row(
+            f"Transformation.{task}",
+            "no security anywhere",
+            _on(lambda e: e.api.Transformation(handle=HANDLE).flip(), task),
+            CE,
+            f"security is required to call {task}",
+        )
+        yield Row(
+            f"Transformation.{task}",
+            "security str",
+            _on(lambda e: e.chain, task, security="x"),
+            CE,
+            "security must be a Security",
+        )
+    yield from _task_rows()
+
+    # -- AudioVisual ----------------------------------------------------------------------
+    yield Row(
+        "AudioVisual",
+        "url int",
+        lambda e: e.api.AudioVisual(5, "uuid", "1"),
+        CE,
+        "url must be the conversion's http(s) URL",
+    )
+    yield Row(
+        "AudioVisual",
+        "url not http",
+        lambda e: e.api.AudioVisual("ftp://x/video_convert/" + HANDLE, "uuid", "1"),
+        CE,
+        "url must be the conversion's http(s) URL",
+    )
+    yield Row(
+        "AudioVisual",
+        "url without a source",
+        lambda e: e.api.AudioVisual(f"{CDN}/", "uuid", "1"),
+        CE,
+        "no source",
+    )
+    yield Row(
+        "AudioVisual",
+        "uuid int",
+        lambda e: e.api.AudioVisual(AV_URL, 5, "1"),
+        CE,
+        "uuid must be",
+    )
+    yield Row(
+        "AudioVisual",
+        "timestamp None",
+        lambda e: e.api.AudioVisual(AV_URL, "uuid", None),
+        CE,
+        "timestamp must be a string",
+    )
+    yield Row(
+        "AudioVisual",
+        "security str",
+        lambda e: e.api.AudioVisual(AV_URL, "uuid", "1", security="x"),
+        CE,
+        "security must be a Security",
+    )
+    yield Row(
+        "AudioVisual",
+        "apikey int",
+        lambda e: e.api.AudioVisual(f"{CDN}/video_convert/https://a.io/v.mp4", "u", "1", 5),
+        CE,
+        "apikey must be a non-empty string",
+    )
+    yield Row(
+        "AudioVisual.wait_until_complete",
+        "timeout negative",
+        lambda e: e.av.wait_until_complete(timeout=-1),
+        CE,
+        "must not be negative",
+    )
+    yield Row(
+        "AudioVisual.wait_until_complete",
+        "timeout str",
+        lambda e: e.av.wait_until_complete(timeout="60"),
+        CE,
+        "timeout must be a number of seconds",
+    )
+    yield Row(
+        "AudioVisual.wait_until_complete",
+        "max_delay None",
+        lambda e: e.av.wait_until_complete(max_delay=None),
+        CE,
+        "max_delay must be a number of seconds",
+    )
+    yield Row(
+        "AudioVisual.wait_until_complete",
+        "progress not callable",
+        lambda e: e.av.wait_until_complete(progress="log"),
+        CE,
+        "progress must be a callable",
+    )
+
+    # -- Security and webhooks ------------------------------------------------------------
+    yield Row(
+        "Security", "policy a str", lambda e: fa.Security('{"expiry": 1}', SECRET), CE, "mapping"
+    )
+    yield Row("Security", "policy None", lambda e: fa.Security(None, SECRET), CE, "mapping")
+    yield Row(
+        "Security",
+        "secret bytes",
+        lambda e: fa.Security({"expiry": 1}, SECRET.encode()),
+        CE,
+        "app secret must be a non-empty string",
+    )
+    yield Row(
+        "Security",
+        "secret empty",
+        lambda e: fa.Security({"expiry": 1}, ""),
+        CE,
+        "app secret must be a non-empty string",
+    )
+    yield Row(
+        "Security",
+        "expiry str",
+        lambda e: fa.Security({"expiry": "tomorrow"}, SECRET),
+        CE,
+        "'expiry' must be int",
+    )
+    yield Row(
+        "Security",
+        "expiry negative",
+        lambda e: fa.Security({"expiry": -5}, SECRET),
+        CE,
+        "'expiry' must not be negative",
+    )
+    yield Row(
+        "Security",
+        "call a str",
+        lambda e: fa.Security({"expiry": 1, "call": "read"}, SECRET),
+        CE,
+        "'call' must be list",
+    )
+    yield Row(
+        "Security",
+        "unknown call",
+        lambda e: fa.Security({"expiry": 1, "call": ["fly"]}, SECRET),
+        CE,
+        "unknown values ['fly']",
+    )
+    yield Row(
+        "Security",
+        "maxSize bool",
+        lambda e: fa.Security({"expiry": 1, "maxSize": True}, SECRET),
+        CE,
+        "'maxSize' must be int",
+    )
+    yield Row(
+        "Security",
+        "handle int",
+        lambda e: fa.Security({"expiry": 1, "handle": 5}, SECRET),
+        CE,
+        "'handle' must be str",
+    )
+    yield Row(
+        "Security",
+        "non-string key",
+        lambda e: fa.Security({1: "x"}, SECRET),
+        CE,
+        "policy keys must be strings",
+    )
+    yield Row(
+        "Security",
+        "a value JSON cannot hold",
+        lambda e: fa.Security({"expiry": 1, "extra": object()}, SECRET),
+        CE,
+        "cannot be encoded as JSON",
+    )
+    yield Row(
+        "Security.create",
+        "neither expiry nor expires_in",
+        lambda e: fa.Security.create(SECRET),
+        CE,
+        "give exactly one of expiry= or expires_in=",
+    )
+    yield Row(
+        "Security.create",
+        "both expiry and expires_in",
+        lambda e: fa.Security.create(SECRET, expiry=1, expires_in=60),
+        CE,
+        "give exactly one of expiry= or expires_in=",
+    )
+    yield Row(
+        "Security.create",
+        "expires_in 0 (already expired)",
+        lambda e: fa.Security.create(SECRET, expires_in=0),
+        CE,
+        "already be expired",
+    )
+    yield Row(
+        "Security.create",
+        "expires_in negative (already expired)",
+        lambda e: fa.Security.create(SECRET, expires_in=-60),
+        CE,
+        "already be expired",
+    )
+    yield Row(
+        "Security.create",
+        "expires_in str",
+        lambda e: fa.Security.create(SECRET, expires_in="60"),
+        CE,
+        "expires_in must be a finite number",
+    )
+    yield Row(
+        "Security.create",
+        "expiry str",
+        lambda e: fa.Security.create(SECRET, expiry="2030-01-01"),
+        CE,
+        "expiry must be unix seconds",
+    )
+    yield Row(
+        "Security.create",
+        "expiry infinite",
+        lambda e: fa.Security.create(SECRET, expiry=float("inf")),
+        CE,
+        "expiry must be unix seconds",
+    )
+    yield Row(
+        "Security.create",
+        "expiry bool",
+        lambda e: fa.Security.create(SECRET, expiry=True),
+        CE,
+        "expiry must be unix seconds",
+    )
+    yield Row(
+        "Security.create",
+        "call a str",
+        lambda e: fa.Security.create(SECRET, expiry=1, call="read"),
+        CE,
+        "call must be a list of strings",
+    )
+    yield Row(
+        "Security.create",
+        "call int",
+        lambda e: fa.Security.create(SECRET, expiry=1, call=5),
+        CE,
+        "call must be a list of strings",
+    )
+    yield Row(
+        "Security.create",
+        "unknown call",
+        lambda e: fa.Security.create(SECRET, expiry=1, call=["read", "fly"]),
+        CE,
+        "unknown values ['fly']",
+    )
+    yield Row(
+        "Security.create",
+        "max_size str",
+        lambda e: fa.Security.create(SECRET, expiry=1, max_size="1MB"),
+        CE,
+        "'maxSize' must be int",
+    )
+    yield Row(
+        "Security.create",
+        "max_size negative",
+        lambda e: fa.Security.create(SECRET, expiry=1, max_size=-1),
+        CE,
+        "'maxSize' must not be negative",
+    )
+    yield Row(
+        "Security.create",
+        "min_size above max_size",
+        lambda e: fa.Security.create(SECRET, expiry=1, max_size=1, min_size=2),
+        CE,
+        "min_size must not be larger than max_size",
+    )
+    yield Row(
+        "Security.create",
+        "handle int",
+        lambda e: fa.Security.create(SECRET, expiry=1, handle=5),
+        CE,
+        "'handle' must be str",
+    )
+    yield Row(
+        "Security.create",
+        "secret None",
+        lambda e: fa.Security.create(None, expiry=1),
+        CE,
+        "app secret must be a non-empty string",
+    )
+    yield Row(
+        "Security.is_expired",
+        "now str",
+        lambda e: fa_security.is_expired("now"),
+        CE,
+        "now must be unix seconds",
+    )
+    yield Row(
+        "Security.is_expired",
+        "leeway None",
+        lambda e: fa_security.is_expired(leeway=None),
+        CE,
+        "leeway must be a number of seconds",
+    )
+    yield Row(
+        "verify_webhook_signature",
+        "secret None",
+        lambda e: fa.verify_webhook_signature(None, "{}", WEBHOOK_HEADERS),
+        CE,
+        "webhook secret must be a non-empty string",
+    )
+    yield Row(
+        "verify_webhook_signature",
+        "body a dict",
+        lambda e: fa.verify_webhook_signature("whsec", {"a": 1}, WEBHOOK_HEADERS),
+        CE,
+        "body must be str or bytes",
+    )
+    yield Row(
+        "verify_webhook_signature",
+        "body not UTF-8",
+        lambda e: fa.verify_webhook_signature("whsec", b"\xff\xfe", WEBHOOK_HEADERS),
+        CE,
+        "not UTF-8",
+    )
+    yield Row(
+        "verify_webhook_signature",
+        "headers a list",
+        lambda e: fa.verify_webhook_signature("whsec", "{}", list(WEBHOOK_HEADERS.items())),
+        CE,
+        "headers must be a mapping",
+    )
+    yield Row(
+        "verify_webhook_signature",
+        "no FS-Signature",
+        lambda e: fa.verify_webhook_signature("whsec", "{}", {"FS-Timestamp": "1"}),
+        CE,
+        "FS-Signature header is missing",
+    )
+    yield Row(
+        "verify_webhook_signature",
+        "no FS-Timestamp",
+        lambda e: fa.verify_webhook_signature("whsec", "{}", {"FS-Signature": "0" * 64}),
+        CE,
+        "FS-Timestamp header is missing",
+    )
+    yield Row(
+        "verify_webhook_signature",
+        "max_age str",
+        lambda e: fa.verify_webhook_signature("whsec", "{}", WEBHOOK_HEADERS, max_age="300"),
+        CE,
+        "max_age must be a finite number",
+    )
+
+    # -- configuration values ------------------------------------------------------------
+    yield Row("Timeouts", "connect 0", lambda e: fa.Timeouts(connect=0), CE, "connect timeout")
+    yield Row("Timeouts", "read negative", lambda e: fa.Timeouts(read=-1), CE, "read timeout")
+    yield Row("Timeouts", "write str", lambda e: fa.Timeouts(write="60"), CE, "write timeout")
+    yield Row("Timeouts", "pool NaN", lambda e: fa.Timeouts(pool=float("nan")), CE, "NaN")
+    yield Row(
+        "RetryPolicy",
+        "max_retries negative",
+        lambda e: fa.RetryPolicy(max_retries=-1),
+        CE,
+        "max_retries must be at least 0",
+    )
+    yield Row(
+        "RetryPolicy",
+        "max_retries str",
+        lambda e: fa.RetryPolicy(max_retries="3"),
+        CE,
+        "max_retries must be an int",
+    )
+    yield Row(
+        "RetryPolicy",
+        "max_retries float",
+        lambda e: fa.RetryPolicy(max_retries=1.5),
+        CE,
+        "max_retries must be an int",
+    )
+    yield Row(
+        "RetryPolicy",
+        "initial_delay negative",
+        lambda e: fa.RetryPolicy(initial_delay=-1),
+        CE,
+        "initial_delay must not be negative",
+    )
+    yield Row(
+        "RetryPolicy",
+        "max_delay None",
+        lambda e: fa.RetryPolicy(max_delay=None),
+        CE,
+        "max_delay must be a number of seconds",
+    )
+    yield Row(
+        "RetryPolicy",
+        "budget NaN",
+        lambda e: fa.RetryPolicy(budget=float("nan")),
+        CE,
+        "budget must be a number of seconds, not NaN",
+    )
+    yield Row(
+        "RetryPolicy",
+        "max_retry_after negative",
+        lambda e: fa.RetryPolicy(max_retry_after=-1),
+        CE,
+        "max_retry_after must not be negative",
+    )
+    yield Row(
+        "RetryPolicy",
+        "multiplier below 1",
+        lambda e: fa.RetryPolicy(multiplier=0.5),
+        CE,
+        "multiplier must be at least 1",
+    )
+    yield Row(
+        "RetryPolicy",
+        "sleep not callable",
+        lambda e: fa.RetryPolicy(sleep=1.0),
+        CE,
+        "sleep must be an async callable",
+    )
+    yield Row(
+        "RetryPolicy",
+        "random not callable",
+        lambda e: fa.RetryPolicy(random=0.5),
+        CE,
+        "random must be a callable",
+    )
+    yield Row(
+        "UploadConfig",
+        "part_size below 5 MiB",
+        lambda e: fa.UploadConfig(part_size=1024),
+        CE,
+        "part_size must be at least 5 MiB",
+    )
+    yield Row(
+        "UploadConfig",
+        "part_size str",
+        lambda e: fa.UploadConfig(part_size="8MB"),
+        CE,
+        "part_size must be an int",
+    )
+    yield Row(
+        "UploadConfig",
+        "part_size negative",
+        lambda e: fa.UploadConfig(part_size=-1),
+        CE,
+        "part_size must be at least 1",
+    )
+    yield Row(
+        "UploadConfig",
+        "concurrency 0",
+        lambda e: fa.UploadConfig(concurrency=0),
+        CE,
+        "concurrency must be at least 1",
+    )
+    yield Row(
+        "UploadConfig",
+        "concurrency float",
+        lambda e: fa.UploadConfig(concurrency=2.5),
+        CE,
+        "concurrency must be an int",
+    )
+    yield Row(
+        "UploadConfig",
+        "max_parts_in_flight None",
+        lambda e: fa.UploadConfig(max_parts_in_flight=None),
+        CE,
+        "max_parts_in_flight must be an int",
+    )
+    yield Row(
+        "UploadConfig",
+        "min_chunk_size above the first chunk",
+        lambda e: fa.UploadConfig(min_chunk_size=16 * 1024 * 1024),
+        CE,
+        "min_chunk_size <= intelligent_chunk_size",
+    )
+    yield Row(
+        "UploadConfig",
+        "complete_budget negative",
+        lambda e: fa.UploadConfig(complete_budget=-1),
+        CE,
+        "complete_budget must not be negative",
+    )
+    yield Row(
+        "Endpoints",
+        "api URL int",
+        lambda e: fa.Endpoints(api=5),
+        CE,
+        "the api URL must be a string URL",
+    )
+    yield Row(
+        "Endpoints",
+        "cdn URL with a query",
+        lambda e: fa.Endpoints(cdn="https://c.io/?a=b"),
+        CE,
+        "must not have a query",
+    )
+    yield Row(
+        "Endpoints.single_origin",
+        "base_url None",
+        lambda e: fa.Endpoints.single_origin(None),
+        CE,
+        "base_url must be a string URL",
+    )
+    yield Row(
+        "Endpoints.with_cname",
+        "cname int",
+        lambda e: fa.Endpoints.with_cname(5),
+        CE,
+        "cname must be a string",
+    )
+    yield Row(
+        "Endpoints.resolve",
+        "base_url and cname",
+        lambda e: Endpoints.resolve(base_url="http://a", cname="b.com", environ={}),
+        CE,
+        "not both",
+    )
+    yield Row(
+        "Endpoints.location_url",
+        "empty",
+        lambda e: fa.Endpoints().location_url(" "),
+        CE,
+        "location_url is empty",
+    )
+
+
+def _wrong_type_call(target: str, method: str, param: str) -> Callable[[Env], object]:
+    def call(env: Env) -> object:
+        return getattr(getattr(env, target), method)(**{param: object()})
+
+    return call
+
+
+def _no_argument_call(method: str) -> Callable[[Env], object]:
+    def call(env: Env) -> object:
+        return getattr(env.link, method)()
+
+    return call
+
+
+def _task_rows() -> Iterator[Row]:
+    """Rows from the task catalogue: a wrong type for each task method, and missing arguments."""
+    specs = {spec.method: spec for spec in iter_specs()}
+    for name, function in inspect.getmembers(TaskMethods, inspect.isfunction):
+        spec = specs.get(name)
+        params = [p for p in inspect.signature(function).parameters if p != "self"]
+        if name.startswith("_") or spec is None or not params:
+            continue
+        first = params[0]
+        for owner, target in (("Filelink", "link"), ("Transformation", "chain")):
+            yield Row(
+                f"{owner}.{name}",
+                f"{first} of a wrong type",
+                _wrong_type_call(target, name, first),
+                CE,
+                f"{spec.name}: parameter '{first}'",
+            )
+        if spec.required:
+            yield Row(
+                f"Filelink.{name}",
+                f"{', '.join(spec.required)} missing",
+                _no_argument_call(name),
+                CE,
+                f"{spec.name}: parameter(s) '{spec.required[0]}'",
+            )
+        if spec.require_any:
+            yield Row(
+                f"Filelink.{name}",
+                "no argument",
+                _no_argument_call(name),
+                CE,
+                f"give at least one of {', '.join(spec.require_any)}",
+            )
+    yield Row(
+        "Filelink.store",
+        "unknown location",
+        lambda e: e.link.store(location="ftp"),
+        CE,
+        "store: parameter 'location'",
+    )
+    yield Row(
+        "Transformation.store",
+        "security str",
+        lambda e: e.chain.store(security="x"),
+        CE,
+        "security must be a Security",
+    )
+    yield Row(
+        "Filelink.resize",
+        "width negative",
+        lambda e: e.link.resize(width=-5),
+        CE,
+        "must be at least 1",
+    )
+    yield Row(
+        "Filelink.resize",
+        "width bool",
+        lambda e: e.link.resize(width=True),
+        CE,
+        "not bool",
+    )
+    yield Row(
+        "Filelink.crop",
+        "dim as a str",
+        lambda e: e.link.crop("0,0,10,10"),
+        CE,
+        "not a string",
+    )
+    yield Row(
+        "Filelink.av_convert",
+        "width str",
+        lambda e: e.link.av_convert(width="320"),
+        CE,
+        "video_convert: parameter 'width'",
+    )
+
+
+#: Every row, in the order the docs list them.
+ROWS: tuple[Row, ...] = tuple(_rows())
+
+#: Owners whose public methods the table must cover, by the name used in rows.
+PUBLIC_OWNERS: dict[str, Any] = {
+    "Client": filestack_async.Client,
+    "Filelink": filestack_async.Filelink,
+    "Transformation": filestack_async.Transformation,
+    "AudioVisual": AudioVisual,
+    "Security": Security,
+    "Timeouts": Timeouts,
+    "RetryPolicy": RetryPolicy,
+    "UploadConfig": UploadConfig,
+    "Endpoints": Endpoints,
+    "UploadItem": UploadItem,
+}
+
+#: Public names that take no argument a caller could get wrong, and why.
+EXEMPT: dict[str, str] = {
+    "UploadProgress": "made by the SDK and handed to progress callbacks, never by callers",
+    "__version__": "a string",
+}
+
+
+def public_callables() -> dict[str, list[str]]:
+    """Every public callable that takes an argument, by the name rows use.
+
+    Constructors are named after their class, methods ``Class.method``; methods with
+    no parameter other than ``self`` have no argument to get wrong and are left out.
+    Exception classes are made by the SDK, not called by users, so they are left out.
+    """
+    found: dict[str, list[str]] = {}
+    for name in filestack_async.__all__:
+        value = getattr(filestack_async, name)
+        if name in EXEMPT or (isinstance(value, type) and issubclass(value, BaseException)):
+            continue
+        if name not in PUBLIC_OWNERS:
+            assert inspect.isfunction(value), f"{name} is neither a function nor a known class"
+            found[name] = list(inspect.signature(value).parameters)
+            continue
+        found[name] = list(inspect.signature(value).parameters)
+        # dataclass fields (RetryPolicy.sleep's default) are values, not methods
+        fields = (
+            {f.name for f in dataclasses.fields(value)}
+            if dataclasses.is_dataclass(value)
+            else set()
+        )
+        for attribute in dir(value):
+            if attribute.startswith("_") or attribute in fields:
+                continue
+            member = inspect.getattr_static(value, attribute)
+            if isinstance(member, (staticmethod, classmethod)):
+                member = member.__func__
+            if not inspect.isfunction(member):
+                continue
+            params = [p for p in inspect.signature(member).parameters if p not in ("self", "cls")]
+            found[f"{name}.{attribute}"] = params
+    return {name: params for name, params in found.items() if params}
+
+
+def test_every_public_method_that_takes_an_argument_has_a_row() -> None:
+    covered = {row.method for row in ROWS}
+    missing = sorted(set(public_callables()) - covered)
+    assert not missing, f"public methods without a bad-input row: {missing}"
+
+
+def test_every_row_names_a_public_method() -> None:
+    known = set(public_callables())
+    unknown = sorted({row.method for row in ROWS} - known)
+    assert not unknown, f"rows for methods that are not public (or take no argument): {unknown}"
+
+
+def test_rows_are_unique() -> None:
+    ids = [row.id for row in ROWS]
+    assert len(ids) == len(set(ids)), [i for i in ids if ids.count(i) > 1]
+
+
+def test_every_exported_name_is_classified() -> None:
+    classified = set(PUBLIC_OWNERS) | set(EXEMPT)
+    for name in filestack_async.__all__:
+        value = getattr(filestack_async, name)
+        if isinstance(value, type) and issubclass(value, BaseException):
+            continue
+        assert name in classified or inspect.isfunction(value), name
