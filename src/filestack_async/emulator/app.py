@@ -169,8 +169,11 @@ class Emulator:
             Route("/multipart/upload", guard(uploads.upload), methods=["POST"]),
             Route("/multipart/commit", guard(uploads.commit), methods=["POST"]),
             Route("/multipart/complete", guard(uploads.complete), methods=["POST"]),
-            Route("/_s3/{upload_id}/{part:int}", guard(uploads.put), methods=["PUT"]),
-            Route("/_s3/{upload_id}/{part:int}/{offset:int}", guard(uploads.put), methods=["PUT"]),
+            # part and offset are parsed by the route (Starlette's int convertor raises
+            # ValueError on integers of more than 4300 digits)
+            Route("/_s3/{upload_id}/{part}", guard(uploads.put), methods=["PUT"]),
+            Route("/_s3/{upload_id}/{part}/{offset}", guard(uploads.put), methods=["PUT"]),
+            Route("/api/store/{location}", guard(files.store), methods=["POST"]),
             Route("/api/file/{handle}", guard(delivery.file_api_read), methods=["GET", "HEAD"]),
             Route("/api/file/{handle}/metadata", guard(delivery.file_api_read), methods=["GET"]),
             Route("/api/file/{handle}", guard(files.overwrite), methods=["POST"]),

@@ -212,9 +212,11 @@ class UploadAPI:
         """``PUT /_s3/<upload>/<part>[/<offset>]``: receive one part or chunk."""
         checker = self.emu.checker("put")
         upload_id = str(request.path_params["upload_id"])
-        part = int(request.path_params["part"])
+        part = _path_int(request.path_params["part"])
         offset_param = request.path_params.get("offset")
-        offset = int(offset_param) if offset_param is not None else None
+        offset = _path_int(offset_param) if offset_param is not None else None
+        if part is None or (offset_param is not None and offset is None):
+            return error(404, "no such part URL: the part and offset must be integers")
         try:
             size = int(request.query_params.get("size", ""))
         except ValueError:
@@ -222,7 +224,8 @@ class UploadAPI:
         md5_text = request.query_params.get("md5", "")
         token = request.query_params.get("token", "")
         expected = self._token(upload_id, part, offset, size, md5_text)
-        if not hmac.compare_digest(token, expected):
+        # bytes: compare_digest refuses str holding non-ASCII characters (TypeError)
+        if not hmac.compare_digest(token.encode(), expected.encode()):
             return error(403, "this URL was not signed by /multipart/upload", code="AccessDenied")
         if faulty := await self.emu.fault("put", f"{part}:{offset}:{size}"):
             return faulty
@@ -453,6 +456,13 @@ def _check_contiguous(checker: Checker, part: int, chunks: list[Piece]) -> None:
         if chunk.offset < expected:
             checker.fatal(f"part {part}: the chunk at offset {chunk.offset} overlaps the previous")
         expected = chunk.offset + chunk.size
+
+
+def _path_int(text: object) -> int | None:
+    """A non-negative integer path segment of up to 18 ASCII digits, else ``None``."""
+    if not isinstance(text, str) or not (0 < len(text) <= 18) or not text.isascii():
+        return None
+    return int(text) if text.isdigit() else None
 
 
 def _uri(upload: Upload) -> str:

@@ -64,7 +64,7 @@ async def read_json(request: Request, checker: Checker) -> dict[str, Any]:
     raw = await request.body()
     try:
         value = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep to decode
         checker.fatal("the body is not JSON")
     if not isinstance(value, dict):
         checker.fatal("the body must be a JSON object")
