@@ -13,9 +13,10 @@ import logging
 import secrets as _secrets
 import string
 import time
+import weakref
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -60,6 +61,44 @@ class Retry(enum.Enum):
     NEVER = "never"
 
 
+class _RedactHttpxLog(logging.Filter):
+    """Mask credentials in httpx's own log lines (``HTTP Request: GET <url> ...``).
+
+    Installed once on the ``httpx`` logger: URLs lose their security segment and
+    credential query values, and every open session's secrets (API key, app secret,
+    signature, policy) are masked.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._secrets: weakref.WeakKeyDictionary[object, tuple[str, ...]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def register(self, owner: object, secrets: tuple[str, ...]) -> None:
+        """Mask ``secrets`` while ``owner`` (a session) lives."""
+        if secrets:
+            self._secrets[owner] = secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and args:
+            known = [s for group in list(self._secrets.values()) for s in group]
+            record.args = tuple(
+                redact_url(str(a), known)
+                if isinstance(a, httpx.URL)
+                else redact_text(a, known)
+                if isinstance(a, str)
+                else a
+                for a in args
+            )
+        return True
+
+
+_HTTPX_LOG_FILTER = _RedactHttpxLog()
+logging.getLogger("httpx").addFilter(_HTTPX_LOG_FILTER)
+
+
 def _random_id(length: int = 10) -> str:
     return "".join(_secrets.choice(_ALNUM) for _ in range(length))
 
@@ -87,6 +126,8 @@ class Response:
     content: bytes
     method: str
     url: str  # redacted
+    #: strings masked in messages made from the body (a page may echo credentials)
+    secrets: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def text(self) -> str:
@@ -104,7 +145,7 @@ class Response:
         except ValueError as err:
             raise APIResponseValidationError(
                 f"{self.method} {self.url} answered {self.status_code} with a body that is not "
-                f"JSON: {_preview(self.text)!r}",
+                f"JSON: {_preview(redact_text(self.text, self.secrets))!r}",
                 method=self.method,
                 url=self.url,
             ) from err
@@ -239,6 +280,7 @@ class HTTPSession:
             follow_redirects=True,
         )
         self._secrets = tuple(s for s in secrets if s)
+        _HTTPX_LOG_FILTER.register(self, self._secrets)
         self.closed = False
 
     @property
@@ -337,6 +379,7 @@ class HTTPSession:
                 content=response.content,
                 method=method,
                 url=redact_url(str(response.request.url), (*self._secrets, *extra)),
+                secrets=(*self._secrets, *extra),
             )
 
     @asynccontextmanager
