@@ -21,6 +21,7 @@ ROUTES: tuple[str, ...] = (
     "process",
     "file",
     "processing",
+    "store",
 )
 
 
@@ -32,9 +33,11 @@ class FaultConfigError(ValueError):
 class RouteFault:
     """Misbehaviour injected on one route.
 
-    Each matching request draws, in order: a connection reset (``reset_rate``), an
-    error status (``error_rate``, with ``Retry-After`` on ``retry_after_rate`` of
-    those), a delay of ``delay`` seconds (``delay_rate``).
+    Each matching request gets at most one of: a connection reset (``reset_rate``),
+    an error status (``error_rate``, with ``Retry-After`` on ``retry_after_rate`` of
+    those), a delay of ``delay`` seconds before the answer (``delay_rate``). Each rate
+    is the exact share of requests that gets that fault, so the three rates together
+    must not exceed 1.
 
     Example:
         >>> RouteFault("put", error_rate=0.1, status=503, retry_after=1, retry_after_rate=0.5)
@@ -57,6 +60,8 @@ class RouteFault:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise FaultConfigError(f"{name} must be between 0 and 1")
+        if self.reset_rate + self.error_rate + self.delay_rate > 1.0 + 1e-9:
+            raise FaultConfigError("reset_rate + error_rate + delay_rate must not exceed 1")
         if not 400 <= self.status <= 599:
             raise FaultConfigError("status must be an HTTP error status (400-599)")
         if self.delay < 0 or (self.retry_after is not None and self.retry_after < 0):

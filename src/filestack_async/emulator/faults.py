@@ -57,16 +57,22 @@ class FaultInjector:
             count = self._seen[(route, key)]
             rng = random.Random(f"{self.faults.seed}:{route}:{key}:{count}")
             for rule in rules:
-                if rng.random() < rule.reset_rate:
+                # One draw per rule splits [0, 1) into reset | error | delay | nothing, so
+                # each kind happens at exactly its rate (not at its rate of what is left).
+                draw = rng.random()
+                if draw < rule.reset_rate:
                     self.injected[f"{route}:reset"] += 1
                     return Decision(reset=True)
-                if rng.random() < rule.error_rate:
+                draw -= rule.reset_rate
+                if draw < rule.error_rate:
                     retry_after = None
                     if rule.retry_after is not None and rng.random() < rule.retry_after_rate:
                         retry_after = rule.retry_after
+                        self.injected[f"{route}:{rule.status}+retry-after"] += 1
                     self.injected[f"{route}:{rule.status}"] += 1
                     return Decision(status=rule.status, retry_after=retry_after)
-                if rng.random() < rule.delay_rate:
+                draw -= rule.error_rate
+                if draw < rule.delay_rate:
                     self.injected[f"{route}:delay"] += 1
                     return Decision(delay=rule.delay)
             return NO_FAULT
