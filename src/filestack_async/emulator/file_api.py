@@ -1,4 +1,4 @@
-"""The File API (overwrite, delete) and ``/process`` (store a file fetched from a URL)."""
+"""The File API (store, overwrite, delete) and ``/process`` (store a file fetched from a URL)."""
 
 from __future__ import annotations
 
@@ -32,8 +32,12 @@ def _query_credentials(request: Request) -> Credentials:
     return Credentials(request.query_params.get("policy"), request.query_params.get("signature"))
 
 
+#: where ``POST /api/store/<location>`` can store
+STORE_LOCATIONS = ("S3", "gcs", "azure", "rackspace", "dropbox")
+
+
 class FileAPI:
-    """``POST|DELETE /api/file/<handle>`` and ``POST /process``."""
+    """``POST /api/store/<location>``, ``POST|DELETE /api/file/<handle>`` and ``POST /process``."""
 
     def __init__(self, emulator: Emulator) -> None:
         self.emu = emulator
@@ -87,6 +91,90 @@ class FileAPI:
                 "isWriteable": True,
             }
         )
+
+    async def store(self, request: Request) -> Response:
+        """``POST /api/store/<location>?key=...``: store the request's file as a new handle.
+
+        The file is a multipart ``fileUpload`` field, a form field ``url`` to fetch, or
+        the raw body; ``filename``, ``mimetype``, ``path``, ``container``, ``access``,
+        ``base64decode``, ``policy`` and ``signature`` come in the query. Answers like
+        Filestack: ``{url, size, type, filename, key[, container]}`` where ``url`` is
+        ``<origin>/api/file/<handle>``. An empty file is stored like any other.
+        """
+        checker = self.emu.checker("store")
+        location = str(request.path_params["location"])
+        if location not in STORE_LOCATIONS:
+            checker.fatal(f"unknown store location {location!r}; known: {STORE_LOCATIONS}")
+        query = request.query_params
+        self.emu.check_apikey(checker, query.get("key"))
+        if faulty := await self.emu.fault("store"):
+            return faulty
+        path = query.get("path") or None
+        container = query.get("container") or None
+        self.emu.security(_query_credentials(request), call="store", path=path, container=container)
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith("multipart/form-data"):
+            incoming = await self._from_form(request)
+        elif content_type.startswith("application/x-www-form-urlencoded"):
+            form = await request.form()
+            url = form.get("url")
+            await form.close()
+            if not isinstance(url, str) or not url:
+                return error(400, "the form has no 'url' field")
+            incoming = await fetch(self.emu, url, request.url.netloc)
+        else:
+            incoming = await self._from_body(request, content_type)
+        try:
+            if query.get("base64decode", "false").lower() == "true":
+                incoming = await self.emu.run(_decode_base64, incoming)
+            handle = new_handle()
+            filename = query.get("filename") or incoming.filename
+            mimetype = query.get("mimetype") or await self._mimetype(incoming)
+            file = StoredFile(
+                handle=handle,
+                filename=filename,
+                mimetype=mimetype,
+                size=incoming.size,
+                etag=f'"{incoming.md5}"',
+                md5=incoming.md5,
+                uploaded=int(time.time() * 1000),
+                location=location,
+                key=path or f"{handle}_{filename}",
+                path=path,
+                container=container,
+            )
+            dims = await self.emu.run(probe_size, incoming.path)
+            if dims is not None:
+                file.width, file.height = dims
+            await self.emu.run(self.emu.storage.store_blob, incoming.path, file)
+        finally:
+            await discard(incoming.path)
+        answer: dict[str, Any] = {
+            "url": f"{origin(request)}/api/file/{handle}",
+            "size": file.size,
+            "type": file.mimetype,
+            "filename": file.filename,
+            "key": file.key,
+        }
+        if container:
+            answer["container"] = container
+        return JSONResponse(answer)
+
+    async def _from_body(self, request: Request, content_type: str) -> Fetched:
+        temp = self.emu.storage.incoming_path()
+        md5 = hashlib.md5()
+        size = 0
+        try:
+            with temp.open("wb") as out:
+                async for block in request.stream():
+                    md5.update(block)
+                    await self.emu.run(out.write, block)
+                    size += len(block)
+        except BaseException:
+            await discard(temp)
+            raise
+        mimetype = content_type.split(";", 1)[0].strip() or "text/plain"
+        return Fetched(temp, size, mimetype, "file", md5.hexdigest())
 
     async def _from_form(self, request: Request) -> Fetched:
         form = await request.form()
