@@ -174,7 +174,6 @@ class Emulator:
             Route("/_s3/{upload_id}/{part}", guard(uploads.put), methods=["PUT"]),
             Route("/_s3/{upload_id}/{part}/{offset}", guard(uploads.put), methods=["PUT"]),
             Route("/api/store/{location}", guard(files.store), methods=["POST"]),
-            Route("/api/store/{location}", guard(files.store), methods=["POST"]),
             Route("/api/file/{handle}", guard(delivery.file_api_read), methods=["GET", "HEAD"]),
             Route("/api/file/{handle}/metadata", guard(delivery.file_api_read), methods=["GET"]),
             Route("/api/file/{handle}", guard(files.overwrite), methods=["POST"]),
