@@ -169,11 +169,6 @@ class Source(ABC):
     async def __aenter__(self: _S) -> _S:
         try:
             await self._open()
-            if self.size == 0:
-                raise ConfigurationError(
-                    "the file is empty (0 bytes); Filestack's multipart upload cannot store an "
-                    "empty file"
-                )
         except BaseException:
             with anyio.CancelScope(shield=True):
                 await self.aclose()
@@ -334,7 +329,9 @@ class _SequentialSource(Source):
         self._position = 0
 
     async def _open(self) -> None:
-        return None
+        # no part is ever read from an empty source, so check now that it is empty
+        if self.size == 0 and await self._read_into(memoryview(bytearray(1))):
+            raise UploadError("the stream has more than the 0 bytes declared with size=")
 
     @abstractmethod
     async def _read_into(self, target: memoryview) -> int:
