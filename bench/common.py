@@ -100,11 +100,31 @@ def make_file(size: int, directory: Path) -> Path:
     return path
 
 
+def _git(*args: str) -> str:
+    out = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def snapshot_head(directory: Path) -> Path:
+    """Extract the committed tree (``git archive HEAD``) into ``directory``; its ``src``."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "HEAD"], capture_output=True,
+                             check=True).stdout  # fmt: skip
+    subprocess.run(["tar", "-x", "-C", str(directory)], input=archive, check=True)
+    return directory / "src"
+
+
 def machine_facts() -> dict[str, Any]:
-    """Cores, Python, OS and package versions, for the results file."""
+    """Cores, Python, OS, package versions and the code measured, for the results file."""
     from importlib.metadata import version
 
+    where = subprocess.run(
+        [sys.executable, "-c", "import filestack_async; print(filestack_async.__file__)"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
     return {
+        "git_head": _git("rev-parse", "--short", "HEAD"),
+        "sdk_imported_from": where,
+        "src_dirty_files": len(_git("status", "--porcelain", "--", "src").splitlines()),
         "cores": os.cpu_count(),
         "python": sys.version.split()[0],
         "implementation": platform.python_implementation(),

@@ -85,7 +85,9 @@ def markdown(results: dict[str, Any]) -> str:
     add(f"Run of {results['started']} UTC, {results['duration_s'] / 60:.0f} minutes: "
         f"**{m['cores']} cores**, {m['memory_gib']} GiB RAM, Python {m['python']}, "
         f"{m['platform']}; filestack-async {m['filestack_async']}, filestack-python "
-        f"{m['filestack_python']}, httpx {m['httpx']}, uvicorn {m['uvicorn']}. "
+        f"{m['filestack_python']}, httpx {m['httpx']}, uvicorn {m['uvicorn']}; code measured: "
+        f"commit {m.get('git_head', '?')}"
+        f"{' (the committed tree, --snapshot)' if m.get('snapshot') else ''}. "
         f"Runs per case: {o['runs']} (the reference's 1 GiB WAN uploads and its WAN "
         f"small-file loop: {o['wan_reference_runs']}). Load average at start "
         f"{m['loadavg_at_start']}, at end {m['loadavg_at_end']}.")  # fmt: skip

@@ -47,6 +47,7 @@ from bench.common import (
     emulator,
     machine_facts,
     make_file,
+    snapshot_head,
     system_busy_seconds,
 )
 
@@ -278,6 +279,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--dir", default=tempfile.gettempdir(), help="where test files go")
     parser.add_argument("--output", help="results JSON (default: docs/performance-results.json "
                         "on a full run, else a temporary file)")  # fmt: skip
+    parser.add_argument("--snapshot", action="store_true",
+                        help="measure the committed tree (git archive HEAD into a temporary "
+                        "folder), not the working tree")  # fmt: skip
     parser.add_argument("--write-docs", action="store_true",
                         help="regenerate docs/performance.md and its plot")  # fmt: skip
     args = parser.parse_args(argv)
@@ -292,7 +296,13 @@ def main(argv: list[str]) -> int:
         or (report.RESULTS if full else Path(tempfile.gettempdir()) / "bench-results.json")
     )
     started = datetime.now(timezone.utc)
+    if args.snapshot:
+        src = snapshot_head(Path(tempfile.mkdtemp(prefix="bench-snapshot-")))
+        os.environ["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(src), os.environ.get("PYTHONPATH")) if p
+        )
     facts = machine_facts()
+    facts["snapshot"] = bool(args.snapshot)
     facts["loadavg_at_start"] = [round(x, 2) for x in os.getloadavg()]
     print(f"cores {facts['cores']}, Python {facts['python']}, load {facts['loadavg_at_start']}, "
           f"cases {only}, nets {nets}, runs {runs}", flush=True)  # fmt: skip

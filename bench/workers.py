@@ -95,7 +95,7 @@ class LagMonitor:
     def _watch(self) -> None:
         captured_for = 0.0
         while self._running:
-            time.sleep(0.005)
+            time.sleep(0.020)
             last = self._last
             if time.perf_counter() - last > LAG_STALL and captured_for != last:
                 captured_for = last
