@@ -19,6 +19,7 @@ from .._exceptions import (
     UploadError,
 )
 from .._filelink import Filelink
+from .._http import HTTPSession
 from .._params import validate_handle, validate_store_params
 from .._security import Security
 from . import intelligent as fii
@@ -27,8 +28,8 @@ from .complete import complete
 from .planner import part_size_for, plan_parts
 from .pool import UploadState
 from .progress import ProgressCallback, ProgressTracker
-from .protocol import build_complete_body, build_start_body, start
-from .sources import BinaryReadable, BytesLike, make_source
+from .protocol import build_complete_body, build_start_body, start, store_empty
+from .sources import BinaryReadable, BytesLike, Source, make_source
 
 DEFAULT_FILENAME = "unnamed_file"
 DEFAULT_MIMETYPE = "application/octet-stream"
@@ -67,41 +68,72 @@ async def upload(
         if not mimetype and source.path_hint:
             guessed, _ = await anyio.to_thread.run_sync(mimetypes.guess_type, source.path_hint)
             mimetype = guessed
-        parts = plan_parts(total, part_size_for(total, context.upload.part_size))
-        start_body = build_start_body(
-            context,
-            filename=filename,
-            mimetype=mimetype or DEFAULT_MIMETYPE,
-            size=total,
-            store_params=params,
-            security=sec,
-            intelligent=intelligent,
-        )
-        session = await start(context, http, start_body, security=sec, intelligent=intelligent)
-        state = UploadState(parts_total=len(parts), upload_id=session.upload_id)
         tracker = ProgressTracker(total, progress, index=index)
-        await tracker.begin()
-        if intelligent:
-            await fii.upload_parts(session, source, parts, state, tracker)
-            etags = None
+        if total == 0:
+            # multipart cannot store an empty file; the File API's store endpoint can
+            answer = await store_empty(
+                context,
+                http,
+                filename=filename,
+                mimetype=mimetype or DEFAULT_MIMETYPE,
+                store_params=params,
+                security=sec,
+            )
+            handle = _handle_of(answer, "/api/store")
         else:
-            etags = await regular.upload_parts(session, source, parts, state, tracker)
-        body = build_complete_body(start_body, session.start_response, params, parts=etags)
-        try:
-            answer = await complete(session, body, state)
-            handle = _handle_of(answer)
-        except UploadError:
-            raise
-        except FilestackError as err:
-            raise state.error(
-                f"upload {state.upload_id}: every part was sent but complete failed: {err}"
-            ) from err
+            answer, handle = await _multipart(
+                context, http, source, params, sec, filename, mimetype, intelligent, tracker
+            )
     link = Filelink(handle, security=sec, upload_response=answer, context=context)
     await tracker.finish()
     return link
 
 
-def _handle_of(answer: dict[str, Any]) -> str:
+async def _multipart(
+    context: Context,
+    http: HTTPSession,
+    source: Source,
+    params: dict[str, Any],
+    sec: Security | None,
+    filename: str,
+    mimetype: str | None,
+    intelligent: bool,
+    tracker: ProgressTracker,
+) -> tuple[dict[str, Any], str]:
+    """Start, send every part, complete; return the complete answer and the handle."""
+    total = source.size
+    parts = plan_parts(total, part_size_for(total, context.upload.part_size))
+    start_body = build_start_body(
+        context,
+        filename=filename,
+        mimetype=mimetype or DEFAULT_MIMETYPE,
+        size=total,
+        store_params=params,
+        security=sec,
+        intelligent=intelligent,
+    )
+    session = await start(context, http, start_body, security=sec, intelligent=intelligent)
+    state = UploadState(parts_total=len(parts), upload_id=session.upload_id)
+    await tracker.begin()
+    if intelligent:
+        await fii.upload_parts(session, source, parts, state, tracker)
+        etags = None
+    else:
+        etags = await regular.upload_parts(session, source, parts, state, tracker)
+    body = build_complete_body(start_body, session.start_response, params, parts=etags)
+    try:
+        answer = await complete(session, body, state)
+        handle = _handle_of(answer)
+    except UploadError:
+        raise
+    except FilestackError as err:
+        raise state.error(
+            f"upload {state.upload_id}: every part was sent but complete failed: {err}"
+        ) from err
+    return answer, handle
+
+
+def _handle_of(answer: dict[str, Any], request: str = "/multipart/complete") -> str:
     handle = answer.get("handle")
     if not handle and isinstance(answer.get("url"), str):
         handle = answer["url"].rstrip("/").rsplit("/", 1)[-1]
@@ -109,7 +141,7 @@ def _handle_of(answer: dict[str, Any]) -> str:
         return validate_handle(handle)
     except ConfigurationError as err:
         raise APIResponseValidationError(
-            f"/multipart/complete answered without a usable handle: {err}", method="POST"
+            f"{request} answered without a usable handle: {err}", method="POST"
         ) from err
 
 

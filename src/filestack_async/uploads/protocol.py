@@ -9,11 +9,14 @@ Choices beyond the reference SDK (see docs/uploads.md):
 * ``policy``/``signature`` go on every Upload API call (start, upload, commit,
   complete), as filestack-js sends them, not only on start and complete;
 * ``Filestack-Upload-Region: <location_region>`` goes on every call after start
-  when the start response has ``location_region``.
+  when the start response has ``location_region``;
+* an empty file, which multipart cannot store, goes to the File API's store
+  endpoint instead (`store_empty`).
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +24,7 @@ from typing import Any
 from .._context import Context
 from .._exceptions import APIResponseValidationError, ConfigurationError
 from .._http import Body, HTTPSession, Retry
+from .._params import STORAGES
 from .._security import Security
 
 #: store parameters that go into ``store`` on start and complete
@@ -245,3 +249,119 @@ async def start(
         base_url=base_url,
         headers=headers,
     )
+
+
+#: store parameters `store_empty` cannot send: ``/api/store`` has no such parameter
+EMPTY_UNSUPPORTED: tuple[str, ...] = ("region", "workflows", "upload_tags")
+
+
+def store_empty_request(
+    context: Context,
+    *,
+    filename: str,
+    mimetype: str,
+    store_params: Mapping[str, Any],
+    security: Security | None,
+) -> tuple[str, dict[str, str], bytes, str]:
+    """URL, query, body and content type of the store request for an empty file.
+
+    ``POST {api}/store/{location}?key=...&filename=...&mimetype=...[&path&container
+    &access&policy&signature]`` with a multipart body whose ``fileUpload`` field is
+    empty (protocol reference §5, File API store).
+
+    Raises:
+        ConfigurationError: a store parameter ``/api/store`` cannot take
+            (``region``, ``workflows``, ``upload_tags``) or an unknown location.
+
+    Example:
+        >>> from filestack_async import Endpoints
+        >>> url, query, body, ctype = store_empty_request(
+        ...     Context(Endpoints(), apikey="K"), filename="e.txt", mimetype="text/plain",
+        ...     store_params={"path": "p/e.txt"}, security=None)
+        >>> url
+        'https://www.filestackapi.com/api/store/S3'
+        >>> sorted(query.items())
+        [('filename', 'e.txt'), ('key', 'K'), ('mimetype', 'text/plain'), ('path', 'p/e.txt')]
+    """
+    given = [key for key in EMPTY_UNSUPPORTED if store_params.get(key)]
+    if given:
+        raise ConfigurationError(
+            "an empty file (0 bytes) is stored through the File API's /api/store, which "
+            f"takes no {', '.join(repr(k) for k in given)}; leave them out for empty files"
+        )
+    location = store_params.get("location") or context.storage
+    if location not in STORAGES:
+        raise ConfigurationError(
+            f"an empty file can only be stored to one of {', '.join(STORAGES)}, not {location!r}"
+        )
+    query: dict[str, str] = {
+        "key": context.apikey or "",
+        "filename": filename,
+        "mimetype": mimetype,
+    }
+    for key in ("path", "container", "access"):
+        if store_params.get(key):
+            query[key] = str(store_params[key])
+    if security is not None:
+        query.update(security.as_params())
+    boundary = f"filestack-async-{secrets.token_hex(12)}"
+    safe_name = _header_safe(filename)
+    body = (
+        f"--{boundary}\r\n"
+        f'Content-Disposition: form-data; name="fileUpload"; filename="{safe_name}"\r\n'
+        f"Content-Type: {_header_safe(mimetype)}\r\n\r\n"
+        f"\r\n--{boundary}--\r\n"
+    ).encode()
+    return (
+        f"{context.endpoints.api}/store/{location}",
+        query,
+        body,
+        f"multipart/form-data; boundary={boundary}",
+    )
+
+
+def _header_safe(text: str) -> str:
+    """``text`` with quotes, backslashes and line breaks replaced (for a multipart header)."""
+    return "".join("_" if ch in '"\\\r\n' else ch for ch in text)
+
+
+async def store_empty(
+    context: Context,
+    http: HTTPSession,
+    *,
+    filename: str,
+    mimetype: str,
+    store_params: Mapping[str, Any],
+    security: Security | None,
+) -> dict[str, Any]:
+    """Store an empty file with one File API request; return the service's answer.
+
+    Retried only when no response arrived (a store is not idempotent: each one makes
+    a new file), as ``/multipart/start`` is.
+
+    Raises:
+        ConfigurationError: see `store_empty_request`.
+        APIResponseValidationError: the answer has no ``url`` (nor ``handle``).
+    """
+    url, query, body, content_type = store_empty_request(
+        context,
+        filename=filename,
+        mimetype=mimetype,
+        store_params=store_params,
+        security=security,
+    )
+    response = await http.request(
+        "POST",
+        url,
+        params=query,
+        content=body,
+        headers={"Content-Type": content_type},
+        retry=Retry.NO_RESPONSE,
+        redact=security.secrets() if security is not None else (),
+    )
+    answer = response.json_object()
+    if not isinstance(answer.get("url"), str) and not isinstance(answer.get("handle"), str):
+        raise APIResponseValidationError(
+            "/api/store answered without a url", method="POST", url=response.url
+        )
+    return answer
