@@ -146,12 +146,13 @@ async def test_chunk_halves_on_network_errors_and_retries_5xx_at_the_same_size(
     fake: FakeUploadAPI, make_client: Any, sleeps: Sleeps
 ) -> None:
     fake.install(respx.mock)
-    fake.inject("put", httpx.ConnectError, 503, httpx.ReadTimeout, httpx.ReadError, 408)
+    fake.inject("put", httpx.ConnectError, 503, httpx.WriteTimeout, httpx.ReadError, 408)
     data = data_of(8 * MiB)
     async with make_client() as client:
         await client.upload(content=data, intelligent=True)
     sizes = [size for _, _, size in fake.put_sizes]
-    # connect error halves; 503 retries at the same size; timeout, reset and 408 halve
+    # connect error halves; 503 retries at the same size; write timeout, reset and 408 halve
+    # (a read timeout keeps the size: tests/wire/test_reliability_fii_wire.py)
     failed = [8 * MiB, 4 * MiB, 4 * MiB, 2 * MiB, MiB]
     # 512 KiB sticks until 4 chunks in a row succeed, then doubles (capped by what is left)
     assert sizes == failed + [512 * KiB] * 4 + [MiB] * 4 + [2 * MiB]

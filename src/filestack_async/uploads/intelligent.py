@@ -4,14 +4,18 @@ For each part: send chunks at offsets within the part (``/multipart/upload`` wit
 ``offset`` and ``fii: true``, then the PUT), then ``/multipart/commit`` the part.
 
 The chunk size lives in one `ChunkSizer` per upload (never shared between
-uploads). A chunk whose PUT fails with a connection error, a timeout or 408 is
-retried at the same offset with half the size (after the retry backoff), down to
-``min_chunk_size``, where it is retried at that size up to the policy's
-``max_retries`` before the upload ends with `PartUploadError`. 5xx and 429 are
-retried at the same size after the backoff or ``Retry-After``. Other 4xx answers
-are not retried. ``/multipart/upload`` failures are retried by the HTTP layer and
-never shrink the chunk. After a run of successful chunks the size doubles again,
-up to where it started.
+uploads). A chunk whose PUT fails with a connection error, a connect or write
+timeout or 408 is retried at the same offset with half the size (after the retry
+backoff), down to ``min_chunk_size``, where it is retried at that size up to the
+policy's ``max_retries`` before the upload ends with `PartUploadError`. A chunk
+whose whole body was sent but whose answer did not come in time (a read timeout)
+may still be stored by the service later, so it is retried with the same offset
+*and size*: a late copy then holds the same bytes as the retry instead of
+overlapping the smaller chunks that would follow. 5xx and 429 are retried at the
+same size after the backoff or ``Retry-After``. Other 4xx answers are not retried.
+``/multipart/upload`` failures are retried by the HTTP layer and never shrink the
+chunk. After a run of successful chunks the size doubles again, up to where it
+started.
 """
 
 from __future__ import annotations
@@ -78,8 +82,10 @@ async def _send_chunk(
     * ``/multipart/upload`` is an ordinary idempotent API call: the HTTP layer retries
       it; if it still fails, the upload fails (its failure says nothing about the
       link's bandwidth, so it never shrinks the chunk).
-    * The PUT failing with a connection error, a timeout or 408 halves the chunk
-      (the link is struggling) and retries at the same offset after a backoff.
+    * The PUT failing with a connection error, a connect or write timeout or 408
+      halves the chunk (the link is struggling) and retries at the same offset after
+      a backoff. A read timeout (the body was sent whole, the answer is late) keeps
+      the size for every retry at this offset, as that attempt may still be stored.
     * 5xx and 429 retry at the same size after the backoff (or ``Retry-After``).
     * Retries that cannot shrink (5xx, 429, or a chunk already at the floor) are
       bounded by the retry policy's ``max_retries``; then `PartUploadError`.
@@ -88,8 +94,10 @@ async def _send_chunk(
     policy = session.context.retry
     attempts = 0
     retries = 0
+    #: the size every retry at this offset must keep, once an attempt may have been stored
+    pinned: int | None = None
     while True:
-        size = chunks.next_chunk(part.size - offset)
+        size = pinned or chunks.next_chunk(part.size - offset)
         attempts += 1
         md5 = await data.md5(offset, size)
         try:
@@ -105,11 +113,15 @@ async def _send_chunk(
             status = err.status_code
             if status != 408 and status != 429 and status < 500:
                 raise _chunk_error(part, offset, attempts, err, "not retryable") from err
-            shrink = status == 408
+            shrink = status == 408 and pinned is None
             wait = err.retry_after
             error: Exception = err
         except APIConnectionError as err:
-            shrink = True
+            if _maybe_delivered(err):
+                pinned = size
+                shrink = False
+            else:
+                shrink = pinned is None
             error = err
         else:
             chunks.after_success()
@@ -132,6 +144,17 @@ async def _send_chunk(
                 ) from error
         delay = wait if wait is not None else backoff_delay(min(attempts - 1, 8), policy)
         await policy.sleep(delay)
+
+
+#: a timeout while waiting for the answer, after the whole body was sent: the service
+#: may still store the chunk (httpx's name for it, as the error's ``__cause__``)
+_AFTER_SENDING = frozenset({"ReadTimeout"})
+
+
+def _maybe_delivered(err: APIConnectionError) -> bool:
+    """True when the failed PUT's body reached the service whole and may still be stored."""
+    cause = err.__cause__
+    return cause is not None and any(cls.__name__ in _AFTER_SENDING for cls in type(cause).__mro__)
 
 
 def _chunk_error(
