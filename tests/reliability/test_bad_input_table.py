@@ -15,6 +15,7 @@ that takes an argument has no row.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import inspect
 import io
 from collections.abc import Callable, Iterator
@@ -1604,3 +1605,16 @@ def test_every_exported_name_is_classified() -> None:
         if isinstance(value, type) and issubclass(value, BaseException):
             continue
         assert name in classified or inspect.isfunction(value), name
+
+
+def test_docs_errors_md_is_up_to_date() -> None:
+    """docs/errors.md shows exactly these rows (regenerate with python docs/gen_errors.py)."""
+    path = Path(__file__).parents[2] / "docs" / "gen_errors.py"
+    spec = importlib.util.spec_from_file_location("gen_errors", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    page = module.PAGE.read_text(encoding="utf-8")
+    assert module.updated(page) == page, "run: python docs/gen_errors.py"
+    for row in ROWS:
+        assert f"`{row.match.replace('|', chr(92) + '|')}`" in page, row.id
