@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -64,6 +65,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rate", type=int, default=250, help="samples per second")
     parser.add_argument("--dir", default=tempfile.gettempdir())
     args = parser.parse_args(argv)
+    if shutil.which("py-spy") is None:
+        raise SystemExit("py-spy is not installed: pip install py-spy")
     directory = Path(args.dir)
     size = 64 * 1024 if args.small else args.size * MiB
     path = make_file(size, directory)
