@@ -86,7 +86,8 @@ def markdown(results: dict[str, Any]) -> str:
         add(f"**A partial run** (quick: {o['quick']}, cases {o['only']}, networks {o['nets']}); "
             "the full matrix is `python -m bench`.")  # fmt: skip
         add("")
-    add(f"Run of {results['started'][:16].replace('T', ' ')} UTC, {results['duration_s'] / 60:.0f} minutes: "
+    when = results["started"][:16].replace("T", " ")
+    add(f"Run of {when} UTC, {results['duration_s'] / 60:.0f} minutes: "
         f"**{m['cores']} cores**, {m['memory_gib']} GiB RAM, Python {m['python']}, "
         f"{m['platform']}; filestack-async {m['filestack_async']}, filestack-python "
         f"{m['filestack_python']}, httpx {m['httpx']}, uvicorn {m['uvicorn']}; code measured: "
