@@ -69,3 +69,23 @@ async def test_part_urls_with_huge_or_odd_numbers_are_a_4xx(
 async def test_signed_part_urls_still_work(http: httpx.AsyncClient) -> None:
     r = await http.put(await _part_url(http), content=b"abc")
     assert r.status_code == 200 and r.headers["etag"]
+
+
+@pytest.mark.parametrize(
+    "source", ["http://[::1/x", "http://127.0.0.1:99999/x", "http://[::1]:70000/x"]
+)
+async def test_sources_that_are_no_valid_url_are_a_400(
+    http: httpx.AsyncClient, source: str
+) -> None:
+    # urlsplit raised ValueError (unclosed IPv6 bracket, port out of range) and httpx
+    # InvalidURL escaped the fetch
+    r = await http.get(f"/{APIKEY}/flip/{source}")
+    assert r.status_code == 400 and r.json()["code"] == "BadSource"
+    body = {"apikey": APIKEY, "sources": [source], "tasks": []}
+    r = await http.post("/process", json=body)
+    assert r.status_code == 400 and "not a valid URL" in r.json()["error"]
+
+
+async def test_deeply_nested_fault_settings_are_a_400(http: httpx.AsyncClient) -> None:
+    r = await http.post("/_emulator/faults", content=b"[" * 100_000)
+    assert r.status_code == 400 and "nested too deep" in r.json()["error"]

@@ -14,8 +14,9 @@ import base64
 import hashlib
 import io
 import json
+from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -60,6 +61,7 @@ class Target:
     image: str
     text: str
     text_bytes: bytes
+    statuses: Counter[int] = field(default_factory=Counter)
 
     def run(self, call: Callable[[httpx.AsyncClient], Awaitable[T]]) -> T:
         async def main() -> T:
@@ -77,6 +79,7 @@ class Target:
 
         response = self.run(call)
         check_answer(response)
+        self.statuses[response.status_code] += 1
         return response
 
 
@@ -117,6 +120,7 @@ def _still_works(target: Target) -> None:
             return await link.get_content()
 
     assert target.run(round_trip) == b"after the fuzz" * 1000
+    print(f"\nstatuses: {dict(sorted(target.statuses.items()))}")
 
 
 # -- processing URLs -------------------------------------------------------------------
@@ -168,6 +172,11 @@ def _sources(target: Target) -> st.SearchStrategy[str]:
                 "http://127.0.0.1:9/x",
                 f"[{target.image},{target.text}]",
                 "src://alias/path",
+                "http://[::1/x",
+                "http://127.0.0.1:99999/x",
+                "http://localhost:0/x",
+                "https://user:pw@127.0.0.1:1/x?y#z",
+                "ftp://127.0.0.1/x",
                 "",
                 "%",
                 "%00",
@@ -314,6 +323,20 @@ def test_random_multipart_bodies(
             )
         return body
 
+    valid = _valid_bodies(target)
+
+    @st.composite
+    def mutated(draw: st.DrawFn, endpoint: str) -> dict[str, Any]:
+        """A body that works, with one to three fields removed or replaced."""
+        body = dict(draw(st.sampled_from(valid[endpoint])))
+        for _ in range(draw(st.integers(1, 3))):
+            name = draw(st.sampled_from(sorted({*body, *FIELDS})))
+            if draw(st.booleans()) and name in body:
+                del body[name]
+            else:
+                body[name] = draw(json_values)
+        return body
+
     raw_bodies = st.one_of(
         st.binary(max_size=200),
         st.sampled_from([b"", b"[]", b"null", b"1" * 5000, b'{"a":' * 2000, b"\xff\xfe", b"{}"]),
@@ -327,14 +350,57 @@ def test_random_multipart_bodies(
         content_type=st.sampled_from(
             ["application/json", "text/plain", "", "multipart/form-data; boundary=x"]
         ),
+        data=st.data(),
     )
-    def check(endpoint: str, body: Any, raw: bytes | None, content_type: str) -> None:
+    def check(
+        endpoint: str, body: Any, raw: bytes | None, content_type: str, data: st.DataObject
+    ) -> None:
+        if raw is None and data.draw(st.booleans()):
+            body = data.draw(mutated(endpoint))
         content = raw if raw is not None else json.dumps(body).encode()
         headers = {"content-type": content_type} if content_type else {}
         target.send("POST", f"/multipart/{endpoint}", content=content, headers=headers)
 
     check()
     _still_works(target)
+
+
+def _valid_bodies(target: Target) -> dict[str, list[dict[str, Any]]]:
+    """Bodies each endpoint accepts, for a regular and an intelligent upload of 10 bytes."""
+    data = b"0123456789"
+    md5 = base64.b64encode(hashlib.md5(data).digest()).decode()
+    bodies: dict[str, list[dict[str, Any]]] = {
+        e: [] for e in ("start", "upload", "commit", "complete")
+    }
+    for fii in (False, True):
+        start_body = {
+            "apikey": APIKEY,
+            "filename": "f.bin",
+            "mimetype": "application/octet-stream",
+            "size": 10,
+            "store": {"location": "S3"},
+            **({"fii": True} if fii else {}),
+        }
+        start = target.send("POST", "/multipart/start", json=start_body).json()
+        common = {**start_body, "uri": start["uri"], "region": start["region"]}
+        common["upload_id"] = start["upload_id"]
+        part = {**common, "part": 1, "size": 10, "md5": md5}
+        if fii:
+            part["offset"] = 0
+        answer = target.send("POST", "/multipart/upload", json=part).json()
+        etag = target.send("PUT", answer["url"], content=data, headers=answer["headers"])
+        bodies["start"].append(start_body)
+        bodies["upload"].append(part)
+        if fii:
+            commit = {**common, "part": 1}
+            bodies["commit"].append(commit)
+            target.send("POST", "/multipart/commit", json=commit)
+            bodies["complete"].append(common)
+        else:
+            parts = [{"part_number": 1, "etag": etag.headers["etag"]}]
+            bodies["complete"].append({**common, "parts": parts})
+    bodies["commit"].append(bodies["upload"][0])
+    return bodies
 
 
 def test_random_part_puts(campaign: Campaign, filestack_emulator_factory: EmulatorFactory) -> None:
@@ -537,3 +603,100 @@ def test_random_range_headers(
             assert int(response.headers["content-length"]) == len(response.content)
 
     check()
+
+
+def test_random_process_and_control_requests(
+    campaign: Campaign, filestack_emulator_factory: EmulatorFactory
+) -> None:
+    """``POST /process`` with random JSON bodies, and random fault settings posted to the
+    control plane (each switched off again at once)."""
+    target = _make_target(filestack_emulator_factory)
+    valid = {
+        "apikey": APIKEY,
+        "sources": [f"{IN_PROCESS_URL}/{target.text}"],
+        "tasks": [{"name": "store", "params": {"filename": "copy.txt", "location": "S3"}}],
+    }
+    sources = st.one_of(
+        st.sampled_from(
+            [
+                f"{IN_PROCESS_URL}/{target.image}",
+                f"{IN_PROCESS_URL}/security=p:x,s:y/{target.text}",
+                "http://[::1/x",
+                "http://127.0.0.1:99999/x",
+                "https://example.com/x",
+                "http://localhost:0/x",
+            ]
+        ),
+        text_values(0, 20),
+        json_values,
+    )
+    params = st.dictionaries(
+        st.sampled_from(
+            ["filename", "location", "path", "container", "access", "base64decode", "workflows"]
+        ),
+        json_values,
+        max_size=4,
+    )
+    tasks = st.lists(
+        st.one_of(
+            st.builds(
+                lambda name, p: {"name": name, "params": p},
+                st.sampled_from(["store", "security", "resize", ""]),
+                params,
+            ),
+            json_values,
+        ),
+        max_size=3,
+    )
+
+    @_settings(campaign, scale=0.5)
+    @given(
+        body=st.one_of(
+            st.builds(
+                lambda src, t, key: {**valid, "sources": src, "tasks": t, "apikey": key},
+                st.lists(sources, max_size=2),
+                tasks,
+                st.sampled_from([APIKEY, "", None, 5]),
+            ),
+            st.builds(lambda t: {**valid, "tasks": t}, tasks),
+            json_values,
+        )
+    )
+    def check_process(body: Any) -> None:
+        target.send("POST", "/process", json=body)
+
+    check_process()
+
+    rule_keys = st.sampled_from(
+        [
+            "route",
+            "error_rate",
+            "status",
+            "retry_after",
+            "retry_after_rate",
+            "reset_rate",
+            "delay_rate",
+            "delay",
+            "x",
+        ]
+    )
+    fault_values = st.one_of(
+        json_values,
+        st.lists(st.one_of(st.dictionaries(rule_keys, json_values, max_size=4), json_values)),
+        st.dictionaries(st.sampled_from(["latency", "bandwidth", "x"]), json_values),
+    )
+    fault_keys = st.sampled_from(
+        ["seed", "rules", "max_chunk_size", "chunk_status", "complete_202", "network", "x"]
+    )
+
+    @_settings(campaign, scale=0.5)
+    @given(
+        settings_json=st.one_of(st.dictionaries(fault_keys, fault_values, max_size=4), json_values)
+    )
+    def check_faults(settings_json: Any) -> None:
+        target.send("POST", "/_emulator/faults", json=settings_json)
+        target.send("DELETE", "/_emulator/faults")
+
+    check_faults()
+    target.send("POST", "/_emulator/faults", content=b"[" * 100_000)
+    _still_works(target)

@@ -54,6 +54,8 @@ class Control:
         if request.method == "POST":
             try:
                 faults = Faults.from_json(json.loads(await request.body()))
+            except RecursionError:
+                return error(400, "bad fault settings: the JSON is nested too deep")
             except (ValueError, FaultConfigError) as err:
                 return error(400, f"bad fault settings: {err}")
             self.emu.set_faults(faults)

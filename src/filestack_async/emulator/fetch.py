@@ -94,7 +94,13 @@ async def fetch(
     Raises:
         ProtocolError: the URL is not an allowed source, or fetching it failed.
     """
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not one
+    except ValueError:  # such as an unclosed IPv6 bracket or port 99999
+        raise ProtocolError(
+            f"the source is not a valid URL: {url[:80]!r}", code="BadSource"
+        ) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ProtocolError(
             f"the source must be an http(s) URL, not {url[:80]!r}", code="BadSource"
@@ -141,7 +147,7 @@ async def fetch(
                 finally:
                     with anyio.CancelScope(shield=True):
                         await emulator.run(file.close)
-    except httpx.HTTPError as err:
+    except (httpx.HTTPError, httpx.InvalidURL) as err:
         await discard(temp)
         raise ProtocolError(
             f"fetching the source failed: {type(err).__name__}", code="BadSource"
