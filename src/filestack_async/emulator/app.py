@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import anyio
 import anyio.to_thread
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -152,6 +152,10 @@ class Emulator:
                     return protocol_error(err)
                 except Denied as err:
                     return error(403, err.message, rule=err.rule)
+                except ClientDisconnect:
+                    # the client went away mid-body (a cancelled upload): nobody to answer,
+                    # and nothing for the server log (499: client closed the request)
+                    return Response(status_code=499)
 
             return wrapped
 
