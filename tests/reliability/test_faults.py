@@ -140,6 +140,7 @@ class FlowReport:
             "retries_mean": round(statistics.fmean(retries), 2),
             "retries_max": max(retries),
             "uploads_retried": sum(r > 0 for r in retries),
+            "retries_histogram": dict(sorted(Counter(retries).items())),
             "retry_after_waits": sum(w == RETRY_AFTER for w in waits),
             "seconds": round(self.seconds, 1),
         }
@@ -240,7 +241,13 @@ async def test_every_upload_survives_the_fault_mix(
     # a PUT held beyond the client's timeout is still served once the delay is over; when
     # the upload was completed meanwhile, the emulator refuses it (and logs that)
     late = [m for m in violations if m == LATE_PUT]
-    summary = table(reports) + f"\nlate PUTs refused after their upload completed: {len(late)}"
+    histograms = "\n".join(
+        f"{r.flow}: uploads by retry count {r.figures()['retries_histogram']}" for r in reports
+    )
+    summary = (
+        f"{table(reports)}\n{histograms}\n"
+        f"late PUTs refused after their upload completed: {len(late)}"
+    )
     print("\n" + summary)
     for report in reports:
         record_property(f"fault_campaign_{report.flow}", report.figures())
