@@ -700,3 +700,74 @@ def test_random_process_and_control_requests(
     check_faults()
     target.send("POST", "/_emulator/faults", content=b"[" * 100_000)
     _still_works(target)
+
+
+def _image(mode: str, size: tuple[int, int], fmt: str) -> bytes:
+    out = io.BytesIO()
+    image = Image.new(
+        mode, size, 120 if mode in ("L", "P", "1") else (10, 200, 30, 128)[: len(mode)]
+    )
+    image.save(out, fmt)
+    return out.getvalue()
+
+
+def test_random_image_chains_on_stored_images(
+    campaign: Campaign, filestack_emulator_factory: EmulatorFactory
+) -> None:
+    """Chains of the image tasks the emulator runs, with random valid parameters, on images
+    of several modes and odd sizes (1x1, 1x40): a result, or a 400 naming the task."""
+    from filestack_async import BadRequestError, Filelink
+    from filestack_async._tasks import TASKS
+    from filestack_async.emulator.processing import IMPLEMENTED
+
+    emulator = filestack_emulator_factory(max_image_pixels=2_000_000)
+    kinds = [
+        ("RGB", (24, 16), "PNG"),
+        ("RGBA", (9, 7), "PNG"),
+        ("L", (1, 1), "PNG"),
+        ("P", (1, 40), "GIF"),
+        ("RGB", (40, 1), "JPEG"),
+        ("1", (5, 5), "BMP"),
+        ("RGB", (3, 3), "WEBP"),
+    ]
+    specs = [TASKS[name] for name in sorted(IMPLEMENTED)]
+    outcomes: Counter[str] = Counter()
+
+    async def upload_all() -> list[str]:
+        async with emulator.client() as client:
+            links = [await client.upload(content=_image(*kind)) for kind in kinds]
+        return [link.handle for link in links]
+
+    handles = anyio.run(upload_all)
+
+    @_settings(campaign)
+    @given(
+        handle=st.sampled_from(handles),
+        chain=st.lists(
+            st.sampled_from(specs).flatmap(
+                lambda spec: st.tuples(st.just(spec), valid_params(spec))
+            ),
+            min_size=1,
+            max_size=3,
+        ),
+    )
+    def check(handle: str, chain: list[tuple[Any, dict[str, Any]]]) -> None:
+        async def run() -> None:
+            async with emulator.client() as client:
+                t: Any = Filelink(handle, context=client.context)
+                for spec, params in chain:
+                    t = getattr(t, spec.method)(**params)
+                try:
+                    content = await t.get_content()
+                except BadRequestError as err:
+                    assert err.status_code == 400 and str(err)
+                    outcomes["400"] += 1
+                    return
+                assert content
+                outcomes["200"] += 1
+
+        anyio.run(run)
+
+    check()
+    print(f"\nimage chains: {dict(outcomes)}")
+    assert outcomes["200"]  # the campaign did run chains, not only refusals
