@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Awaitable, Callable
 from typing import BinaryIO
@@ -10,8 +9,8 @@ from typing import BinaryIO
 import anyio
 
 from ._context import Context
-from ._exceptions import APIConnectionError, ConfigurationError
-from ._files import AtomicWriter
+from ._exceptions import APIConnectionError
+from ._files import AtomicWriter, check_writable_file_obj
 from ._security import Security
 
 _CHUNK = 1024 * 1024
@@ -34,15 +33,7 @@ async def download_to(
         async with writer:
             await _stream(context, url, security, writer.write)
         return writer.written
-    file_obj = destination
-    if not callable(getattr(file_obj, "write", None)):
-        raise ConfigurationError(
-            f"destination must be a path or a binary file object, not {type(destination).__name__}"
-        )
-    mode = getattr(file_obj, "mode", "wb")
-    given: object = file_obj
-    if isinstance(given, io.TextIOBase) or (isinstance(mode, str) and "b" not in mode):
-        raise ConfigurationError("destination is a text-mode file; open it in binary mode ('wb')")
+    file_obj = check_writable_file_obj(destination)
     written = 0
 
     async def write(chunk: bytes) -> None:

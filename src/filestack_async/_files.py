@@ -45,7 +45,40 @@ def check_binary_file_obj(file_obj: object) -> BinaryIO:
     mode = getattr(file_obj, "mode", "rb")
     if isinstance(mode, str) and "b" not in mode:
         raise ConfigurationError("file_obj is a text-mode file; open it in binary mode ('rb')")
+    if getattr(file_obj, "closed", False) is True:
+        raise ConfigurationError("file_obj is closed; pass an open file")
+    if not _answers_true(file_obj, "readable"):
+        raise ConfigurationError("file_obj is not open for reading; open it with 'rb'")
     return file_obj  # type: ignore[return-value]
+
+
+def check_writable_file_obj(file_obj: object) -> BinaryIO:
+    """Return ``file_obj`` if it is an open binary file object we can write to, else raise."""
+    if isinstance(file_obj, io.TextIOBase):
+        raise ConfigurationError("destination is a text-mode file; open it in binary mode ('wb')")
+    if not callable(getattr(file_obj, "write", None)):
+        raise ConfigurationError(
+            f"destination must be a path or a binary file object, not {type(file_obj).__name__}"
+        )
+    mode = getattr(file_obj, "mode", "wb")
+    if isinstance(mode, str) and "b" not in mode:
+        raise ConfigurationError("destination is a text-mode file; open it in binary mode ('wb')")
+    if getattr(file_obj, "closed", False) is True:
+        raise ConfigurationError("destination is closed; pass an open file")
+    if not _answers_true(file_obj, "writable"):
+        raise ConfigurationError("destination is not open for writing; open it with 'wb'")
+    return file_obj  # type: ignore[return-value]
+
+
+def _answers_true(file_obj: object, method: str) -> bool:
+    """``file_obj.<method>()`` (``readable``/``writable``), or True when it has none."""
+    check = getattr(file_obj, method, None)
+    if not callable(check):
+        return True
+    try:
+        return bool(check())
+    except (OSError, ValueError):
+        return False
 
 
 def is_seekable(file_obj: BinaryIO) -> bool:

@@ -108,6 +108,33 @@ def _text_file(env: Env) -> io.TextIOWrapper:
     return file
 
 
+def _binary_file(env: Env, mode: str, *, closed: bool = False) -> io.BufferedIOBase:
+    path = env.tmp / "binary.bin"
+    if "r" in mode and not path.exists():
+        path.write_bytes(b"some bytes")
+    file: Any = path.open(mode)
+    env.opened.append(file)
+    if closed:
+        file.close()
+    return file  # type: ignore[no-any-return]
+
+
+def _closed_client(env: Env, method: str, *args: Any, **kwargs: Any) -> object:
+    """Call ``method`` on a client that was closed (sync or async)."""
+    if env.sync:
+        client = env.api.Client(APIKEY)
+        client.close()
+        return getattr(client, method)(*args, **kwargs)
+
+    async def call() -> object:
+        client = env.api.Client(APIKEY)
+        await client.aclose()
+        result = getattr(client, method)(*args, **kwargs)
+        return await result if inspect.isawaitable(result) else result
+
+    return call()
+
+
 def _first_item_error(result: object) -> object:
     """``upload_many`` reports a bad item as that item's result: raise it."""
 
@@ -429,6 +456,34 @@ def _rows() -> Iterator[Row]:
     )
     yield Row(
         "Client.upload",
+        "file_obj opened for writing",
+        lambda e: e.client.upload(file_obj=_binary_file(e, "wb")),
+        CE,
+        "not open for reading",
+    )
+    yield Row(
+        "Client.upload",
+        "file_obj closed",
+        lambda e: e.client.upload(file_obj=_binary_file(e, "rb", closed=True)),
+        CE,
+        "file_obj is closed",
+    )
+    yield Row(
+        "Client.upload",
+        "on a closed client",
+        lambda e: _closed_client(e, "upload", content=b"x"),
+        CE,
+        "client is closed",
+    )
+    yield Row(
+        "Client.filelink",
+        "on a closed client",
+        lambda e: _closed_client(e, "filelink", HANDLE),
+        CE,
+        "client is closed",
+    )
+    yield Row(
+        "Client.upload",
         "stream bytes",
         lambda e: e.client.upload(stream=b"abc"),
         CE,
@@ -675,6 +730,20 @@ def _rows() -> Iterator[Row]:
     )
     yield Row(
         "Filelink.download",
+        "file opened for reading",
+        lambda e: e.link.download(_binary_file(e, "rb")),
+        CE,
+        "not open for writing",
+    )
+    yield Row(
+        "Filelink.download",
+        "closed file",
+        lambda e: e.link.download(_binary_file(e, "wb", closed=True)),
+        CE,
+        "destination is closed",
+    )
+    yield Row(
+        "Filelink.download",
         "a missing folder",
         lambda e: e.link.download(e.tmp / "none" / "f"),
         CE,
@@ -779,6 +848,13 @@ def _rows() -> Iterator[Row]:
         lambda e: e.link.overwrite(file_obj=_text_file(e)),
         CE,
         "binary mode",
+    )
+    yield Row(
+        "Filelink.overwrite",
+        "file_obj opened for writing",
+        lambda e: e.link.overwrite(file_obj=_binary_file(e, "wb")),
+        CE,
+        "not open for reading",
     )
     yield Row(
         "Filelink.overwrite",
