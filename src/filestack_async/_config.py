@@ -119,7 +119,11 @@ class Endpoints:
         The service sends a bare host (``upload-eu-west-1.filestackapi.com``); it is
         used with the scheme of the upload base URL. A full URL is accepted as is.
         """
-        if not isinstance(location, str) or not location.strip():
+        if not isinstance(location, str):
+            raise ConfigurationError(
+                f"location_url must be a host name string, not {type(location).__name__}"
+            )
+        if not location.strip():
             raise ConfigurationError("location_url is empty")
         location = location.strip().rstrip("/")
         if location.startswith(("http://", "https://")):

@@ -1074,6 +1074,13 @@ def _rows() -> Iterator[Row]:
     )
     yield Row(
         "AudioVisual.wait_until_complete",
+        "clock not callable",
+        lambda e: e.av.wait_until_complete(clock=0.0),
+        CE,
+        "clock must be a callable",
+    )
+    yield Row(
+        "AudioVisual.wait_until_complete",
         "progress not callable",
         lambda e: e.av.wait_until_complete(progress="log"),
         CE,
@@ -1503,6 +1510,13 @@ def _rows() -> Iterator[Row]:
         lambda e: fa.Endpoints().location_url(" "),
         CE,
         "location_url is empty",
+    )
+    yield Row(
+        "Endpoints.location_url",
+        "int",
+        lambda e: fa.Endpoints().location_url(443),
+        CE,
+        "location_url must be a host name string",
     )
 
 
