@@ -45,7 +45,7 @@ SECURITY = Security(
     {"expiry": 4102444800, "call": ["read", "store", "write", "remove", "convert"]}, SECRET
 )
 #: Strings that must never appear in an exception or a log record.
-SECRETS: tuple[str, ...] = (SECRET, SECURITY.signature, SECURITY.policy_b64)
+SECRETS: tuple[str, ...] = (SECRET, SECURITY.signature, SECURITY.policy_b64, APIKEY)
 CDN = "https://cdn.filestackcontent.com"
 AV_URL = f"{CDN}/video_convert=preset:h264/{HANDLE}"
 WEBHOOK_HEADERS = {"FS-Signature": "0" * 64, "FS-Timestamp": "1700000000"}
