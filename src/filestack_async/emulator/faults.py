@@ -57,22 +57,23 @@ class FaultInjector:
             count = self._seen[(route, key)]
             rng = random.Random(f"{self.faults.seed}:{route}:{key}:{count}")
             for rule in rules:
-                # One draw per rule splits [0, 1) into reset | error | delay | nothing, so
-                # each kind happens at exactly its rate (not at its rate of what is left).
-                draw = rng.random()
-                if draw < rule.reset_rate:
+                # Drawn in turn (reset, error, delay), each kind's chance is taken out of
+                # what the kinds before it left, so it happens at exactly its own rate; a
+                # rule with one kind draws as it always did.
+                left = 1.0
+                if rng.random() < rule.reset_rate:
                     self.injected[f"{route}:reset"] += 1
                     return Decision(reset=True)
-                draw -= rule.reset_rate
-                if draw < rule.error_rate:
+                left -= rule.reset_rate
+                if left > 0 and rng.random() < rule.error_rate / left:
                     retry_after = None
                     if rule.retry_after is not None and rng.random() < rule.retry_after_rate:
                         retry_after = rule.retry_after
                         self.injected[f"{route}:{rule.status}+retry-after"] += 1
                     self.injected[f"{route}:{rule.status}"] += 1
                     return Decision(status=rule.status, retry_after=retry_after)
-                draw -= rule.error_rate
-                if draw < rule.delay_rate:
+                left -= rule.error_rate
+                if left > 0 and rng.random() < rule.delay_rate / left:
                     self.injected[f"{route}:delay"] += 1
                     return Decision(delay=rule.delay)
             return NO_FAULT
