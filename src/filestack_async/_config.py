@@ -6,6 +6,7 @@ All are frozen dataclasses: build one, pass it to `Client`, and use
 
 from __future__ import annotations
 
+import inspect
 import os
 import random
 from collections.abc import Awaitable, Callable, Mapping
@@ -157,6 +158,27 @@ async def _default_sleep(seconds: float) -> None:
     await anyio.sleep(seconds)
 
 
+class _CheckedSleep:
+    """A policy's ``sleep``, checked to return an awaitable when called."""
+
+    __slots__ = ("function",)
+
+    def __init__(self, function: Callable[[float], Awaitable[None]]) -> None:
+        self.function = function
+
+    def __call__(self, seconds: float) -> Awaitable[None]:
+        waiting = self.function(seconds)
+        if not inspect.isawaitable(waiting):
+            raise ConfigurationError(
+                "RetryPolicy.sleep must be an async callable: it returned "
+                f"{type(waiting).__name__}, not an awaitable"
+            )
+        return waiting
+
+    def __repr__(self) -> str:
+        return repr(self.function)
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """How failed requests are retried.
@@ -189,8 +211,13 @@ class RetryPolicy:
             raise ConfigurationError(f"multiplier must be at least 1, not {self.multiplier}")
         if not callable(self.random):
             raise ConfigurationError("random must be a callable returning a float in [0, 1)")
-        if not callable(self.sleep):
-            raise ConfigurationError("sleep must be an async callable taking seconds")
+        if not callable(self.sleep) or inspect.isbuiltin(self.sleep):
+            raise ConfigurationError(
+                "sleep must be an async callable taking seconds (such as anyio.sleep; "
+                "time.sleep would block the event loop)"
+            )
+        if not isinstance(self.sleep, _CheckedSleep):
+            object.__setattr__(self, "sleep", _CheckedSleep(self.sleep))
 
     @classmethod
     def disabled(cls) -> RetryPolicy:

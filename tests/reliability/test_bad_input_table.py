@@ -18,6 +18,7 @@ import dataclasses
 import importlib.util
 import inspect
 import io
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -1405,6 +1406,13 @@ def _rows() -> Iterator[Row]:
         lambda e: fa.RetryPolicy(sleep=1.0),
         CE,
         "sleep must be an async callable",
+    )
+    yield Row(
+        "RetryPolicy",
+        "sleep is time.sleep",
+        lambda e: fa.RetryPolicy(sleep=time.sleep),
+        CE,
+        "time.sleep would block the event loop",
     )
     yield Row(
         "RetryPolicy",

@@ -27,6 +27,7 @@ from filestack_async import (
     APIStatusError,
     AuthenticationError,
     Client,
+    ConfigurationError,
     Filelink,
     FilestackError,
     InternalServerError,
@@ -474,3 +475,15 @@ async def test_a_standalone_filelink_maps_statuses_too() -> None:
         error = await run(World(client, service, Sleeps()), lambda c: c.filelink(HANDLE).metadata())
     assert type(error) is NotFoundError
     assert "no such file" in str(error)
+
+
+async def test_a_sleep_that_is_not_async_is_a_configuration_error() -> None:
+    """A RetryPolicy.sleep returning no awaitable is named when the first retry waits."""
+    service = Service()
+    service.broken["metadata"] = lambda r: httpx.Response(503)
+    policy = RetryPolicy(sleep=lambda seconds: None)  # type: ignore[arg-type,return-value]
+    async with Client(APIKEY, retry=policy, transport=httpx.MockTransport(service)) as client:
+        error = await run(World(client, service, Sleeps()), lambda c: c.filelink(HANDLE).metadata())
+    assert type(error) is ConfigurationError
+    assert "RetryPolicy.sleep must be an async callable" in str(error)
+    assert service.counts["metadata"] == 1
