@@ -63,9 +63,8 @@ def render_inputs() -> str:
     ]
     for methods, row in _merged(ROWS):
         names = " / ".join(f"`{m}`" for m in methods)
-        lines.append(
-            f"| {names} | {_cell(row.bad)} | `{row.error.__name__}` | `{_cell(row.match)}` |"
-        )
+        bad = row.bad if row.sync else f"{row.bad} (async API only)"
+        lines.append(f"| {names} | {_cell(bad)} | `{row.error.__name__}` | `{_cell(row.match)}` |")
     return "\n".join(lines)
 
 

@@ -80,6 +80,16 @@ class AudioVisual:
             )
         if context is not None and not isinstance(context, Context):
             raise ConfigurationError("context must be a Context (from client.context)")
+        if payload is not None and not isinstance(payload, dict):
+            raise ConfigurationError(f"payload must be a dict, not {type(payload).__name__}")
+        if transformation is not None:
+            from ._transform import Transformation
+
+            if not isinstance(transformation, Transformation):
+                raise ConfigurationError(
+                    "transformation must be the conversion's Transformation, "
+                    f"not {type(transformation).__name__}"
+                )
         self.url = url
         self.uuid = uuid
         self.timestamp = timestamp

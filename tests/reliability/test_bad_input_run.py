@@ -89,7 +89,7 @@ async def test_bad_input(
 
 #: Rows whose method has a twin in filestack_async.sync (the same class is shared otherwise).
 SYNC_OWNERS = ("Client", "Filelink", "Transformation", "AudioVisual", "UploadItem")
-SYNC_ROWS = [row for row in ROWS if row.method.split(".")[0] in SYNC_OWNERS]
+SYNC_ROWS = [row for row in ROWS if row.method.split(".")[0] in SYNC_OWNERS and row.sync]
 
 
 @pytest.fixture(scope="module")
