@@ -89,3 +89,46 @@ async def test_sources_that_are_no_valid_url_are_a_400(
 async def test_deeply_nested_fault_settings_are_a_400(http: httpx.AsyncClient) -> None:
     r = await http.post("/_emulator/faults", content=b"[" * 100_000)
     assert r.status_code == 400 and "nested too deep" in r.json()["error"]
+
+
+def _png(mode: str, colour: int | tuple[int, ...]) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new(mode, (9, 7), colour).save(out, "PNG")
+    return out.getvalue()
+
+
+async def test_jpeg_output_over_a_translucent_background_is_flattened(
+    filestack_emulator: Emulator,
+) -> None:
+    # the translucent background left the image RGBA, which JPEG cannot hold (500)
+    import io
+
+    from PIL import Image
+
+    async with filestack_emulator.client() as client:
+        link = await client.upload(content=_png("RGBA", (10, 200, 30, 128)))
+        data = await link.filetype_conversion(format="jpg", background="FF000080").get_content()
+    image = Image.open(io.BytesIO(data))
+    assert image.format == "JPEG" and image.mode == "RGB"
+    r, g, b = image.getpixel((4, 3))  # type: ignore[misc]
+    # green at half opacity over half-opaque red over white: every channel in between
+    assert 100 < r < 255 and g > 100 and 30 < b < 200
+
+
+async def test_a_grey_image_with_alpha_is_written_as_bmp(filestack_emulator: Emulator) -> None:
+    # monochrome keeps the alpha (LA), which Pillow cannot write as BMP (500)
+    import io
+
+    from PIL import Image
+
+    async with filestack_emulator.client() as client:
+        link = await client.upload(content=_png("RGBA", (10, 200, 30, 128)))
+        data = await link.monochrome().filetype_conversion(format="bmp").get_content()
+    image = Image.open(io.BytesIO(data))
+    assert image.format == "BMP" and image.size == (9, 7)
+    r, g, b = image.convert("RGB").getpixel((0, 0))  # type: ignore[misc]
+    assert r == g == b  # still grey

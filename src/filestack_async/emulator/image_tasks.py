@@ -577,7 +577,11 @@ def encode(canvas: Canvas) -> tuple[bytes, str]:
     if enc.background is not None and _has_alpha(image):
         image = _over(image, enc.background)
     if fmt in ("JPEG", "PDF") and _has_alpha(image):
-        image = _over(image, enc.background or _WHITE)
+        # no alpha in these formats: what still shows through (nothing was given, or a
+        # translucent background) is white
+        image = _over(image, _WHITE)
+    if fmt == "BMP" and image.mode == "LA":  # Pillow writes BMP in L, RGB or RGBA only
+        image = image.convert("RGBA")
     if enc.cmyk:
         if fmt not in ("JPEG", "TIFF"):
             raise ImageProcessingError(f"output: CMYK is only written as jpg or tiff, not {fmt}")
