@@ -82,7 +82,7 @@ def chart(title: str, panels: list[Panel], colors: dict[str, str]) -> str:
                        f"y2='{y - GROUP_GAP + 4}' stroke='#333'/>")  # fmt: skip
             out.append(f"<text x='{tx:.1f}' y='{y - GROUP_GAP + 15}' font-size='10' "
                        f"text-anchor='middle' {FONT}>{tick:g}</text>")  # fmt: skip
-        out.append(f"<text x='{LABEL_W + BAR_W + 10}' y='{y - GROUP_GAP + 15}' font-size='10' "
+        out.append(f"<text x='{LABEL_W + BAR_W + 28}' y='{y - GROUP_GAP + 15}' font-size='10' "
                    f"{FONT}>{escape(panel.unit)}</text>")  # fmt: skip
         y += 16
     height = y + 10
