@@ -29,6 +29,7 @@ def _shares(rule: RouteFault) -> dict[str, float]:
     assert injector.injected["put:503"] == kinds["error"]
     assert injector.injected["put:503+retry-after"] == kinds["retry_after"]
     assert injector.injected["put:delay"] == kinds["delay"]
+    assert injector.decided == {"put": DRAWS}
     return {kind: count / DRAWS for kind, count in kinds.items()}
 
 

@@ -123,6 +123,8 @@ class FlowReport:
     flow: str
     outcomes: list[Outcome] = field(default_factory=list)
     injected: Counter[str] = field(default_factory=Counter)
+    #: PUTs (parts or chunks, retries included) the emulator decided faults for
+    puts: int = 0
     seconds: float = 0.0
 
     def figures(self) -> dict[str, Any]:
@@ -135,7 +137,12 @@ class FlowReport:
             "bytes": sum(o.size for o in self.outcomes),
             "min_size": min(o.size for o in self.outcomes),
             "max_size": max(o.size for o in self.outcomes),
+            "puts": self.puts,
             "injected": dict(sorted(self.injected.items())),
+            "injected_rates": {
+                kind: round(self.injected[f"put:{kind}"] / max(self.puts, 1), 4)
+                for kind in ("503", "503+retry-after", "reset", "delay")
+            },
             "retries_total": sum(retries),
             "retries_mean": round(statistics.fmean(retries), 2),
             "retries_max": max(retries),
@@ -180,6 +187,7 @@ async def run_flow(
     intelligent = flow == "intelligent"
     injector = server.emulator.faults
     before = Counter(injector.injected)
+    puts_before = injector.decided["put"]
     started = time.perf_counter()
     async with (
         campaign_client(server.url, server) as socket_client,
@@ -219,6 +227,7 @@ async def run_flow(
                 for _ in range(CONCURRENT_UPLOADS):
                     tg.start_soon(worker)
     report.seconds = time.perf_counter() - started
+    report.puts = injector.decided["put"] - puts_before
     report.injected = Counter(injector.injected)
     report.injected.subtract(before)
     report.injected = +report.injected
@@ -242,7 +251,9 @@ async def test_every_upload_survives_the_fault_mix(
     # the upload was completed meanwhile, the emulator refuses it (and logs that)
     late = [m for m in violations if m == LATE_PUT]
     histograms = "\n".join(
-        f"{r.flow}: uploads by retry count {r.figures()['retries_histogram']}" for r in reports
+        f"{r.flow}: {r.puts} PUTs, injected rates {r.figures()['injected_rates']}, "
+        f"uploads by retry count {r.figures()['retries_histogram']}"
+        for r in reports
     )
     summary = (
         f"{table(reports)}\n{histograms}\n"

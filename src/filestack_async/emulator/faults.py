@@ -38,6 +38,8 @@ class FaultInjector:
         self.faults = faults
         #: how many faults of each kind were injected, per route ("put:reset": 3)
         self.injected: Counter[str] = Counter()
+        #: how many requests met a fault rule, per route (the denominators of the rates)
+        self.decided: Counter[str] = Counter()
 
     def replace(self, faults: Faults) -> None:
         """Use new settings and start counting afresh."""
@@ -46,6 +48,7 @@ class FaultInjector:
             self._seen.clear()
             self._complete_202.clear()
             self.injected.clear()
+            self.decided.clear()
 
     def decide(self, route: str, key: str = "") -> Decision:
         """The fault (if any) for this request."""
@@ -54,6 +57,7 @@ class FaultInjector:
             if not rules:
                 return NO_FAULT
             self._seen[(route, key)] += 1
+            self.decided[route] += 1
             count = self._seen[(route, key)]
             rng = random.Random(f"{self.faults.seed}:{route}:{key}:{count}")
             for rule in rules:
