@@ -38,20 +38,33 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def _merged(rows: tuple[Row, ...]) -> list[tuple[list[str], Row]]:
-    """Rows in order; a task method's row shared by Filelink and Transformation is listed once."""
-    merged: list[tuple[list[str], Row]] = []
-    seen: dict[tuple[str, str, str, str], list[str]] = {}
+def _merged(rows: tuple[Row, ...]) -> list[tuple[list[str], list[str], Row]]:
+    """Rows in order, as (methods, parameters, first row).
+
+    A task method's row shared by Filelink and Transformation is listed once, and the
+    rows of one family (a wrong type for each parameter of a task) share one line.
+    """
+    merged: list[tuple[list[str], list[str], Row]] = []
+    seen: dict[tuple[str, ...], tuple[list[str], list[str]]] = {}
     for row in rows:
         member = row.method.partition(".")[2]
-        key = (member, row.bad, row.error.__name__, row.match)
-        if row.method.startswith(_TASK_OWNERS) and key in seen:
-            seen[key].append(row.method)
+        if row.family:
+            key: tuple[str, ...] = (row.family, row.error.__name__)
+        elif row.method.startswith(_TASK_OWNERS):
+            key = (member, row.bad, row.error.__name__, row.match)
+        else:
+            merged.append(([row.method], [], row))
             continue
-        methods = [row.method]
-        if row.method.startswith(_TASK_OWNERS):
-            seen[key] = methods
-        merged.append((methods, row))
+        if key in seen:
+            methods, params = seen[key]
+            if row.method not in methods:
+                methods.append(row.method)
+            if row.param and row.param not in params:
+                params.append(row.param)
+            continue
+        methods, params = [row.method], [row.param] if row.param else []
+        seen[key] = (methods, params)
+        merged.append((methods, params, row))
     return merged
 
 
@@ -61,10 +74,17 @@ def render_inputs() -> str:
         "| method | bad input | raises | the message contains |",
         "|---|---|---|---|",
     ]
-    for methods, row in _merged(ROWS):
+    for methods, params, row in _merged(ROWS):
         names = " / ".join(f"`{m}`" for m in methods)
-        bad = row.bad if row.sync else f"{row.bad} (async API only)"
-        lines.append(f"| {names} | {_cell(bad)} | `{row.error.__name__}` | `{_cell(row.match)}` |")
+        bad, match = row.bad, row.match
+        if params:
+            bad = ", ".join(params) + (
+                " of a wrong type" if len(params) == 1 else ": each of a wrong type"
+            )
+            match = match.replace(f"'{row.param}'", "'<name>'")
+        if not row.sync:
+            bad += " (async API only)"
+        lines.append(f"| {names} | {_cell(bad)} | `{row.error.__name__}` | `{_cell(match)}` |")
     return "\n".join(lines)
 
 

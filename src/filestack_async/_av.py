@@ -196,6 +196,8 @@ class AudioVisual:
                 )
         if timeout < 0 or initial_delay < 0 or max_delay < 0:
             raise ConfigurationError("timeout and delays must not be negative")
+        if not isinstance(jitter, bool):
+            raise ConfigurationError("jitter must be True or False")
         if progress is not None and not callable(progress):
             raise ConfigurationError("progress must be a callable taking the status payload")
         if clock is not None and not callable(clock):

@@ -108,6 +108,10 @@ class Endpoints:
             return cls.single_origin(base_url)
         if cname is not None:
             return cls.with_cname(cname)
+        if environ is not None and not isinstance(environ, Mapping):
+            raise ConfigurationError(
+                f"environ must be a mapping of variables, not {type(environ).__name__}"
+            )
         env = os.environ if environ is None else environ
         from_env = env.get(BASE_URL_ENV)
         if from_env:

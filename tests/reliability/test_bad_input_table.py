@@ -18,6 +18,7 @@ import dataclasses
 import importlib.util
 import inspect
 import io
+import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -94,6 +95,9 @@ class Row:
     match: str
     #: False when the sync twin cannot take the same bad value (see the report in errors.md)
     sync: bool = True
+    #: rows of one family share a line of docs/errors.md (one per parameter, ``param``)
+    family: str = ""
+    param: str = ""
 
     @property
     def id(self) -> str:
@@ -315,6 +319,13 @@ def _rows() -> Iterator[Row]:
     )
     yield Row(
         "Client.transform_handles",
+        "handles a dict",
+        lambda e: e.client.transform_handles({HANDLE: 1}),
+        CE,
+        "non-empty list",
+    )
+    yield Row(
+        "Client.transform_handles",
         "None",
         lambda e: e.client.transform_handles(None),
         CE,
@@ -357,6 +368,27 @@ def _rows() -> Iterator[Row]:
     )
     yield Row(
         "Client.urlscreenshot",
+        "mode unknown",
+        lambda e: e.client.urlscreenshot("https://a.io", mode="page"),
+        CE,
+        "parameter 'mode'",
+    )
+    yield Row(
+        "Client.urlscreenshot",
+        "height str",
+        lambda e: e.client.urlscreenshot("https://a.io", height="600"),
+        CE,
+        "parameter 'height'",
+    )
+    yield Row(
+        "Client.urlscreenshot",
+        "delay negative",
+        lambda e: e.client.urlscreenshot("https://a.io", delay=-1),
+        CE,
+        "parameter 'delay'",
+    )
+    yield Row(
+        "Client.urlscreenshot",
         "width negative",
         lambda e: e.client.urlscreenshot("https://a.io", width=-1),
         CE,
@@ -364,6 +396,13 @@ def _rows() -> Iterator[Row]:
     )
     yield Row(
         "Client.zip", "files a str", lambda e: e.client.zip(e.tmp / "a.zip", HANDLE), CE, "list"
+    )
+    yield Row(
+        "Client.zip",
+        "destination_path None",
+        lambda e: e.client.zip(None, [HANDLE]),
+        CE,
+        "destination must be a path",
     )
     yield Row(
         "Client.zip",
@@ -645,6 +684,45 @@ def _rows() -> Iterator[Row]:
     )
     yield Row(
         "UploadItem",
+        "file_obj text mode (the item's result)",
+        lambda e: _first_item_error(e.client.upload_many([fa.UploadItem(file_obj=_text_file(e))])),
+        CE,
+        "binary mode",
+    )
+    yield Row(
+        "UploadItem",
+        "content str (the item's result)",
+        lambda e: _first_item_error(e.client.upload_many([fa.UploadItem(content="text")])),
+        CE,
+        "content must be bytes, not str",
+    )
+    yield Row(
+        "UploadItem",
+        "stream bytes (the item's result)",
+        lambda e: _first_item_error(e.client.upload_many([fa.UploadItem(stream=b"x")])),
+        CE,
+        "async iterable of bytes",
+    )
+    yield Row(
+        "UploadItem",
+        "size negative (the item's result)",
+        lambda e: _first_item_error(
+            e.client.upload_many([fa.UploadItem(stream=_no_chunks(), size=-1)])
+        ),
+        CE,
+        "size must not be negative",
+    )
+    yield Row(
+        "UploadItem",
+        "unknown key in store_params (the item's result)",
+        lambda e: _first_item_error(
+            e.client.upload_many([fa.UploadItem(content=b"x", store_params={"bucket": "b"})])
+        ),
+        CE,
+        "unknown store parameter 'bucket'",
+    )
+    yield Row(
+        "UploadItem",
         "filepath int (the item's result)",
         lambda e: _first_item_error(e.client.upload_many([fa.UploadItem(filepath=5)])),
         CE,
@@ -761,21 +839,21 @@ def _rows() -> Iterator[Row]:
     )
     yield Row(
         "Filelink.metadata",
-        "one name as a str",
+        "attributes_list: one name as a str",
         lambda e: e.link.metadata("size"),
         CE,
         "attributes_list must be a list",
     )
     yield Row(
         "Filelink.metadata",
-        "attributes int",
+        "attributes_list int",
         lambda e: e.link.metadata(5),
         CE,
         "attributes_list must be a list",
     )
     yield Row(
         "Filelink.metadata",
-        "unknown attribute",
+        "attributes_list with an unknown name",
         lambda e: e.link.metadata(["size", "colour"]),
         CE,
         "unknown metadata attribute 'colour'",
@@ -919,6 +997,20 @@ def _rows() -> Iterator[Row]:
     )
     yield Row(
         "Transformation",
+        "external_url not http",
+        lambda e: e.api.Transformation(APIKEY, external_url="ftp://a.io/x"),
+        CE,
+        "external_url must be an http(s) URL",
+    )
+    yield Row(
+        "Transformation",
+        "handles a str",
+        lambda e: e.api.Transformation(APIKEY, handles=HANDLE),
+        CE,
+        "handles must be a non-empty list",
+    )
+    yield Row(
+        "Transformation",
         "external URL without an API key",
         lambda e: e.api.Transformation(external_url="https://a.io/x"),
         CE,
@@ -979,6 +1071,13 @@ def _rows() -> Iterator[Row]:
         lambda e: e.chain.download(e.tmp),
         CE,
         "is a directory",
+    )
+    yield Row(
+        "Transformation.download",
+        "security str",
+        lambda e: e.chain.download(e.tmp / "f", security="x"),
+        CE,
+        "security must be a Security",
     )
     yield Row(
         "Transformation.debug",
@@ -1096,6 +1195,27 @@ def _rows() -> Iterator[Row]:
         lambda e: e.av.wait_until_complete(clock=0.0),
         CE,
         "clock must be a callable",
+    )
+    yield Row(
+        "AudioVisual",
+        "context not a Context",
+        lambda e: e.api.AudioVisual(AV_URL, "uuid", "1", context="client"),
+        CE,
+        "context must be a Context",
+    )
+    yield Row(
+        "AudioVisual.wait_until_complete",
+        "initial_delay str",
+        lambda e: e.av.wait_until_complete(initial_delay="1s"),
+        CE,
+        "initial_delay must be a number of seconds",
+    )
+    yield Row(
+        "AudioVisual.wait_until_complete",
+        "jitter str",
+        lambda e: e.av.wait_until_complete(jitter="no"),
+        CE,
+        "jitter must be True or False",
     )
     yield Row(
         "AudioVisual.wait_until_complete",
@@ -1287,6 +1407,27 @@ def _rows() -> Iterator[Row]:
     )
     yield Row(
         "Security.create",
+        "url int",
+        lambda e: fa.Security.create(SECRET, expiry=1, url=5),
+        CE,
+        "'url' must be str",
+    )
+    yield Row(
+        "Security.create",
+        "path bytes",
+        lambda e: fa.Security.create(SECRET, expiry=1, path=b"uploads/"),
+        CE,
+        "'path' must be str",
+    )
+    yield Row(
+        "Security.create",
+        "container list",
+        lambda e: fa.Security.create(SECRET, expiry=1, container=["a"]),
+        CE,
+        "'container' must be str",
+    )
+    yield Row(
+        "Security.create",
         "secret None",
         lambda e: fa.Security.create(None, expiry=1),
         CE,
@@ -1347,6 +1488,13 @@ def _rows() -> Iterator[Row]:
         lambda e: fa.verify_webhook_signature("whsec", "{}", {"FS-Signature": "0" * 64}),
         CE,
         "FS-Timestamp header is missing",
+    )
+    yield Row(
+        "verify_webhook_signature",
+        "now str",
+        lambda e: fa.verify_webhook_signature("whsec", "{}", WEBHOOK_HEADERS, now="now"),
+        CE,
+        "now must be unix seconds",
     )
     yield Row(
         "verify_webhook_signature",
@@ -1489,6 +1637,13 @@ def _rows() -> Iterator[Row]:
     )
     yield Row(
         "UploadConfig",
+        "intelligent_chunk_size 0",
+        lambda e: fa.UploadConfig(intelligent_chunk_size=0),
+        CE,
+        "intelligent_chunk_size must be at least 1",
+    )
+    yield Row(
+        "UploadConfig",
         "complete_budget negative",
         lambda e: fa.UploadConfig(complete_budget=-1),
         CE,
@@ -1500,6 +1655,13 @@ def _rows() -> Iterator[Row]:
         lambda e: fa.Endpoints(api=5),
         CE,
         "the api URL must be a string URL",
+    )
+    yield Row(
+        "Endpoints",
+        "upload URL not http",
+        lambda e: fa.Endpoints(upload="upload.example.com"),
+        CE,
+        "the upload URL must be an http(s) URL",
     )
     yield Row(
         "Endpoints",
@@ -1530,15 +1692,22 @@ def _rows() -> Iterator[Row]:
         "not both",
     )
     yield Row(
+        "Endpoints.resolve",
+        "environ not a mapping",
+        lambda e: fa.Endpoints.resolve(environ=["FILESTACK_BASE_URL=http://a"]),
+        CE,
+        "environ must be a mapping",
+    )
+    yield Row(
         "Endpoints.location_url",
-        "empty",
+        "location empty",
         lambda e: fa.Endpoints().location_url(" "),
         CE,
         "location_url is empty",
     )
     yield Row(
         "Endpoints.location_url",
-        "int",
+        "location int",
         lambda e: fa.Endpoints().location_url(443),
         CE,
         "location_url must be a host name string",
@@ -1567,15 +1736,19 @@ def _task_rows() -> Iterator[Row]:
         params = [p for p in inspect.signature(function).parameters if p != "self"]
         if name.startswith("_") or spec is None or not params:
             continue
-        first = params[0]
         for owner, target in (("Filelink", "link"), ("Transformation", "chain")):
-            yield Row(
-                f"{owner}.{name}",
-                f"{first} of a wrong type",
-                _wrong_type_call(target, name, first),
-                CE,
-                f"{spec.name}: parameter '{first}'",
-            )
+            for param in params:
+                if param == "security":
+                    continue
+                yield Row(
+                    f"{owner}.{name}",
+                    f"{param} of a wrong type",
+                    _wrong_type_call(target, name, param),
+                    CE,
+                    f"{spec.name}: parameter '{param}'",
+                    family=f"wrong-type:{name}",
+                    param=param,
+                )
         if spec.required:
             yield Row(
                 f"Filelink.{name}",
@@ -1598,6 +1771,27 @@ def _task_rows() -> Iterator[Row]:
         lambda e: e.link.store(location="ftp"),
         CE,
         "store: parameter 'location'",
+    )
+    yield Row(
+        "Filelink.store",
+        "security str",
+        lambda e: e.link.store(security="x"),
+        CE,
+        "security must be a Security",
+    )
+    yield Row(
+        "Filelink.av_convert",
+        "security str",
+        lambda e: e.link.av_convert(preset="h264", security="x"),
+        CE,
+        "security must be a Security",
+    )
+    yield Row(
+        "Transformation.av_convert",
+        "security str",
+        lambda e: e.chain.av_convert(preset="h264", security="x"),
+        CE,
+        "security must be a Security",
     )
     yield Row(
         "Transformation.store",
@@ -1732,4 +1926,21 @@ def test_docs_errors_md_is_up_to_date() -> None:
     page = module.PAGE.read_text(encoding="utf-8")
     assert module.updated(page) == page, "run: python docs/gen_errors.py"
     for row in ROWS:
-        assert f"`{row.match.replace('|', chr(92) + '|')}`" in page, row.id
+        match = row.match.replace(f"'{row.param}'", "'<name>'") if row.family else row.match
+        assert f"`{match.replace('|', chr(92) + '|')}`" in page, row.id
+
+
+def _names_parameter(row: Row, param: str) -> bool:
+    """True when the row is about ``param`` (its ``param``, bad-input text or message)."""
+    mentioned = re.search(rf"(?<![\w.]){re.escape(param)}(?!\w)", row.bad)
+    return row.param == param or bool(mentioned) or f"'{param}'" in row.match
+
+
+def test_every_parameter_of_every_public_method_has_a_row() -> None:
+    missing = [
+        f"{method}({param})"
+        for method, params in public_callables().items()
+        for param in params
+        if not any(row.method == method and _names_parameter(row, param) for row in ROWS)
+    ]
+    assert not missing, f"parameters without a bad-input row: {missing}"
