@@ -124,9 +124,10 @@ class _RangePart(PartData):
 class _HeldPart(PartData):
     """A part read into one buffer; sent in 1 MiB blocks so no transport copies it whole."""
 
-    def __init__(self, data: bytearray) -> None:
+    def __init__(self, data: bytearray, recycle: Callable[[bytearray], None] | None = None) -> None:
         self._data = data
         self.size = len(data)
+        self._recycle = recycle
 
     def _view(self, start: int, length: int | None) -> memoryview:
         if len(self._data) != self.size:
@@ -147,7 +148,10 @@ class _HeldPart(PartData):
         return blocks
 
     def release(self) -> None:
-        self._data = bytearray()
+        data, self._data = self._data, bytearray()
+        recycle, self._recycle = self._recycle, None
+        if recycle is not None and self.size and len(data) == self.size:
+            recycle(data)  # the source fills it again for a later part
 
 
 _S = TypeVar("_S", bound="Source")
@@ -318,8 +322,18 @@ class SeekableFileSource(_RandomAccessSource):
             return _read_fully(file.read, length, "the file object")
 
 
+#: released part buffers a sequential source keeps for its next parts
+_SPARE_BUFFERS = 2
+
+
 class _SequentialSource(Source):
-    """Reads parts strictly in order; each part's bytes are held until released."""
+    """Reads parts strictly in order; each part's bytes are held until released.
+
+    A released part's buffer is reused for a later part of the same size, so a long
+    upload allocates about ``concurrency + 1`` part buffers in all instead of one per
+    part (allocating and zeroing a fresh multi-megabyte buffer runs on the event loop
+    and can stall it for milliseconds).
+    """
 
     random_access = False
 
@@ -327,6 +341,18 @@ class _SequentialSource(Source):
         super().__init__()
         self.size = size
         self._position = 0
+        self._spare: list[bytearray] = []
+
+    def _buffer(self, length: int) -> bytearray:
+        while self._spare:
+            spare = self._spare.pop()
+            if len(spare) == length:
+                return spare
+        return bytearray(length)
+
+    def _keep(self, buffer: bytearray) -> None:
+        if len(self._spare) < _SPARE_BUFFERS:
+            self._spare.append(buffer)
 
     async def _open(self) -> None:
         # no part is ever read from an empty source, so check now that it is empty
@@ -340,7 +366,7 @@ class _SequentialSource(Source):
     async def read_part(self, offset: int, length: int) -> PartData:
         if offset != self._position:
             raise RuntimeError(f"sequential source read at {offset}, expected {self._position}")
-        buffer = bytearray(length)
+        buffer = self._buffer(length)
         view = memoryview(buffer)
         got = 0
         while got < length:
@@ -355,7 +381,7 @@ class _SequentialSource(Source):
         self._position += length
         if self._position == self.size and await self._read_into(memoryview(bytearray(1))):
             raise UploadError(f"the stream has more than the {self.size} bytes declared with size=")
-        return _HeldPart(buffer)
+        return _HeldPart(buffer, self._keep)
 
 
 class StreamSource(_SequentialSource):
