@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 import os
 import random
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -25,6 +26,9 @@ BASE_URL_ENV = "FILESTACK_BASE_URL"
 DEFAULT_API_URL = "https://www.filestackapi.com/api"
 DEFAULT_CDN_URL = "https://cdn.filestackcontent.com"
 DEFAULT_UPLOAD_URL = "https://upload.filestackapi.com"
+
+
+_UNPRINTABLE = re.compile(r"[\x00-\x20\x7f]")
 
 
 def _check_int(name: str, value: object, minimum: int) -> None:
@@ -50,7 +54,13 @@ def _check_seconds(name: str, value: object, *, positive: bool) -> None:
 def _origin(url: str, what: str) -> str:
     if not isinstance(url, str):
         raise ConfigurationError(f"{what} must be a string URL, not {type(url).__name__}")
-    parts = urlsplit(url)
+    if _UNPRINTABLE.search(url):
+        raise ConfigurationError(f"{what} must not contain spaces or control characters")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises for a port out of range
+    except ValueError as err:
+        raise ConfigurationError(f"{what} is not a valid URL: {err}") from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigurationError(f"{what} must be an http(s) URL such as http://127.0.0.1:8700")
     if parts.query or parts.fragment:

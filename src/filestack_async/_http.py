@@ -446,17 +446,23 @@ class HTTPSession:
         waited = 0.0
         attempt = 0
         while True:
-            request = self._build(
-                method,
-                url,
-                params=params,
-                json=json,
-                data=data,
-                content=content,
-                headers=headers,
-                add_filestack_headers=add_filestack_headers,
-                timeout=timeout,
-            )
+            try:
+                request = self._build(
+                    method,
+                    url,
+                    params=params,
+                    json=json,
+                    data=data,
+                    content=content,
+                    headers=headers,
+                    add_filestack_headers=add_filestack_headers,
+                    timeout=timeout,
+                )
+            except httpx.InvalidURL as err:
+                raise ConfigurationError(
+                    f"cannot send {method} to {redact_url(url, secrets)[:200]!r}: "
+                    f"{redact_text(str(err), secrets)}"
+                ) from None
             safe_url = redact_url(str(request.url), secrets)
             error: APIError
             retry_after: float | None = None

@@ -72,8 +72,10 @@ def _external_url(url: object) -> str:
         raise ConfigurationError(
             "external_url must be an http(s) URL or a storage alias src://alias/path"
         )
-    if re.search(r"[\s\"]", url):
-        raise ConfigurationError("external_url must not contain spaces or double quotes")
+    if re.search(r"[\s\"\x00-\x1f\x7f]", url):
+        raise ConfigurationError(
+            "external_url must not contain spaces, double quotes or control characters"
+        )
     return url
 
 

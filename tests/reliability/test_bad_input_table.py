@@ -198,6 +198,20 @@ def _rows() -> Iterator[Row]:
     )
     yield Row(
         "Client",
+        "base_url port out of range",
+        lambda e: e.api.Client("K", base_url="http://127.0.0.1:99999"),
+        CE,
+        "base_url is not a valid URL",
+    )
+    yield Row(
+        "Client",
+        "base_url with a control character",
+        lambda e: e.api.Client("K", base_url="http://127.0.0.1\x00:8700"),
+        CE,
+        "control characters",
+    )
+    yield Row(
+        "Client",
         "base_url and cname",
         lambda e: e.api.Client("K", base_url="http://a", cname="b.com"),
         CE,
@@ -309,6 +323,13 @@ def _rows() -> Iterator[Row]:
         lambda e: e.client.transform_external("https://a.io/a b.png"),
         CE,
         "spaces",
+    )
+    yield Row(
+        "Client.transform_external",
+        "url with a control character",
+        lambda e: e.client.transform_external("https://a.io/a\x00.png"),
+        CE,
+        "control characters",
     )
     yield Row(
         "Client.transform_handles",
