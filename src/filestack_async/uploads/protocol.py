@@ -217,7 +217,8 @@ async def start(
 
     Raises:
         APIResponseValidationError: the answer lacks ``uri``, ``region``,
-            ``upload_id`` or ``location_url``, or ``location_url`` is unusable.
+            ``upload_id`` or ``location_url``, one of the first three is not a
+            non-empty string, or ``location_url`` is unusable.
     """
     response = await http.request(
         "POST",
@@ -235,6 +236,15 @@ async def start(
             method="POST",
             url=response.url,
         ) from err
+    for key in ("uri", "region", "upload_id"):
+        # echoed on every later call: a value of another shape would only fail there
+        if not isinstance(answer[key], str) or not answer[key]:
+            raise APIResponseValidationError(
+                f"/multipart/start answered with {key!r} that is not a non-empty string "
+                f"({type(answer[key]).__name__})",
+                method="POST",
+                url=response.url,
+            )
     headers: dict[str, str] = {}
     region = answer.get("location_region")
     if isinstance(region, str) and region:
