@@ -12,6 +12,7 @@ import json as jsonlib
 import logging
 import secrets as _secrets
 import string
+import threading
 import time
 import weakref
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
@@ -74,16 +75,24 @@ class _RedactHttpxLog(logging.Filter):
         self._secrets: weakref.WeakKeyDictionary[object, tuple[str, ...]] = (
             weakref.WeakKeyDictionary()
         )
+        # sessions are made on any thread (the sync facade's loop thread too)
+        self._lock = threading.Lock()
 
     def register(self, owner: object, secrets: tuple[str, ...]) -> None:
         """Mask ``secrets`` while ``owner`` (a session) lives."""
         if secrets:
-            self._secrets[owner] = secrets
+            with self._lock:
+                self._secrets[owner] = secrets
+
+    def _known(self) -> list[str]:
+        with self._lock:
+            groups = list(self._secrets.values())
+        return [secret for group in groups for secret in group]
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
         if isinstance(args, tuple) and args:
-            known = [s for group in list(self._secrets.values()) for s in group]
+            known = self._known()
             record.args = tuple(
                 redact_url(str(a), known)
                 if isinstance(a, httpx.URL)
