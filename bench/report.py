@@ -156,7 +156,7 @@ def markdown(results: dict[str, Any]) -> str:
 
     memory = [c for c in results["cases"] if c["group"] == "memory"]
     if memory:
-        add("### Memory flatness (our SDK)")
+        add("### Memory flatness (our SDK, one run per size)")
         add("")
         add("| network | size | source | peak RSS over baseline (MiB) | MiB/s | max loop lag ms |")
         add("|---|---|---|---|---|---|")
@@ -198,6 +198,8 @@ def markdown(results: dict[str, Any]) -> str:
             sdk = _med(cases.get(f"small/{net}/sdk/many"), "seconds")
             loop = _med(cases.get(f"small/{net}/reference/loop"), "seconds")
             pool = _med(cases.get(f"small/{net}/reference/pool"), "seconds")
+            if sdk is None:
+                continue
             add(f"* {net}: `upload_many` is **{_r(_ratio(loop, sdk), 1)}\u00d7** as fast as the "
                 f"reference in a loop and **{_r(_ratio(pool, sdk), 1)}\u00d7** the reference in a "
                 "16-thread pool.")  # fmt: skip
@@ -283,17 +285,27 @@ def markdown(results: dict[str, Any]) -> str:
             f"({emu['summary']['runs']} runs).")  # fmt: skip
         add("")
 
-    contended = [(c["id"], r) for c in results["cases"] for r in c["runs"] if r.get("contended")]
+    measured = [(c, r) for c in results["cases"] for r in c["runs"] if "contended" in r]
+    contended = [(c, r) for c, r in measured if r["contended"]]
     add("### Contention")
     add("")
-    if contended:
-        add(f"{len(contended)} of {sum(len(c['runs']) for c in results['cases'])} measured runs "
-            "were contended (other processes on this shared 2-core machine used the CPU "
-            "during them): " + ", ".join(f"{cid} ({r['other_cores']:.2f} cores)"
-                                          for cid, r in contended[:12])
-            + (" …" if len(contended) > 12 else "") + ".")  # fmt: skip
-    else:
-        add("No run was contended.")
+    if measured:
+        others = sorted(r["other_cores"] for _, r in measured)
+        add(f"{len(contended)} of {len(measured)} measured runs were contended. Other "
+            "processes on this shared 2-core machine used "
+            f"{others[len(others) // 2]:.2f} cores at the median during a run "
+            f"(max {others[-1]:.2f}); per run in `docs/performance-results.json` "
+            "(`other_cores`, `loadavg_before`, `loadavg_after`).")  # fmt: skip
+        by_group: dict[str, list[int]] = {}
+        for c, r in measured:
+            counts = by_group.setdefault(c["group"], [0, 0])
+            counts[0] += 1
+            counts[1] += bool(r["contended"])
+        add("")
+        add("| cases | runs | contended |")
+        add("|---|---|---|")
+        for group, (n, k) in by_group.items():
+            add(f"| {group} | {n} | {k} |")
     add("")
     if targets:
         add("### Targets")
