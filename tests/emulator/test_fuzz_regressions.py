@@ -132,3 +132,23 @@ async def test_a_grey_image_with_alpha_is_written_as_bmp(filestack_emulator: Emu
     assert image.format == "BMP" and image.size == (9, 7)
     r, g, b = image.convert("RGB").getpixel((0, 0))  # type: ignore[misc]
     assert r == g == b  # still grey
+
+
+async def test_a_tiff_grows_through_a_task_and_is_written_again(
+    filestack_emulator: Emulator,
+) -> None:
+    # the source TIFF's layout tags (width, strips) were written back as EXIF with a
+    # result of another size: the TIFF encoder failed (500), PNG got the old width
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (2, 2), (1, 2, 3)).save(out, "TIFF")
+    async with filestack_emulator.client() as client:
+        link = await client.upload(content=out.getvalue())
+        tiff = Image.open(io.BytesIO(await link.border(width=3).get_content()))
+        png_data = await link.border(width=3).filetype_conversion(format="png").get_content()
+    assert tiff.format == "TIFF" and tiff.size == (8, 8)
+    png = Image.open(io.BytesIO(png_data))
+    assert png.size == (8, 8) and 256 not in png.getexif()

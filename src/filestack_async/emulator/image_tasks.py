@@ -44,6 +44,13 @@ RGBA = tuple[int, int, int, int]
 _WHITE: RGBA = (255, 255, 255, 255)
 _BLACK: RGBA = (0, 0, 0, 255)
 _ORIENTATION = 0x0112
+#: Tags ``getexif()`` returns for a TIFF that describe its pixel layout (width, strips,
+#: samples...); written with a result of another size they break the TIFF encoder
+#: ("codec configuration error") and mislabel other formats.
+_LAYOUT_TAGS = (
+    254, 255, 256, 257, 258, 259, 262, 266, 273, 277, 278, 279, 284, 317, 320, 322, 323,
+    324, 325, 338, 339, 530, 532,
+)  # fmt: skip
 
 #: ``output`` formats the emulator writes: Pillow format, extension, extra save options.
 _FORMATS: dict[str, tuple[str, str]] = {
@@ -541,6 +548,8 @@ def decode(path: Path, limit: int, page: int = 1) -> Canvas:
                 f"the image data is damaged or truncated: {err}", code="NotAnImage"
             ) from None
         exif = opened.getexif()
+        for tag in _LAYOUT_TAGS:  # a TIFF's own layout, not metadata to carry over
+            exif.pop(tag, None)
         icc = opened.info.get("icc_profile")
         source_format = opened.format
     return Canvas(_normal_mode(image), source_format, limit, exif, icc)
