@@ -715,7 +715,7 @@ def test_random_image_chains_on_stored_images(
     campaign: Campaign, filestack_emulator_factory: EmulatorFactory
 ) -> None:
     """Chains of the image tasks the emulator runs, with random valid parameters, on images
-    of several modes and odd sizes (1x1, 1x40): a result, or a 400 naming the task."""
+    of several modes, formats and odd sizes (1x1, 1x40): a result, or a 400 naming the task."""
     from filestack_async import BadRequestError, Filelink
     from filestack_async._tasks import TASKS
     from filestack_async.emulator.processing import IMPLEMENTED
@@ -729,6 +729,8 @@ def test_random_image_chains_on_stored_images(
         ("RGB", (40, 1), "JPEG"),
         ("1", (5, 5), "BMP"),
         ("RGB", (3, 3), "WEBP"),
+        ("RGB", (2, 2), "TIFF"),
+        ("LA", (4, 4), "PNG"),
     ]
     specs = [TASKS[name] for name in sorted(IMPLEMENTED)]
     outcomes: Counter[str] = Counter()
