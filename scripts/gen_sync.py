@@ -364,7 +364,7 @@ def arguments(params: list[Param]) -> list[str]:
     for p in params:
         value = p.name
         if p.twin:
-            value = f"{p.name}._async if {p.name} is not None else None"
+            value = f"_portal.async_of({p.name}, {p.twin}, {p.name!r})"
         if p.kind is inspect.Parameter.POSITIONAL_ONLY:
             out.append(value)
         elif p.kind is inspect.Parameter.VAR_POSITIONAL:

@@ -63,6 +63,21 @@ _WAIT_SLICE = 0.25
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
+def async_of(value: Any, twin: type[Any], name: str) -> Any:
+    """The async object inside a sync twin argument (``None`` stays ``None``).
+
+    Raises:
+        ConfigurationError: ``value`` is not an instance of the sync class ``twin``.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, twin):
+        raise ConfigurationError(
+            f"{name} must be a filestack_async.sync.{twin.__name__}, got {type(value).__name__}"
+        )
+    return value._async
+
+
 class SyncUsageError(FilestackError, RuntimeError):
     """The sync facade was used in a way that cannot work (see the subclasses)."""
 

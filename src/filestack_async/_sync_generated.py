@@ -271,8 +271,10 @@ class Client(_portal.ClientLifecycle):
         `UploadProgress` reports; the returned Filelink carries the security used.
 
         Raises:
-            ConfigurationError: not exactly one source, an empty or unreadable file, a
-                text-mode file object, bad store params or size (before any request).
+            ConfigurationError: not exactly one source, an unreadable file, a text-mode
+                file object, bad store params or size (before any request); an empty
+                file with ``region``, ``workflows`` or ``upload_tags`` (empty files are
+                stored with one ``/api/store`` request, which takes none of them).
             APIError: the start request failed.
             UploadError: anything failing after start (`PartUploadError` for a chunk
                 that failed at the minimum size, `UploadIncompleteError` when complete
@@ -2417,7 +2419,7 @@ class AudioVisual:
             timestamp=timestamp,
             apikey=apikey,
             security=security,
-            transformation=transformation._async if transformation is not None else None,
+            transformation=_portal.async_of(transformation, Transformation, "transformation"),
             payload=payload,
             context=context,
         )

@@ -1186,8 +1186,7 @@ def _rows() -> Iterator[Row]:
         "transformation not a Transformation",
         lambda e: e.api.AudioVisual(AV_URL, "uuid", "1", transformation=object()),
         CE,
-        "transformation must be the conversion's Transformation",
-        sync=False,
+        "transformation must be",
     )
     yield Row(
         "AudioVisual.wait_until_complete",
