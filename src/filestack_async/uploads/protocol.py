@@ -158,7 +158,11 @@ class UploadSession:
         )
         answer = response.json_object("url", "headers")
         url, headers = answer["url"], answer["headers"]
-        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        if (
+            not isinstance(url, str)
+            or not url.startswith(("http://", "https://"))
+            or any(ord(c) < 0x20 or ord(c) == 0x7F for c in url)
+        ):
             raise APIResponseValidationError(
                 "/multipart/upload answered without a usable url", method="POST", url=response.url
             )
