@@ -86,7 +86,24 @@ class APIConnectionError(APIError):
 
 
 class APITimeoutError(APIConnectionError):
-    """The request timed out (after retries)."""
+    """The request timed out (after retries).
+
+    Attributes:
+        phase: what timed out, when known: ``"connect"``, ``"write"`` (sending the
+            body), ``"read"`` (the body was sent whole; the answer was late) or
+            ``"pool"`` (waiting for a free connection); ``None`` otherwise.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str | None = None,
+        url: str | None = None,
+        phase: str | None = None,
+    ) -> None:
+        super().__init__(message, method=method, url=url)
+        self.phase = phase
 
 
 class APIResponseValidationError(APIError):

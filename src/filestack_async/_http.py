@@ -210,6 +210,7 @@ class StreamResponse:
                 f"{self.method} {self.url} timed out while reading the body",
                 method=self.method,
                 url=self.url,
+                phase="read",
             ) from err
         except httpx.TransportError as err:
             raise APIConnectionError(
@@ -217,6 +218,17 @@ class StreamResponse:
                 method=self.method,
                 url=self.url,
             ) from err
+
+
+def _timeout_phase(err: httpx.TimeoutException) -> str | None:
+    """Which phase of a request timed out (see `APITimeoutError.phase`)."""
+    phases: tuple[tuple[type[httpx.TimeoutException], str], ...] = (
+        (httpx.ConnectTimeout, "connect"),
+        (httpx.WriteTimeout, "write"),
+        (httpx.ReadTimeout, "read"),
+        (httpx.PoolTimeout, "pool"),
+    )
+    return next((phase for cls, phase in phases if isinstance(err, cls)), None)
 
 
 def _preview(text: str) -> str:
@@ -488,6 +500,7 @@ class HTTPSession:
                     f"{method} {safe_url} timed out ({type(err).__name__})",
                     method=method,
                     url=safe_url,
+                    phase=_timeout_phase(err),
                 )
                 error.__cause__ = err
                 retryable = retry is not Retry.NEVER

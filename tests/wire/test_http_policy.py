@@ -64,6 +64,25 @@ async def test_transport_errors_are_retried(
 
 
 @respx.mock
+@pytest.mark.parametrize(
+    ("timeout", "phase"),
+    [
+        (httpx.ConnectTimeout, "connect"),
+        (httpx.WriteTimeout, "write"),
+        (httpx.ReadTimeout, "read"),
+        (httpx.PoolTimeout, "pool"),
+    ],
+)
+async def test_a_timeout_says_which_phase_timed_out(
+    client: Client, sleeps: Sleeps, timeout: type[httpx.TimeoutException], phase: str
+) -> None:
+    respx.get(URL).mock(side_effect=timeout("slow"))
+    with pytest.raises(fa.APITimeoutError) as caught:
+        await client.filelink(HANDLE).get_content()
+    assert caught.value.phase == phase
+
+
+@respx.mock
 async def test_retries_run_out_into_typed_errors(client: Client, sleeps: Sleeps) -> None:
     respx.get(URL).mock(side_effect=httpx.ReadTimeout("slow"))
     with pytest.raises(fa.APITimeoutError, match="timed out"):

@@ -22,7 +22,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .._exceptions import APIConnectionError, APIError, APIStatusError, PartUploadError
+from .._exceptions import (
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    APITimeoutError,
+    PartUploadError,
+)
 from .._http import Retry
 from .._retry import backoff_delay
 from .planner import ChunkSizer, Part
@@ -146,15 +152,12 @@ async def _send_chunk(
         await policy.sleep(delay)
 
 
-#: a timeout while waiting for the answer, after the whole body was sent: the service
-#: may still store the chunk (httpx's name for it, as the error's ``__cause__``)
-_AFTER_SENDING = frozenset({"ReadTimeout"})
-
-
 def _maybe_delivered(err: APIConnectionError) -> bool:
-    """True when the failed PUT's body reached the service whole and may still be stored."""
-    cause = err.__cause__
-    return cause is not None and any(cls.__name__ in _AFTER_SENDING for cls in type(cause).__mro__)
+    """True when the failed PUT's body reached the service whole and may still be stored.
+
+    That is a read timeout: the whole body was sent and the answer was late.
+    """
+    return isinstance(err, APITimeoutError) and err.phase == "read"
 
 
 def _chunk_error(
