@@ -35,38 +35,31 @@ def check_readable_file(path: str | os.PathLike[str]) -> Path:
 
 def check_binary_file_obj(file_obj: object) -> BinaryIO:
     """Return ``file_obj`` if it is a readable binary file object, else raise."""
-    if isinstance(file_obj, io.TextIOBase):
-        raise ConfigurationError("file_obj is a text-mode file; open it in binary mode ('rb')")
-    read = getattr(file_obj, "read", None)
-    if not callable(read):
-        raise ConfigurationError(
-            f"file_obj must have a read() method, not {type(file_obj).__name__}"
-        )
-    mode = getattr(file_obj, "mode", "rb")
-    if isinstance(mode, str) and "b" not in mode:
-        raise ConfigurationError("file_obj is a text-mode file; open it in binary mode ('rb')")
-    if getattr(file_obj, "closed", False) is True:
-        raise ConfigurationError("file_obj is closed; pass an open file")
-    if not _answers_true(file_obj, "readable"):
-        raise ConfigurationError("file_obj is not open for reading; open it with 'rb'")
-    return file_obj  # type: ignore[return-value]
+    return _check_open_binary(file_obj, name="file_obj", method="read", mode="rb")
 
 
 def check_writable_file_obj(file_obj: object) -> BinaryIO:
     """Return ``file_obj`` if it is an open binary file object we can write to, else raise."""
+    return _check_open_binary(file_obj, name="destination", method="write", mode="wb")
+
+
+def _check_open_binary(file_obj: object, *, name: str, method: str, mode: str) -> BinaryIO:
+    """``file_obj`` if it is an open binary file with ``method`` (read/write) usable."""
+    text_mode = f"{name} is a text-mode file; open it in binary mode ({mode!r})"
     if isinstance(file_obj, io.TextIOBase):
-        raise ConfigurationError("destination is a text-mode file; open it in binary mode ('wb')")
-    if not callable(getattr(file_obj, "write", None)):
-        raise ConfigurationError(
-            f"destination must be a path or a binary file object, not {type(file_obj).__name__}"
-        )
-    mode = getattr(file_obj, "mode", "wb")
-    if isinstance(mode, str) and "b" not in mode:
-        raise ConfigurationError("destination is a text-mode file; open it in binary mode ('wb')")
+        raise ConfigurationError(text_mode)
+    if not callable(getattr(file_obj, method, None)):
+        kinds = "a binary file object" if method == "read" else "a path or a binary file object"
+        what = f"have a {method}() method" if method == "read" else f"be {kinds}"
+        raise ConfigurationError(f"{name} must {what}, not {type(file_obj).__name__}")
+    opened_mode = getattr(file_obj, "mode", mode)
+    if isinstance(opened_mode, str) and "b" not in opened_mode:
+        raise ConfigurationError(text_mode)
     if getattr(file_obj, "closed", False) is True:
-        raise ConfigurationError("destination is closed; pass an open file")
-    if not _answers_true(file_obj, "writable"):
-        raise ConfigurationError("destination is not open for writing; open it with 'wb'")
+        raise ConfigurationError(f"{name} is closed; pass an open file")
+    if not _answers_true(file_obj, "readable" if method == "read" else "writable"):
+        purpose = "reading" if method == "read" else "writing"
+        raise ConfigurationError(f"{name} is not open for {purpose}; open it with {mode!r}")
     return file_obj  # type: ignore[return-value]
 
 

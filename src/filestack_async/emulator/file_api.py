@@ -52,18 +52,9 @@ class FileAPI:
         if existing is None:
             return error(404, f"file {handle} not found")
         decode = request.query_params.get("base64decode", "false").lower() == "true"
-        content_type = request.headers.get("content-type", "")
-        if content_type.startswith("multipart/form-data"):
-            incoming = await self._from_form(request)
-        elif content_type.startswith("application/x-www-form-urlencoded"):
-            form = await request.form()
-            url = form.get("url")
-            await form.close()
-            if not isinstance(url, str) or not url:
-                return error(400, "the form has no 'url' field")
-            incoming = await fetch(self.emu, url, request.url.netloc)
-        else:
-            return error(400, "send the file as multipart 'fileUpload' or a form field 'url'")
+        incoming = await self._incoming(request, raw_body=False)
+        if isinstance(incoming, Response):
+            return incoming
         try:
             if decode:
                 incoming = await self.emu.run(_decode_base64, incoming)
@@ -112,18 +103,9 @@ class FileAPI:
         path = query.get("path") or None
         container = query.get("container") or None
         self.emu.security(_query_credentials(request), call="store", path=path, container=container)
-        content_type = request.headers.get("content-type", "")
-        if content_type.startswith("multipart/form-data"):
-            incoming = await self._from_form(request)
-        elif content_type.startswith("application/x-www-form-urlencoded"):
-            form = await request.form()
-            url = form.get("url")
-            await form.close()
-            if not isinstance(url, str) or not url:
-                return error(400, "the form has no 'url' field")
-            incoming = await fetch(self.emu, url, request.url.netloc)
-        else:
-            incoming = await self._from_body(request, content_type)
+        incoming = await self._incoming(request, raw_body=True)
+        if isinstance(incoming, Response):
+            return incoming
         try:
             if query.get("base64decode", "false").lower() == "true":
                 incoming = await self.emu.run(_decode_base64, incoming)
@@ -159,6 +141,23 @@ class FileAPI:
         if container:
             answer["container"] = container
         return JSONResponse(answer)
+
+    async def _incoming(self, request: Request, *, raw_body: bool) -> Fetched | Response:
+        """The request's file: a multipart ``fileUpload``, a form ``url`` to fetch, or
+        (with ``raw_body``) the body itself; an error response when there is none."""
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith("multipart/form-data"):
+            return await self._from_form(request)
+        if content_type.startswith("application/x-www-form-urlencoded"):
+            form = await request.form()
+            url = form.get("url")
+            await form.close()
+            if not isinstance(url, str) or not url:
+                return error(400, "the form has no 'url' field")
+            return await fetch(self.emu, url, request.url.netloc)
+        if raw_body:
+            return await self._from_body(request, content_type)
+        return error(400, "send the file as multipart 'fileUpload' or a form field 'url'")
 
     async def _from_body(self, request: Request, content_type: str) -> Fetched:
         temp = self.emu.storage.incoming_path()
