@@ -49,9 +49,12 @@ def _settings(campaign: Campaign) -> settings:
     )
 
 
-def _strict_json(value: Any) -> Any:
-    """Encode as httpx does for a JSON body (strict: no NaN, UTF-8) and decode it back."""
-    raw = json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
+def _strict_json(value: Any, *, ascii_only: bool = False) -> Any:
+    """Encode as httpx does for a JSON body (strict: no NaN, UTF-8) and decode it back.
+
+    ``ascii_only``: as a policy is encoded (non-ASCII escaped, so a lone surrogate can
+    travel as ``\\ud800``)."""
+    raw = json.dumps(value, ensure_ascii=ascii_only, allow_nan=False).encode("utf-8")
     return json.loads(raw)
 
 
@@ -132,7 +135,7 @@ def create_kwargs(draw: st.DrawFn) -> dict[str, Any]:
 def _check_accepted(sec: Security, secret: str) -> None:
     """An accepted policy renders consistently everywhere it is sent."""
     validate_policy(sec.policy)
-    assert decode_policy(sec.policy_b64) == _strict_json(sec.policy)
+    assert decode_policy(sec.policy_b64) == _strict_json(sec.policy, ascii_only=True)
     assert signature_matches(sec.policy_b64, sec.signature, secret)
     segment = parse_task(sec.as_url_string())
     assert (segment.get("p"), segment.get("s")) == (sec.policy_b64, sec.signature)
