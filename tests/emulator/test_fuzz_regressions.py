@@ -152,3 +152,29 @@ async def test_a_tiff_grows_through_a_task_and_is_written_again(
     assert tiff.format == "TIFF" and tiff.size == (8, 8)
     png = Image.open(io.BytesIO(png_data))
     assert png.size == (8, 8) and 256 not in png.getexif()
+
+
+@pytest.mark.parametrize("size", [2**63, 10**30, 5 * 1024**4 + 1])
+async def test_a_size_past_the_largest_object_is_a_400(http: httpx.AsyncClient, size: int) -> None:
+    # SQLite raised OverflowError storing a size of 2**63 or more (500)
+    body = {"apikey": APIKEY, "filename": "f", "size": size, "store": {"location": "S3"}}
+    r = await http.post("/multipart/start", json=body)
+    assert r.status_code == 400 and "largest object" in r.json()["error"]
+
+
+async def test_a_chunk_offset_past_the_end_is_a_400(http: httpx.AsyncClient) -> None:
+    # was signed, then refused only by the PUT route (offsets of 19+ digits)
+    body = {"apikey": APIKEY, "filename": "f", "size": 10, "fii": True, "store": {}}
+    start = (await http.post("/multipart/start", json=body)).json()
+    chunk = {
+        "apikey": APIKEY,
+        "upload_id": start["upload_id"],
+        "uri": start["uri"],
+        "region": "us-east-1",
+        "part": 1,
+        "size": 5,
+        "offset": 2**63,
+        "fii": True,
+    }
+    r = await http.post("/multipart/upload", json=chunk)
+    assert r.status_code == 400 and "beyond the end" in r.json()["error"]

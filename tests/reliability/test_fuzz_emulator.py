@@ -240,6 +240,7 @@ json_values: st.SearchStrategy[Any] = st.recursive(
         st.booleans(),
         st.integers(-(2**70), 2**70),
         st.integers(0, 20_000_000),
+        st.sampled_from([2**63, 2**64, -(2**63) - 1, 10**30, 5 * 1024**4 + 1]),
         st.floats(allow_nan=False, allow_infinity=False),
         st.text(max_size=20),
         st.sampled_from(["S3", "us-east-1", APIKEY, "", "1", "x" * 2000]),

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 MiB = 1024 * 1024
 #: S3's smallest part, except the last one
 MIN_PART = 5 * MiB
+#: S3's largest object (5 TiB); larger sizes are refused (and would not fit SQLite)
+MAX_FILE = 5 * 1024**4
 _BLOCK = MiB
 _REGION = "us-east-1"
 
@@ -111,6 +113,8 @@ class UploadAPI:
         assert size is not None
         if size < 0:
             checker.fatal("field 'size' must not be negative")
+        if size > MAX_FILE:
+            checker.fatal(f"field 'size' is more than the largest object S3 stores ({MAX_FILE})")
         filename = checker.field(body, "filename", str, essential=False, default="unnamed_file")
         mimetype = checker.field(
             body, "mimetype", str, essential=False, default="application/octet-stream"
@@ -181,6 +185,8 @@ class UploadAPI:
             offset = None
         if size > upload.size:
             checker.fatal(f"a {size}-byte part is larger than the whole file")
+        if offset is not None and offset >= upload.size:
+            checker.fatal(f"offset {offset} is beyond the end of the {upload.size}-byte file")
         if faulty := await self.emu.fault("upload", f"{part}:{offset}"):
             return faulty
         if "policy" in body or "signature" in body:
