@@ -178,3 +178,23 @@ async def test_a_chunk_offset_past_the_end_is_a_400(http: httpx.AsyncClient) -> 
     }
     r = await http.post("/multipart/upload", json=chunk)
     assert r.status_code == 400 and "beyond the end" in r.json()["error"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"apikey": "K", "filename": "f\\ud800", "size": 3, "store": {"location": "S3"}}',
+        b'{"apikey": "K", "upload_id": "\\udfff", "part": 1, "size": 3}',
+    ],
+)
+async def test_json_with_lone_surrogates_is_a_400(http: httpx.AsyncClient, body: bytes) -> None:
+    # the decoded text could not be stored in SQLite nor echoed as UTF-8 (500, and a stored
+    # file with such upload_tags broke GET /_emulator/files for good)
+    for endpoint in ("start", "upload", "complete"):
+        r = await http.post(
+            f"/multipart/{endpoint}", content=body, headers={"content-type": "application/json"}
+        )
+        assert r.status_code == 400 and "lone surrogate" in r.json()["error"]
+    r = await http.post("/_emulator/faults", content=b'{"seed": "\\ud800"}')
+    assert r.status_code == 400 and "lone surrogate" in r.json()["error"]
+    assert (await http.get("/_emulator/files")).status_code == 200

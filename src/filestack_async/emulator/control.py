@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from typing import TYPE_CHECKING
 
 from starlette.requests import Request
@@ -12,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from .._version import __version__
 from .av_convert import stop_conversions
 from .config import FaultConfigError, Faults
-from .web import error
+from .web import error, loads_strict
 
 if TYPE_CHECKING:
     from .app import Emulator
@@ -53,9 +52,7 @@ class Control:
         """``GET``: the fault settings and counts; ``POST``: replace them; ``DELETE``: none."""
         if request.method == "POST":
             try:
-                faults = Faults.from_json(json.loads(await request.body()))
-            except RecursionError:
-                return error(400, "bad fault settings: the JSON is nested too deep")
+                faults = Faults.from_json(loads_strict(await request.body()))
             except (ValueError, FaultConfigError) as err:
                 return error(400, f"bad fault settings: {err}")
             self.emu.set_faults(faults)

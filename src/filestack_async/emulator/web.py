@@ -59,13 +59,32 @@ def origin(request: Request) -> str:
     return f"{request.url.scheme}://{request.url.netloc}"
 
 
+def loads_strict(raw: bytes | str) -> Any:
+    """Decode JSON the emulator can store and echo, or raise `ValueError` saying why.
+
+    Beyond `json.loads`: nesting too deep to decode and text holding lone surrogates
+    (``"\\ud800"`` escapes, which no UTF-8 answer or SQLite row can carry) are refused.
+    """
+    try:
+        value = json.loads(raw)
+    except RecursionError:
+        raise ValueError("the JSON is nested too deep") from None
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("the JSON holds a lone surrogate (\\ud800-\\udfff escape)") from None
+    except RecursionError:
+        raise ValueError("the JSON is nested too deep") from None
+    return value
+
+
 async def read_json(request: Request, checker: Checker) -> dict[str, Any]:
     """The request body as a JSON object, or a fatal protocol error."""
     raw = await request.body()
     try:
-        value = json.loads(raw)
-    except (ValueError, RecursionError):  # RecursionError: nested too deep to decode
-        checker.fatal("the body is not JSON")
+        value = loads_strict(raw)
+    except ValueError as err:
+        checker.fatal(f"the body is not JSON: {err}")
     if not isinstance(value, dict):
         checker.fatal("the body must be a JSON object")
     body: dict[str, Any] = value
