@@ -198,3 +198,10 @@ async def test_json_with_lone_surrogates_is_a_400(http: httpx.AsyncClient, body:
     r = await http.post("/_emulator/faults", content=b'{"seed": "\\ud800"}')
     assert r.status_code == 400 and "lone surrogate" in r.json()["error"]
     assert (await http.get("/_emulator/files")).status_code == 200
+
+
+async def test_a_source_url_with_a_lone_surrogate_is_a_400(http: httpx.AsyncClient) -> None:
+    # /process decodes "\ud800" escapes; the fetch then failed building the URL (500)
+    body = b'{"apikey": "K", "sources": ["http://emulator.invalid/\\ud800"], "tasks": []}'
+    r = await http.post("/process", content=body)
+    assert r.status_code == 400 and r.json()["code"] == "BadSource"

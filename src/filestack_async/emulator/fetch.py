@@ -95,9 +95,10 @@ async def fetch(
         ProtocolError: the URL is not an allowed source, or fetching it failed.
     """
     try:
+        url.encode("utf-8")  # UnicodeEncodeError (a ValueError) for lone surrogates
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a port that is not one
-    except ValueError:  # such as an unclosed IPv6 bracket or port 99999
+    except ValueError:  # such as an unclosed IPv6 bracket, port 99999 or a lone surrogate
         raise ProtocolError(
             f"the source is not a valid URL: {url[:80]!r}", code="BadSource"
         ) from None
