@@ -18,7 +18,7 @@ from ._filelink import Filelink, filelink_from_answer
 from ._http import AsyncHTTPClient, AsyncTransport, HTTPSession, Retry
 from ._params import validate_storage, validate_store_params
 from ._security import Security
-from ._tasks import build_task
+from ._tasks import build_task, check_apikey
 from ._transform import Transformation
 from .uploads import BinaryReadable, ProgressCallback, UploadManyItem
 
@@ -69,8 +69,7 @@ class Client:
         http_client: AsyncHTTPClient | None = None,
         transport: AsyncTransport | None = None,
     ) -> None:
-        if not isinstance(apikey, str) or not apikey.strip():
-            raise ConfigurationError("apikey must be a non-empty string")
+        check_apikey(apikey)
         if security is not None and not isinstance(security, Security):
             raise ConfigurationError("security must be a Security object")
         if isinstance(timeout, bool):

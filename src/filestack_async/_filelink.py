@@ -25,6 +25,7 @@ from ._http import Body, Retry
 from ._params import validate_handle
 from ._security import Security
 from ._task_methods import TaskMethods
+from ._tasks import check_apikey
 
 if TYPE_CHECKING:
     from ._transform import Transformation
@@ -83,8 +84,8 @@ class Filelink(TaskMethods):
         self.handle = validate_handle(handle)
         if security is not None and not isinstance(security, Security):
             raise ConfigurationError("security must be a Security object")
-        if apikey is not None and (not isinstance(apikey, str) or not apikey.strip()):
-            raise ConfigurationError("apikey must be a non-empty string")
+        if apikey is not None:
+            check_apikey(apikey)
         if upload_response is not None and not isinstance(upload_response, dict):
             raise ConfigurationError(
                 f"upload_response must be a dict, not {type(upload_response).__name__}"
@@ -279,8 +280,8 @@ class Filelink(TaskMethods):
 
     async def delete(self, *, apikey: str | None = None, security: Security | None = None) -> None:
         """Delete the file. Needs the API key and security (with the ``remove`` call)."""
-        if apikey is not None and (not isinstance(apikey, str) or not apikey.strip()):
-            raise ConfigurationError("apikey must be a non-empty string")
+        if apikey is not None:
+            check_apikey(apikey)
         key = apikey or self._context.apikey
         if not key:
             raise ConfigurationError("an API key is required to delete a file")

@@ -1093,6 +1093,28 @@ class Task:
         return self.render()
 
 
+_APIKEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def check_apikey(value: object) -> str:
+    """``value`` if it can be an API key, else raise `ConfigurationError`.
+
+    A key is letters, digits, ``-`` and ``_`` (Filestack's are 22 letters and digits),
+    and never a task name: it stands as a path segment of processing URLs, where
+    ``a/b``, ``k?x`` or ``flip`` would be read as something else.
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigurationError("apikey must be a non-empty string")
+    if not _APIKEY.fullmatch(value):
+        raise ConfigurationError(
+            "apikey may hold only letters, digits, '-' and '_' "
+            f"(got {len(value)} characters including others)"
+        )
+    if value in TASKS or value == "security":
+        raise ConfigurationError(f"apikey {value!r} is a task name, not an API key")
+    return value
+
+
 def _error(task: str, message: str) -> ConfigurationError:
     return ConfigurationError(f"{task}: {message}")
 

@@ -33,7 +33,7 @@ from ._http import Retry
 from ._params import validate_handle
 from ._security import Security
 from ._task_methods import TaskMethods
-from ._tasks import Task, build_task
+from ._tasks import Task, build_task, check_apikey
 
 __all__ = ["Transformation"]
 
@@ -138,8 +138,8 @@ class Transformation(TaskMethods):
             raise ConfigurationError("give exactly one of handle=, external_url= or handles=")
         if security is not None and not isinstance(security, Security):
             raise ConfigurationError("security must be a Security object")
-        if apikey is not None and (not isinstance(apikey, str) or not apikey.strip()):
-            raise ConfigurationError("apikey must be a non-empty string")
+        if apikey is not None:
+            check_apikey(apikey)
         if context is not None and not isinstance(context, Context):
             raise ConfigurationError("context must be a Context (from client.context)")
         base = context or Context(endpoints=Endpoints.resolve())

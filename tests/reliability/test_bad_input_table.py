@@ -176,6 +176,14 @@ def _rows() -> Iterator[Row]:
     yield Row("Client", "apikey int", lambda e: e.api.Client(123), CE, "apikey must be")
     yield Row("Client", "apikey blank", lambda e: e.api.Client("  "), CE, "apikey must be")
     yield Row(
+        "Client",
+        "apikey with URL characters",
+        lambda e: e.api.Client("a/b?x"),
+        CE,
+        "apikey may hold only letters, digits",
+    )
+    yield Row("Client", "apikey a task name", lambda e: e.api.Client("flip"), CE, "is a task name")
+    yield Row(
         "Client", "unknown storage", lambda e: e.api.Client("K", storage="s3x"), CE, "storage"
     )
     yield Row("Client", "storage None", lambda e: e.api.Client("K", storage=None), CE, "storage")
