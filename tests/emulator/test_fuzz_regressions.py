@@ -201,7 +201,13 @@ async def test_json_with_lone_surrogates_is_a_400(http: httpx.AsyncClient, body:
 
 
 async def test_a_source_url_with_a_lone_surrogate_is_a_400(http: httpx.AsyncClient) -> None:
-    # /process decodes "\ud800" escapes; the fetch then failed building the URL (500)
+    # /process decoded "\ud800" escapes; the fetch then failed building the URL (500)
     body = b'{"apikey": "K", "sources": ["http://emulator.invalid/\\ud800"], "tasks": []}'
     r = await http.post("/process", content=body)
-    assert r.status_code == 400 and r.json()["code"] == "BadSource"
+    assert r.status_code == 400 and "lone surrogate" in r.json()["error"]
+
+
+async def test_a_deeply_nested_process_body_is_a_400(http: httpx.AsyncClient) -> None:
+    # json.loads raised RecursionError in /process (500)
+    r = await http.post("/process", content=b"[" * 100_000)
+    assert r.status_code == 400 and "nested too deep" in r.json()["error"]

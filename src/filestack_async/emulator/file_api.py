@@ -6,7 +6,6 @@ import base64
 import binascii
 import dataclasses
 import hashlib
-import json
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +19,7 @@ from .security import Credentials
 from .storage import StoredFile, new_handle
 from .strict import ProtocolError
 from .upload_api import upload_answer
-from .web import error, origin
+from .web import error, loads_strict, origin
 
 if TYPE_CHECKING:
     from .app import Emulator
@@ -219,9 +218,9 @@ class FileAPI:
         """``POST /process``: store a file fetched from ``sources[0]``."""
         checker = self.emu.checker("process")
         try:
-            body = json.loads(await request.body())
-        except ValueError:
-            checker.fatal("the body is not JSON")
+            body = loads_strict(await request.body())
+        except ValueError as err:
+            checker.fatal(f"the body is not JSON: {err}")
         if not isinstance(body, dict):
             checker.fatal("the body must be a JSON object")
         self.emu.check_apikey(checker, body.get("apikey"))
