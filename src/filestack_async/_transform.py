@@ -50,12 +50,20 @@ class _Source:
     kind: Literal["handle", "url", "handles"]
     value: str | tuple[str, ...]
 
-    def render(self) -> str:
+    def render(self, *, wire: bool = False) -> str:
+        """The source as the URL's last segment(s).
+
+        ``wire``: the form sent, where the ``.`` and ``..`` segments of URL sources are
+        percent-encoded, since HTTP clients remove dot segments from paths
+        (``https://a.io/./x/../y`` would reach the service as ``https://a.io/y``).
+        """
         if isinstance(self.value, tuple):
-            return "[" + ",".join(self.value) + "]"
+            items = [_dots_kept(v) if wire else v for v in self.value]
+            return "[" + ",".join(items) + "]"
         if self.kind == "url":
             # '?' and '#' would end the path; keep them part of the source
-            return self.value.replace("?", "%3F").replace("#", "%23")
+            text = self.value.replace("?", "%3F").replace("#", "%23")
+            return _dots_kept(text) if wire else text
         return self.value
 
     def describe(self) -> str:
@@ -65,6 +73,13 @@ class _Source:
             parts = urlsplit(self.value)
             return f"{parts.scheme}://{parts.netloc}{parts.path}"
         return self.value
+
+
+def _dots_kept(url: str) -> str:
+    """``url`` with its ``.`` and ``..`` path segments percent-encoded."""
+    segments = url.split("/")
+    dots = {".": "%2E", "..": "%2E%2E"}
+    return "/".join(dots.get(segment, segment) for segment in segments)
 
 
 def _external_url(url: object) -> str:
@@ -265,7 +280,7 @@ class Transformation(TaskMethods):
             parts.append(quote(text, safe=_SEGMENT_SAFE) if wire else text)
         if security is not None:
             parts.append(security.as_url_string())
-        parts.append(self._source.render())
+        parts.append(self._source.render(wire=wire))
         return "/".join(parts)
 
     @property

@@ -221,3 +221,13 @@ async def test_errors_never_show_the_apikey_or_signature(secure_client: Client) 
     message = str(info.value)
     assert APIKEY not in message and SECURITY.signature not in message
     assert SECURITY.policy_b64 not in message
+
+
+@respx.mock
+async def test_dot_segments_of_an_external_url_are_sent_encoded(client: Client) -> None:
+    """httpx removes '.' and '..' path segments; the source must reach the service whole."""
+    route = respx.get(host="cdn.filestackcontent.com").respond(200, content=b"x")
+    chain = client.transform_external("https://a.io/./x/../y.png").flip()
+    assert chain.url.endswith("/flip/https://a.io/./x/../y.png")  # .url keeps it as given
+    await chain.get_content()
+    assert sent(route) == [f"GET /{APIKEY}/flip/https://a.io/%2E/x/%2E%2E/y.png"]
