@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -20,7 +22,7 @@ from filestack_async.emulator import (
 from filestack_async.emulator.app import IN_PROCESS_URL
 from filestack_async.emulator.faults import FaultInjector
 
-from .conftest import Origin
+from .conftest import MiB, Origin
 
 
 def test_decisions_repeat_for_the_same_seed_whatever_the_order() -> None:
@@ -88,6 +90,26 @@ async def test_delay_beyond_the_read_timeout() -> None:
         async with httpx.AsyncClient(timeout=httpx.Timeout(5, read=0.2)) as http:
             with pytest.raises(httpx.ReadTimeout):
                 await http.get(f"{server.url}/AbCdEfGhIjKlMnOpQrSt")
+
+
+async def test_a_delayed_part_put_keeps_the_body_and_answers_late(tmp_path: Path) -> None:
+    """A delayed PUT reads and stores the whole body first, then holds the answer: the
+    client meets a read timeout (not a write one) and the piece is there, as when a
+    real service stores a part whose answer is lost."""
+    faults = Faults(rules=(RouteFault("put", delay_rate=1.0, delay=30),))
+    data = os.urandom(
+        4 * MiB
+    )  # more than the socket buffers: a delay before reading stalls the write
+    async with EmulatorServer(data_dir=tmp_path, faults=faults) as server:
+        async with httpx.AsyncClient(timeout=httpx.Timeout(10, read=0.5)) as http:
+            origin = Origin(server.emulator, http, server.url, "socket")
+            start = await origin.start(len(data))
+            with pytest.raises(httpx.ReadTimeout):
+                await origin.put_piece(start, 1, data)
+        pieces = server.emulator.storage.pieces(start["upload_id"])
+        assert [(p.part, p.size, p.md5) for p in pieces] == [
+            (1, len(data), hashlib.md5(data).hexdigest())
+        ]
 
 
 async def test_max_chunk_size_and_complete_202(make_emulator: Callable[..., Emulator]) -> None:

@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from .._client import Client
 from .config import EmulatorConfig
-from .faults import FaultInjector
+from .faults import Decision, FaultInjector
 from .security import Credentials, Denied, check
 from .storage import Storage
 from .strict import Checker, ProtocolError, ViolationLog
@@ -101,12 +101,23 @@ class Emulator:
 
     async def fault(self, route: str, key: str = "") -> Response | None:
         """Apply latency and any fault for this request; a response to send instead, or None."""
+        faulty, delay = await self.fault_answer_late(route, key)
+        if delay:
+            await anyio.sleep(delay)
+        return faulty
+
+    async def fault_answer_late(self, route: str, key: str = "") -> tuple[Response | None, float]:
+        """Like `fault`, but an injected delay is returned, not waited: the caller reads
+        and keeps the request's body first and waits before answering, so the client
+        sees its whole body sent and the answer late (a read timeout, not a write one)."""
         network = self.faults.faults.network
         if network is not None and network.latency:
             await anyio.sleep(network.latency)
         decision = self.faults.decide(route, key)
-        if decision.delay:
-            await anyio.sleep(decision.delay)
+        return self._fault_response(decision), decision.delay
+
+    @staticmethod
+    def _fault_response(decision: Decision) -> Response | None:
         if decision.reset:
             return ResetResponse()
         if decision.status is not None:

@@ -233,7 +233,8 @@ class UploadAPI:
         # bytes: compare_digest refuses str holding non-ASCII characters (TypeError)
         if not hmac.compare_digest(token.encode(), expected.encode()):
             return error(403, "this URL was not signed by /multipart/upload", code="AccessDenied")
-        if faulty := await self.emu.fault("put", f"{part}:{offset}:{size}"):
+        faulty, answer_late = await self.emu.fault_answer_late("put", f"{part}:{offset}:{size}")
+        if faulty:
             return faulty
         if self.emu.faults.chunk_too_big(size):
             status = self.emu.faults.faults.chunk_status
@@ -285,6 +286,8 @@ class UploadAPI:
             with anyio.CancelScope(shield=True):
                 await self.emu.run(temp.unlink, True)
             raise
+        if answer_late:  # an injected delay: the piece is kept, the answer comes late
+            await anyio.sleep(answer_late)
         return Response(status_code=200, headers={"ETag": etag})
 
     # -- commit (intelligent ingestion) ---------------------------------------------------
