@@ -92,6 +92,20 @@ async def test_delay_beyond_the_read_timeout() -> None:
                 await http.get(f"{server.url}/AbCdEfGhIjKlMnOpQrSt")
 
 
+async def test_delay_beyond_the_read_timeout_in_process(
+    make_emulator: Callable[..., Emulator],
+) -> None:
+    emulator = make_emulator(faults=Faults(rules=(RouteFault("cdn", delay_rate=1.0, delay=30),)))
+    transport = EmulatorTransport(emulator.app)
+    async with httpx.AsyncClient(transport=transport, timeout=httpx.Timeout(5, read=0.2)) as http:
+        with pytest.raises(httpx.ReadTimeout, match="read timeout"):
+            await http.get(f"{IN_PROCESS_URL}/AbCdEfGhIjKlMnOpQrSt")
+        # without a read timeout the answer is waited for
+        emulator.set_faults(Faults())
+        r = await http.get(f"{IN_PROCESS_URL}/AbCdEfGhIjKlMnOpQrSt", timeout=None)
+    assert r.status_code == 404
+
+
 async def test_a_delayed_part_put_keeps_the_body_and_answers_late(tmp_path: Path) -> None:
     """A delayed PUT reads and stores the whole body first, then holds the answer: the
     client meets a read timeout (not a write one) and the piece is there, as when a

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import anyio
 import httpx
 from starlette.applications import Starlette
 
@@ -9,7 +10,11 @@ from .web import EmulatedReset
 
 
 class EmulatorTransport(httpx.ASGITransport):
-    """``httpx.ASGITransport`` to an emulator app, where injected resets look like resets.
+    """``httpx.ASGITransport`` to an emulator app, where faults look like a network's.
+
+    An injected reset raises ``httpx.ReadError``. The client's read timeout bounds the
+    whole exchange (the app gets the request and answers in one step here), so an
+    injected delay beyond it raises ``httpx.ReadTimeout`` as it would over a socket.
 
     Example:
         >>> app = create_app()  # doctest: +SKIP
@@ -20,8 +25,14 @@ class EmulatorTransport(httpx.ASGITransport):
         super().__init__(app=app)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Send the request to the app; an emulated reset becomes ``httpx.ReadError``."""
+        """Send the request to the app; resets and late answers fail as on a network."""
+        timeouts = request.extensions.get("timeout") or {}
+        read = timeouts.get("read") if isinstance(timeouts, dict) else None
         try:
-            return await super().handle_async_request(request)
+            with anyio.move_on_after(read if isinstance(read, (int, float)) else None):
+                return await super().handle_async_request(request)
         except EmulatedReset as err:
             raise httpx.ReadError(str(err), request=request) from err
+        raise httpx.ReadTimeout(
+            f"no answer from the emulator within the read timeout ({read} s)", request=request
+        )
