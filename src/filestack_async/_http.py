@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import json as jsonlib
 import logging
-import secrets as _secrets
+import random
 import string
 import threading
 import time
@@ -109,7 +109,9 @@ logging.getLogger("httpx").addFilter(_HTTPX_LOG_FILTER)
 
 
 def _random_id(length: int = 10) -> str:
-    return "".join(_secrets.choice(_ALNUM) for _ in range(length))
+    # trace ids only tell requests apart in the service's logs: no secret, so no OS
+    # entropy per character (the module's generator is reseeded in forked children)
+    return "".join(random.choices(_ALNUM, k=length))
 
 
 def filestack_headers() -> dict[str, str]:

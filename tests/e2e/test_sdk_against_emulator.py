@@ -16,8 +16,9 @@ import pytest
 import filestack_async as fa
 from filestack_async import Client, RetryPolicy, UploadConfig
 from filestack_async.emulator import Faults, NetworkProfile, RouteFault
+from filestack_async.testing import EmulatorFactory
 
-from .conftest import Target
+from .conftest import NoSleep, Target
 
 MiB = 1024 * 1024
 
@@ -185,6 +186,30 @@ async def test_faults_are_retried_and_bytes_arrive_intact(
     assert injected["put:503"] > 0 and injected["upload:reset"] > 0
     assert injected["complete:202"] == 4
     assert 0.5 in target.sleeps  # a Retry-After was honoured
+
+
+@pytest.mark.parametrize("concurrency", [1, 2])
+@pytest.mark.parametrize("intelligent", [False, True])
+async def test_non_seekable_parts_reuse_buffers_without_mixing_bytes(
+    filestack_emulator_factory: EmulatorFactory, concurrency: int, intelligent: bool
+) -> None:
+    """A pipe-like source reuses released part buffers; with retried PUTs and several
+    parts in flight, every part must still carry its own bytes."""
+    faults = Faults(seed=5, rules=(RouteFault("put", error_rate=0.3, status=503),))
+    emulator = filestack_emulator_factory(strict=True, faults=faults)
+    data = os.urandom(4 * 5 * MiB + 12345)  # four whole 5 MiB parts and a short one
+
+    config = UploadConfig(
+        part_size=5 * MiB, concurrency=concurrency, intelligent_chunk_size=2 * MiB
+    )
+    retry = RetryPolicy(max_retries=10, sleep=NoSleep(), random=lambda: 0.5)
+    async with emulator.client(upload=config, retry=retry) as client:
+        link = await client.upload(
+            file_obj=Unseekable(data), size=len(data), intelligent=intelligent
+        )
+        assert await link.get_content() == data
+    assert emulator.faults.injected["put:503"] > 0
+    assert [v.message for v in emulator.violations.snapshot()] == []
 
 
 async def test_cancelling_an_upload_leaves_nothing_running(

@@ -128,6 +128,35 @@ async def test_a_sequential_part_is_held_until_released() -> None:
         assert await collect(rest.body()) == DATA[5000:]
 
 
+async def test_released_buffers_are_reused_for_later_parts_of_the_same_size() -> None:
+    data = random.Random(9).randbytes(6 * 1000 + 300)
+    source = StreamSource(chunks(data, 700), len(data))
+    async with source:
+        first = await source.read_part(0, 1000)
+        second = await source.read_part(1000, 1000)
+        buffers = {id(first._data), id(second._data)}  # type: ignore[attr-defined]
+        first.release()
+        second.release()
+        with pytest.raises(RuntimeError, match="released"):
+            first.body()  # a released part can never expose its (reused) buffer
+        parts = []
+        for offset in range(2000, 6000, 1000):
+            part = await source.read_part(offset, 1000)
+            parts.append(part)
+            assert await collect(part.body()) == data[offset : offset + 1000]
+            assert await part.md5() == md5(data[offset : offset + 1000])
+            if offset < 4000:  # the two spares are used first, then fresh buffers
+                assert id(part._data) in buffers  # type: ignore[attr-defined]
+            else:
+                assert id(part._data) not in buffers  # type: ignore[attr-defined]
+        held = parts[2]
+        parts[3].release()
+        # a buffer in use is never handed out again before its part is released
+        last = await source.read_part(6000, 300)
+        assert await collect(last.body()) == data[6000:]
+        assert await collect(held.body()) == data[4000:5000]
+
+
 async def test_a_stream_of_text_is_an_upload_error() -> None:
     async def text() -> AsyncIterator[str]:
         yield "oops"
