@@ -25,7 +25,7 @@ from __future__ import annotations
 import abc
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ._exceptions import ConfigurationError
@@ -94,9 +94,19 @@ def split_top_level(text: str, sep: str) -> list[str]:
     ['a:[1,2]', 'b:"x,y"']
     """
     parts: list[str] = []
+    start = 0
+    for i in _top_level(text, sep):
+        parts.append(text[start:i])
+        start = i + 1
+    parts.append(text[start:])
+    return parts
+
+
+def _top_level(text: str, sep: str) -> Iterator[int]:
+    """The positions of ``sep`` outside brackets and double quotes; raises `Invalid` on
+    reaching the end of an unbalanced ``text``."""
     depth = 0
     quoted = False
-    start = 0
     for i, ch in enumerate(text):
         if ch == '"':
             quoted = not quoted
@@ -107,16 +117,13 @@ def split_top_level(text: str, sep: str) -> list[str]:
         elif ch == "]":
             depth -= 1
             if depth < 0:
-                raise Invalid(f"unbalanced ']' in {_excerpt(text)}")
+                raise Invalid(f"unbalanced ']' in {_excerpt(text[: i + 1])}")
         elif ch == sep and depth == 0:
-            parts.append(text[start:i])
-            start = i + 1
+            yield i
     if quoted:
         raise Invalid(f"unclosed quote in {_excerpt(text)}")
     if depth:
         raise Invalid(f"unclosed '[' in {_excerpt(text)}")
-    parts.append(text[start:])
-    return parts
 
 
 def _unquote(text: str) -> str:
@@ -1237,26 +1244,7 @@ def _is_task_segment(segment: str) -> bool:
 def _segment_end(text: str) -> int:
     """Where the task segment at the start of ``text`` ends: its first '/' outside
     brackets and quotes, or the end of the text (raises `Invalid` if unbalanced)."""
-    depth = 0
-    quoted = False
-    for i, ch in enumerate(text):
-        if ch == '"':
-            quoted = not quoted
-        elif quoted:
-            continue
-        elif ch == "[":
-            depth += 1
-        elif ch == "]":
-            depth -= 1
-            if depth < 0:
-                raise Invalid(f"unbalanced ']' in {_excerpt(text[: i + 1])}")
-        elif ch == "/" and depth == 0:
-            return i
-    if quoted:
-        raise Invalid(f"unclosed quote in {_excerpt(text)}")
-    if depth:
-        raise Invalid(f"unclosed '[' in {_excerpt(text)}")
-    return len(text)
+    return next(_top_level(text, "/"), len(text))
 
 
 def parse_path(path: str) -> ParsedPath:

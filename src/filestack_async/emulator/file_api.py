@@ -7,6 +7,7 @@ import binascii
 import dataclasses
 import hashlib
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from starlette.datastructures import UploadFile
@@ -124,10 +125,7 @@ class FileAPI:
                 path=path,
                 container=container,
             )
-            dims = await self.emu.run(probe_size, incoming.path)
-            if dims is not None:
-                file.width, file.height = dims
-            await self.emu.run(self.emu.storage.store_blob, incoming.path, file)
+            await self._store_new(incoming.path, file)
         finally:
             await discard(incoming.path)
         answer: dict[str, Any] = {
@@ -140,6 +138,13 @@ class FileAPI:
         if container:
             answer["container"] = container
         return JSONResponse(answer)
+
+    async def _store_new(self, path: Path, file: StoredFile) -> None:
+        """Keep the received file at ``path`` as ``file`` (with its image size, if any)."""
+        dims = await self.emu.run(probe_size, path)
+        if dims is not None:
+            file.width, file.height = dims
+        await self.emu.run(self.emu.storage.store_blob, path, file)
 
     async def _incoming(self, request: Request, *, raw_body: bool) -> Fetched | Response:
         """The request's file: a multipart ``fileUpload``, a form ``url`` to fetch, or
@@ -274,10 +279,7 @@ class FileAPI:
                 workflows=workflows if isinstance(workflows, list) else None,
                 source_url=sources[0],
             )
-            dims = await self.emu.run(probe_size, fetched.path)
-            if dims is not None:
-                file.width, file.height = dims
-            await self.emu.run(self.emu.storage.store_blob, fetched.path, file)
+            await self._store_new(fetched.path, file)
         finally:
             await discard(fetched.path)
         answer = upload_answer(file, origin(request))
