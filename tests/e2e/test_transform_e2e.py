@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,40 +13,8 @@ from PIL import Image
 from filestack_async import Client, Filelink, PermissionDeniedError, Security, Transformation
 from filestack_async.emulator import EmulatorServer
 
+from ..images import BLACK, BLUE, GREEN, RED, WHITE, decode, near, quadrants, rgb
 from .conftest import SECRET, Target
-
-RED = (255, 0, 0)
-BLUE = (0, 0, 255)
-GREEN = (0, 255, 0)
-WHITE = (255, 255, 255)
-BLACK = (0, 0, 0)
-
-
-def quadrants() -> bytes:
-    """40x20: top-left red, top-right blue, bottom-left green, bottom-right white."""
-    image = Image.new("RGB", (40, 20), WHITE)
-    image.paste(RED, (0, 0, 20, 10))
-    image.paste(BLUE, (20, 0, 40, 10))
-    image.paste(GREEN, (0, 10, 20, 20))
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-def decode(data: bytes) -> Image.Image:
-    image = Image.open(io.BytesIO(data))
-    image.load()
-    return image
-
-
-def rgb(image: Image.Image, x: int, y: int) -> tuple[int, int, int]:
-    pixel = image.convert("RGB").getpixel((x, y))
-    assert isinstance(pixel, tuple)
-    return (int(pixel[0]), int(pixel[1]), int(pixel[2]))
-
-
-def near(actual: tuple[int, ...], expected: tuple[int, ...], tolerance: int = 12) -> bool:
-    return all(abs(a - e) <= tolerance for a, e in zip(actual, expected, strict=True))
 
 
 def grey(image: Image.Image, x: int, y: int) -> int:
