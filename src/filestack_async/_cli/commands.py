@@ -534,9 +534,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add the SDK commands to the ``filestack-async`` parser."""
     common = [connection_options()]
 
-    p = subparsers.add_parser(
-        "upload", parents=common, help="upload files", description="Upload files."
-    )
+    def add(
+        name: str, *, run: AsyncCommand, help: str, description: str
+    ) -> argparse.ArgumentParser:
+        parser = subparsers.add_parser(name, parents=common, help=help, description=description)
+        parser.set_defaults(run=run_async(run))
+        return parser
+
+    p = add("upload", run=cmd_upload, help="upload files", description="Upload files.")
     p.add_argument("paths", nargs="+", metavar="PATH", help="files to upload")
     p.add_argument("--intelligent", action="store_true", help="use intelligent ingestion")
     p.add_argument("--concurrency", type=int, default=4, help="files at a time (default 4)")
@@ -547,39 +552,35 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="KEY=VALUE",
         help=f"store parameter ({', '.join(STORE_PARAMS)}); repeat for more",
     )
-    p.set_defaults(run=run_async(cmd_upload))
 
-    p = subparsers.add_parser(
+    p = add(
         "upload-url",
-        parents=common,
+        run=cmd_upload_url,
         help="store a file Filestack fetches from a URL",
         description="Store a file that Filestack fetches from URL.",
     )
     p.add_argument("url", metavar="URL")
     p.add_argument("--store-param", action="append", default=[], metavar="KEY=VALUE")
-    p.set_defaults(run=run_async(cmd_upload_url))
 
-    p = subparsers.add_parser(
+    p = add(
         "download",
-        parents=common,
+        run=cmd_download,
         help="download a file",
         description="Download a file to PATH (a file or a folder; default: its filename here).",
     )
     p.add_argument("handle", metavar="HANDLE")
     p.add_argument("path", metavar="PATH", nargs="?")
-    p.set_defaults(run=run_async(cmd_download))
 
-    p = subparsers.add_parser(
+    p = add(
         "content",
-        parents=common,
+        run=cmd_content,
         help="write a file's bytes to stdout",
         description="Write a file's bytes to stdout.",
     )
     p.add_argument("handle", metavar="HANDLE")
-    p.set_defaults(run=run_async(cmd_content))
 
-    p = subparsers.add_parser(
-        "metadata", parents=common, help="show a file's metadata", description="File metadata."
+    p = add(
+        "metadata", run=cmd_metadata, help="show a file's metadata", description="File metadata."
     )
     p.add_argument("handle", metavar="HANDLE")
     p.add_argument(
@@ -589,20 +590,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="NAME",
         help=f"attribute to ask for (repeat): {', '.join(METADATA_ATTRIBUTES)}",
     )
-    p.set_defaults(run=run_async(cmd_metadata))
 
-    p = subparsers.add_parser(
+    p = add(
         "delete",
-        parents=common,
+        run=cmd_delete,
         help="delete a file",
         description="Delete a file (needs the API key and the app secret).",
     )
     p.add_argument("handle", metavar="HANDLE")
-    p.set_defaults(run=run_async(cmd_delete))
 
-    p = subparsers.add_parser(
+    p = add(
         "transform",
-        parents=common,
+        run=cmd_transform,
         help="transform a file: print the URL, download the result or store it",
         description=(
             "Transform SOURCE (a handle or an http(s) URL) with TASKS in the URL grammar, "
@@ -614,11 +613,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("tasks", metavar="TASKS")
     p.add_argument("--store", action="store_true", help="store the result as a new file")
     p.add_argument("-o", "--output", metavar="PATH", help="download the result (- for stdout)")
-    p.set_defaults(run=run_async(cmd_transform))
 
-    p = subparsers.add_parser(
+    p = add(
         "av-convert",
-        parents=common,
+        run=cmd_av_convert,
         help="convert audio or video",
         description=(
             "Start a video_convert of HANDLE with key=value parameters "
@@ -631,11 +629,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument(
         "--timeout", type=float, default=600.0, help="seconds to wait with --wait (default 600)"
     )
-    p.set_defaults(run=run_async(cmd_av_convert))
 
-    p = subparsers.add_parser(
+    p = add(
         "sign",
-        parents=common,
+        run=cmd_sign,
         help="sign a security policy",
         description=(
             "Print a policy, its base64 form and its signature (made with the app secret). "
@@ -643,4 +640,3 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         ),
     )
     p.add_argument("--policy", required=True, metavar="JSON", help='e.g. {"call": ["read"]}')
-    p.set_defaults(run=run_async(cmd_sign))
