@@ -13,10 +13,20 @@ from collections.abc import Generator, Iterator
 
 import pluggy
 import pytest
+from hypothesis import settings
 from pytest_asyncio.plugin import PytestAsyncioFunction
 
 # our own suite uses the fixtures we ship for users' suites
 pytest_plugins = ["filestack_async.testing"]
+
+# Hypothesis draws the same examples in every normal run, so CI stays reproducible; the
+# full reliability campaign (FILESTACK_RELIABILITY=full, ``nox -s reliability``) draws new
+# random ones each time to keep finding bugs.
+settings.register_profile("reproducible", derandomize=True, database=None)
+settings.register_profile("campaign")
+settings.load_profile(
+    "campaign" if os.environ.get("FILESTACK_RELIABILITY") == "full" else "reproducible"
+)
 
 
 @pytest.hookimpl(hookwrapper=True)

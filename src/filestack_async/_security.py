@@ -191,6 +191,10 @@ class Security:
                     "expires_in must be a positive number of seconds "
                     "(the policy would already be expired)"
                 )
+            if expires_in > _MAX_SECONDS:
+                raise ConfigurationError(
+                    f"expires_in must be at most {_MAX_SECONDS:.0e} seconds (about 3,000 years)"
+                )
             expiry = time.time() + expires_in
         assert expiry is not None
         if not _is_finite_number(expiry):
@@ -281,6 +285,10 @@ class Security:
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (Security, (self._policy, self._secret))
+
+
+#: the largest ``expires_in`` (about 3,000 years): larger ones overflow as unix times
+_MAX_SECONDS = 1e11
 
 
 def _is_finite_number(value: object) -> bool:

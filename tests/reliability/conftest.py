@@ -2,7 +2,8 @@
 
 The normal test run takes a fast subset of every campaign; ``nox -s reliability``
 sets ``FILESTACK_RELIABILITY=full`` and runs the whole of it (100 uploads per
-fault campaign, 100 cancellations, a longer load test, more hypothesis examples).
+fault campaign, 100 cancellations, a longer load test, more hypothesis examples, drawn
+afresh each run; the normal run draws the same examples every time, see tests/conftest.py).
 """
 
 from __future__ import annotations

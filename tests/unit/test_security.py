@@ -154,6 +154,7 @@ def test_create_builds_and_validates() -> None:
         ({}, "exactly one of expiry"),
         ({"expiry": 1, "expires_in": 1}, "exactly one of expiry"),
         ({"expires_in": -5}, "positive"),
+        ({"expires_in": 10**400}, "at most"),  # was OverflowError (found by the fuzz campaign)
         ({"expiry": 10, "call": ["fly"]}, "unknown values"),
         ({"expiry": 10, "call": "read"}, "list"),
         ({"expiry": 10, "max_size": 1, "min_size": 2}, "min_size"),
