@@ -7,6 +7,7 @@ import binascii
 import dataclasses
 import hashlib
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -163,21 +164,26 @@ class FileAPI:
             return await self._from_body(request, content_type)
         return error(400, "send the file as multipart 'fileUpload' or a form field 'url'")
 
-    async def _from_body(self, request: Request, content_type: str) -> Fetched:
+    async def _receive(self, blocks: AsyncIterator[bytes]) -> tuple[Path, int, str]:
+        """Write ``blocks`` to a new incoming file; its path, size and MD5 (hex)."""
         temp = self.emu.storage.incoming_path()
         md5 = hashlib.md5()
         size = 0
         try:
             with temp.open("wb") as out:
-                async for block in request.stream():
+                async for block in blocks:
                     md5.update(block)
                     await self.emu.run(out.write, block)
                     size += len(block)
         except BaseException:
             await discard(temp)
             raise
+        return temp, size, md5.hexdigest()
+
+    async def _from_body(self, request: Request, content_type: str) -> Fetched:
+        temp, size, md5 = await self._receive(request.stream())
         mimetype = content_type.split(";", 1)[0].strip() or "text/plain"
-        return Fetched(temp, size, mimetype, "file", md5.hexdigest())
+        return Fetched(temp, size, mimetype, "file", md5)
 
     async def _from_form(self, request: Request) -> Fetched:
         form = await request.form()
@@ -185,21 +191,8 @@ class FileAPI:
             upload = form.get("fileUpload")
             if not isinstance(upload, UploadFile):
                 raise ProtocolError("the multipart body has no 'fileUpload' file field")
-            temp = self.emu.storage.incoming_path()
-            md5 = hashlib.md5()
-            size = 0
-            try:
-                with temp.open("wb") as out:
-                    while block := await upload.read(_BLOCK):
-                        md5.update(block)
-                        await self.emu.run(out.write, block)
-                        size += len(block)
-            except BaseException:
-                await discard(temp)
-                raise
-            return Fetched(
-                temp, size, "application/octet-stream", upload.filename or "file", md5.hexdigest()
-            )
+            temp, size, md5 = await self._receive(_blocks_of(upload))
+            return Fetched(temp, size, "application/octet-stream", upload.filename or "file", md5)
         finally:
             await form.close()
 
@@ -300,3 +293,9 @@ def _decode_base64(fetched: Fetched) -> Fetched:
     fetched.path.write_bytes(data)
     digest = hashlib.md5(data).hexdigest()
     return dataclasses.replace(fetched, size=len(data), md5=digest)
+
+
+async def _blocks_of(upload: UploadFile) -> AsyncIterator[bytes]:
+    """The bytes of a form's file field, a block at a time."""
+    while block := await upload.read(_BLOCK):
+        yield block
