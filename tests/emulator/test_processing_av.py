@@ -20,6 +20,7 @@ from filestack_async.emulator import Emulator, EmulatorTransport
 from filestack_async.emulator.app import IN_PROCESS_URL
 from filestack_async.emulator.av_convert import conversions, plan_geometry
 
+from ..fakes import FakeTime
 from .conftest import Origin
 
 WIDTH, HEIGHT, FPS, SECONDS, RATE = 64, 48, 10, 2, 22050
@@ -409,22 +410,6 @@ def test_plan_geometry() -> None:
 
 
 # -- the SDK: AudioVisual against the emulator --------------------------------------------------
-
-
-class FakeTime:
-    """A clock that moves only when the SDK sleeps (so nothing really waits)."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        await anyio.sleep(0)
 
 
 async def short_sleep(seconds: float) -> None:

@@ -24,25 +24,12 @@ from filestack_async import (
     Security,
 )
 
+from ..fakes import FakeTime
+
 HANDLE = "AbCdEfGhIjKlMnOpQrSt"
 NEW = "NeWhAnDlEnEwHaNdLe12"
 CDN = "https://cdn.filestackcontent.com"
 SECURITY = Security({"expiry": 1572390000, "call": ["read", "convert"]}, "SECRET")
-
-
-class FakeTime:
-    """A clock that only moves when the fake sleep is awaited."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 class Service:
