@@ -69,6 +69,12 @@ class Target:
 Route = Callable[[Target, Security, bytes, "str | None", "str | None"], Awaitable[httpx.Response]]
 
 
+def _placed(path: str | None, container: str | None, **fields: str) -> dict[str, Any]:
+    """``fields`` with the ``path`` and ``container`` that are given."""
+    given = {"path": path, "container": container}
+    return {**fields, **{name: value for name, value in given.items() if value is not None}}
+
+
 def _md5_b64(data: bytes) -> str:
     return base64.b64encode(hashlib.md5(data).digest()).decode()
 
@@ -77,11 +83,7 @@ async def multipart(
     target: Target, security: Security, data: bytes, path: str | None, container: str | None
 ) -> httpx.Response:
     """``/multipart/start``, one part, ``/multipart/complete``."""
-    store: dict[str, Any] = {"location": "S3"}
-    if path is not None:
-        store["path"] = path
-    if container is not None:
-        store["container"] = container
+    store = _placed(path, container, location="S3")
     start_body = {
         "apikey": APIKEY,
         "filename": "f.bin",
@@ -118,12 +120,7 @@ async def multipart(
 
 
 def _store_query(security: Security, path: str | None, container: str | None) -> dict[str, str]:
-    query = {"key": APIKEY, **security.as_params()}
-    if path is not None:
-        query["path"] = path
-    if container is not None:
-        query["container"] = container
-    return query
+    return _placed(path, container, key=APIKEY, **security.as_params())
 
 
 async def store_body(
@@ -161,11 +158,7 @@ async def process(
 ) -> httpx.Response:
     """``POST /process``: store a copy of a stored file, fetched by URL."""
     source = await target.seed(data)
-    params: dict[str, Any] = {"location": "S3"}
-    if path is not None:
-        params["path"] = path
-    if container is not None:
-        params["container"] = container
+    params = _placed(path, container, location="S3")
     body = {
         "apikey": APIKEY,
         "sources": [target.read_url(source)],

@@ -37,6 +37,21 @@ def sec(**policy: Any) -> Security:
     return Security(policy, SECRET)
 
 
+class CountingBody:
+    """A streamed request body of ``blocks`` blocks of 64 KiB, counting those pulled."""
+
+    def __init__(self, blocks: int, fill: bytes = b"x", head: bytes = b"") -> None:
+        self.blocks, self.fill, self.head = blocks, fill, head
+        self.pulled = 0
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        if self.head:
+            yield self.head
+        for _ in range(self.blocks):
+            self.pulled += 1
+            yield self.fill * 65536
+
+
 @pytest.fixture
 async def secured(make_emulator: Callable[..., Emulator]) -> AsyncIterator[Origin]:
     emulator = make_emulator(secret=SECRET)
@@ -66,18 +81,11 @@ async def test_max_size_holds_on_every_store_route(secured: Origin, route: str) 
 
 
 async def test_a_body_past_max_size_is_not_read_to_the_end(secured: Origin) -> None:
-    pulled = 0
-
-    async def endless() -> AsyncIterator[bytes]:
-        nonlocal pulled
-        for _ in range(10_000):  # 640 MiB if it were all read
-            pulled += 1
-            yield b"x" * 65536
-
+    body = CountingBody(10_000)  # 640 MiB if it were all read
     params = {"key": POLICY_KEY, **sec(maxSize=MiB).as_params()}
-    r = await secured.http.post(f"{secured.base}/api/store/S3", params=params, content=endless())
+    r = await secured.http.post(f"{secured.base}/api/store/S3", params=params, content=body)
     assert r.status_code == 403 and r.json()["rule"] == "maxSize"
-    assert pulled <= MiB // 65536 + 2
+    assert body.pulled <= MiB // 65536 + 2
     assert not list((secured.emulator.data_dir / "files").iterdir())
 
 
@@ -269,36 +277,21 @@ async def test_a_json_body_over_the_cap_is_413_naming_it(lenient: Origin) -> Non
 
 
 async def test_a_chunked_json_body_is_cut_at_the_cap(lenient: Origin) -> None:
-    pulled = 0
-
-    async def endless() -> AsyncIterator[bytes]:
-        nonlocal pulled
-        yield b'{"apikey": "'
-        for _ in range(5000):  # 320 MiB if it were all read
-            pulled += 1
-            yield b"x" * 65536
-
-    r = await lenient.http.post(f"{lenient.base}/multipart/start", content=endless())
+    body = CountingBody(5000, head=b'{"apikey": "')  # 320 MiB if it were all read
+    r = await lenient.http.post(f"{lenient.base}/multipart/start", content=body)
     assert r.status_code == 413
-    assert pulled <= MAX_JSON_BODY // 65536 + 2
+    assert body.pulled <= MAX_JSON_BODY // 65536 + 2
 
 
 async def test_a_wrong_key_is_refused_before_the_body_is_read(
     make_emulator: Callable[..., Emulator],
 ) -> None:
     emulator = make_emulator(apikeys=frozenset({"RIGHT"}))
-    pulled = 0
-
-    async def body() -> AsyncIterator[bytes]:
-        nonlocal pulled
-        for _ in range(1000):
-            pulled += 1
-            yield b"x" * 65536
-
+    body = CountingBody(1000)
     async with httpx.AsyncClient(transport=EmulatorTransport(emulator.app)) as http:
-        r = await http.post(f"{IN_PROCESS_URL}/api/store/S3?key=WRONG", content=body())
+        r = await http.post(f"{IN_PROCESS_URL}/api/store/S3?key=WRONG", content=body)
     assert r.status_code == 401
-    assert pulled <= 1
+    assert body.pulled <= 1
 
 
 async def _signed_part(origin: Origin, size: int) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -312,17 +305,10 @@ async def _signed_part(origin: Origin, size: int) -> tuple[dict[str, Any], dict[
 
 async def test_a_part_body_is_stopped_at_its_signed_size(lenient: Origin) -> None:
     start, signed = await _signed_part(lenient, MiB)
-    pulled = 0
-
-    async def endless() -> AsyncIterator[bytes]:
-        nonlocal pulled
-        for _ in range(3200):  # 200 MiB if it were all read
-            pulled += 1
-            yield b"p" * 65536
-
-    r = await lenient.http.put(signed["url"], content=endless(), headers=signed["headers"])
+    body = CountingBody(3200, fill=b"p")  # 200 MiB if it were all read
+    r = await lenient.http.put(signed["url"], content=body, headers=signed["headers"])
     assert r.status_code == 400 and r.json()["code"] == "EntityTooLarge", r.text
-    assert pulled <= MiB // 65536 + 2
+    assert body.pulled <= MiB // 65536 + 2
     folder = lenient.emulator.data_dir / "uploads" / start["upload_id"]
     assert [p for p in folder.glob("*") if p.stat().st_size] == []  # nothing kept
 
