@@ -38,6 +38,13 @@ def _add_emulator(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
     p.add_argument("--secret", help="app secret: check policies and signatures")
     p.add_argument("--apikey", action="append", default=[], help="accept only these API keys")
     p.add_argument("--strict", action="store_true", help="reject every protocol deviation")
+    p.add_argument(
+        "--upload-expiry",
+        type=_positive_seconds,
+        default=24 * 3600.0,
+        metavar="SECONDS",
+        help="remove unfinished uploads this long after their start (default 86400: 24 h)",
+    )
     faults = p.add_argument_group("faults (seeded, reproducible)")
     faults.add_argument("--seed", type=int, default=0)
     faults.add_argument("--fault-route", default="*", help="route the rates apply to (default *)")
@@ -57,6 +64,16 @@ def _add_emulator(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
         "--wan-profile", action="store_true", help="40 ms per request and 16 MiB/s per connection"
     )
     p.set_defaults(run=lambda args, out: _run_emulator(args))
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text!r}")
+    return value
 
 
 def _run_emulator(args: argparse.Namespace) -> int:
@@ -109,6 +126,7 @@ def _run_emulator(args: argparse.Namespace) -> int:
         apikeys=frozenset(args.apikey),
         strict=args.strict,
         faults=faults,
+        upload_expiry=args.upload_expiry,
     )
     emulator = Emulator(config)
     host = f"[{args.host}]" if ":" in args.host else args.host

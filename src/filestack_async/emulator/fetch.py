@@ -113,14 +113,17 @@ async def fetch(
         handle, credentials = own
         if not authorized:
             emulator.security(credentials, call="read", handle=handle)  # as the CDN would
-        stored = await emulator.run(emulator.storage.get_file, handle)
-        if stored is None:
+        reading = await emulator.run(emulator.storage.open_file, handle)
+        if reading is None:
             raise ProtocolError(f"the source file {handle} does not exist", status=404)
+        stored = reading.file
         try:
-            digest = await emulator.run(emulator.storage.copy_to, stored, temp)
+            digest = await emulator.run(reading.copy_to, temp)
         except BaseException:
             await discard(temp)
             raise
+        finally:
+            await emulator.run(reading.close)
         return Fetched(temp, stored.size, stored.mimetype, stored.filename, digest)
     if not is_loopback_host(parts.hostname) and parts.netloc != own_netloc:
         raise ProtocolError(
