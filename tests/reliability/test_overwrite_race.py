@@ -23,9 +23,9 @@ import httpx
 
 from filestack_async.emulator import EmulatorServer
 
+from ..emulator.conftest import Origin
 from .conftest import Campaign
 
-APIKEY = "RACE-APIKEY"
 KiB = 1024
 MiB = 1024 * KiB
 POLICY = {
@@ -69,44 +69,10 @@ def _content(rng: random.Random, size: int) -> bytes:
     return rng.randbytes(size)
 
 
-async def _multipart(http: httpx.AsyncClient, base: str, data: bytes) -> tuple[str, str]:
-    """Store ``data`` as a two-part multipart upload; its handle and ETag."""
-    start = await http.post(
-        f"{base}/multipart/start",
-        json={
-            "apikey": APIKEY,
-            "filename": "f.bin",
-            "mimetype": "application/octet-stream",
-            "size": len(data),
-            "store": {"location": "S3"},
-        },
-    )
-    assert start.status_code == 200, start.text
-    s = start.json()
-    common = {k: s[k] for k in ("uri", "region", "upload_id")}
-    common.update(apikey=APIKEY, store={"location": "S3"})
-    parts = []
-    cut = 5 * MiB
-    for number, chunk in enumerate((data[:cut], data[cut:]), start=1):
-        md5 = base64.b64encode(hashlib.md5(chunk).digest()).decode()
-        body = {**common, "part": number, "size": len(chunk), "md5": md5}
-        target = (await http.post(f"{base}/multipart/upload", json=body)).json()
-        put = await http.put(target["url"], content=chunk, headers=target["headers"])
-        assert put.status_code == 200, put.text
-        parts.append({"part_number": number, "etag": put.headers["etag"]})
-    done = await http.post(
-        f"{base}/multipart/complete",
-        json={
-            **common,
-            "filename": "f.bin",
-            "mimetype": "application/octet-stream",
-            "size": len(data),
-            "parts": parts,
-        },
-    )
-    assert done.status_code == 200, done.text
-    handle = done.json()["handle"]
-    head = await http.head(f"{base}/{handle}")
+async def _multipart(origin: Origin, data: bytes) -> tuple[str, str]:
+    """Store ``data`` as a multipart upload of 5 MiB parts; its handle and ETag."""
+    handle = str((await origin.upload_regular(data))["handle"])
+    head = await origin.http.head(f"{origin.base}/{handle}")
     return handle, head.headers["etag"]
 
 
@@ -148,10 +114,11 @@ async def test_downloads_racing_overwrites_get_one_whole_version(
     async with EmulatorServer(data_dir=tmp_path / "race") as server:
         limits = httpx.Limits(max_connections=scale.readers + scale.files + 4)
         async with httpx.AsyncClient(timeout=60, limits=limits) as http:
+            origin = Origin(server.emulator, http, server.url, "socket")
             handles = []
             for _ in range(scale.files):
                 first = _content(rng, 5 * MiB + rng.randint(1, 64 * KiB))
-                handle, etag = await _multipart(http, server.url, first)
+                handle, etag = await _multipart(origin, first)
                 tally.versions[etag] = first
                 handles.append(handle)
             writing = len(handles)
