@@ -149,6 +149,17 @@ def test_a_failed_switch_keeps_the_old_version_and_nothing_of_the_new(
     assert _entries(storage) == {old.blob}
 
 
+def test_an_overwrite_does_not_bring_back_a_deleted_file(storage: Storage) -> None:
+    _store(storage, HANDLE, b"one")
+    assert storage.delete_file(HANDLE)
+    temp = storage.incoming_path()
+    temp.write_bytes(b"two")
+    with pytest.raises(Exception, match="not found") as raised:
+        storage.store_blob(temp, _file(HANDLE, b"two"), replace_only=True)
+    assert getattr(raised.value, "status", None) == 404
+    assert storage.get_file(HANDLE) is None and _entries(storage) == set()
+
+
 def test_a_stale_md5_is_not_cached_on_a_newer_version(storage: Storage) -> None:
     _store(storage, HANDLE, b"one")
     reading = storage.open_file(HANDLE)

@@ -626,11 +626,15 @@ class Storage:
             old = self._put_row(db, file)
         self._retire(old)
 
-    def store_blob(self, temp: Path, file: StoredFile) -> StoredFile:
+    def store_blob(self, temp: Path, file: StoredFile, *, replace_only: bool = False) -> StoredFile:
         """Make a finished temporary file ``file``'s bytes (a new blob) and switch to it.
 
         Readers of the previous version keep it until they are done; if anything fails,
         the file stays at its previous version and ``temp``'s bytes are not kept.
+
+        Raises:
+            ProtocolError: 404, with ``replace_only`` (an overwrite), when the file was
+                deleted meanwhile (it is not brought back).
         """
         disk.fsync_file(temp)
         blob = f"{file.handle}.{secrets.token_hex(8)}"
@@ -640,6 +644,8 @@ class Storage:
             disk.fsync_dir(self.root / "files")
             stored = replace(file, segments=[(blob, file.size)])
             with self._tx() as db:
+                if replace_only and not _has_file(db, file.handle):
+                    raise ProtocolError(f"file {file.handle} not found", status=404)
                 old = self._put_row(db, stored)
         except BaseException:
             target.unlink(missing_ok=True)
@@ -696,6 +702,10 @@ class Storage:
         (self.root / "uploads").mkdir()
         for derived in ("processed", "av"):  # processing cache, conversion records
             shutil.rmtree(self.root / derived, ignore_errors=True)
+
+
+def _has_file(db: sqlite3.Connection, handle: str) -> bool:
+    return db.execute("SELECT 1 FROM files WHERE handle = ?", (handle,)).fetchone() is not None
 
 
 def _forget_upload(db: sqlite3.Connection, upload_id: str) -> None:
