@@ -62,16 +62,29 @@ def _ratio(a: float | None, b: float | None) -> float | None:
     return a / b if a is not None and b else None
 
 
-def _at_least(text: str, value: float | None, goal: float, detail: str = "") -> Target:
+def _bound(text: str, value: float | None, goal: float, *, most: bool = False) -> Target:
+    """``value`` at least ``goal`` (at most when ``most``)."""
     if value is None:
         return Target(text, "not measured", None)
-    return Target(f"{text}{detail}", f"{value:.2f}{X}", value >= goal)
+    return Target(text, f"{value:.2f}{X}", value <= goal if most else value >= goal)
 
 
-def _at_most(text: str, value: float | None, goal: float, detail: str = "") -> Target:
-    if value is None:
+def _versus(
+    text: str,
+    ours: float | None,
+    theirs: float | None,
+    goal: float,
+    unit: str,
+    *,
+    digits: int = 0,
+    most: bool = False,
+) -> Target:
+    """``ours / theirs`` against ``goal`` (at least, or at most when ``most``), both shown."""
+    ratio = _ratio(ours, theirs)
+    if ours is None or theirs is None or ratio is None:
         return Target(text, "not measured", None)
-    return Target(f"{text}{detail}", f"{value:.2f}{X}", value <= goal)
+    detail = f" ({ours:.{digits}f} against {theirs:.{digits}f} {unit})"
+    return _bound(f"{text}{detail}", ratio, goal, most=most)
 
 
 def _lag(text: str, runs: list[dict[str, Any]]) -> Target:
@@ -92,86 +105,63 @@ def _runs(cases: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def issue_11(cases: Cases) -> list[Target]:
     """The targets of issue 11 (concurrency, small files, large-file CPU, import, lag)."""
-    out: list[Target] = []
-    ours, ref = (
-        files_per_second(cases, "sweep/16/sdk"),
-        files_per_second(cases, "sweep/16/reference"),
-    )
-    count = cases.get("sweep/16/sdk", {}).get("count", 500)
-    detail = f" ({ours:.0f} against {ref:.0f} files/s)" if ours and ref else ""
-    out.append(
-        _at_least(
-            f"{count} {X} 64 KiB on loopback, ours at 16 in flight ≥ 2{X} "
+    pool_files = cases.get("sweep/16/sdk", {}).get("count", 500)
+    wan_files = cases.get("small/wan/sdk/many", {}).get("count", 200)
+    out = [
+        _versus(
+            f"{pool_files} {X} 64 KiB on loopback, ours at 16 in flight ≥ 2{X} "
             "filestack-python in a 16-thread pool (files/s)",
-            _ratio(ours, ref),
+            files_per_second(cases, "sweep/16/sdk"),
+            files_per_second(cases, "sweep/16/reference"),
             SMALL_VS_POOL,
-            detail,
-        )
-    )
-    c64, c1 = (
-        median(cases, "sweep/64/sdk", "cpu_ms_per_file"),
-        median(cases, "sweep/1/sdk", "cpu_ms_per_file"),
-    )
-    detail = f" ({c64:.2f} against {c1:.2f} CPU-ms per file)" if c64 and c1 else ""
-    out.append(
-        _at_most(
+            "files/s",
+        ),
+        _versus(
             f"ours: CPU per file at 64 in flight ≤ 1.3{X} at 1 in flight",
-            _ratio(c64, c1),
+            median(cases, "sweep/64/sdk", "cpu_ms_per_file"),
+            median(cases, "sweep/1/sdk", "cpu_ms_per_file"),
             CPU_FLAT,
-            detail,
-        )
-    )
-    ours, loop = (
-        files_per_second(cases, "small/wan/sdk/many"),
-        files_per_second(cases, "small/wan/reference/loop"),
-    )
-    count = cases.get("small/wan/sdk/many", {}).get("count", 200)
-    detail = f" ({ours:.0f} against {loop:.1f} files/s)" if ours and loop else ""
-    out.append(
-        _at_least(
-            f"{count} {X} 64 KiB under the WAN profile, ours at 16 in flight ≥ "
+            "CPU-ms per file",
+            digits=2,
+            most=True,
+        ),
+        _versus(
+            f"{wan_files} {X} 64 KiB under the WAN profile, ours at 16 in flight ≥ "
             f"20{X} filestack-python's loop (files/s)",
-            _ratio(ours, loop),
+            files_per_second(cases, "small/wan/sdk/many"),
+            files_per_second(cases, "small/wan/reference/loop"),
             SMALL_WAN_VS_LOOP,
-            detail,
-        )
+            "files/s",
+            digits=1,
+        ),
+    ]
+    against_ideal = (
+        ("client CPU ≤ the ideal client's", "cpu_s_per_gib", IDEAL_CPU, "CPU-s/GiB", 2, True),
+        (f"throughput ≥ 0.95{X} the ideal's", "mib_s", IDEAL_THROUGHPUT, "MiB/s", 0, False),
     )
     for flow in ("regular", "intelligent"):
         sdk, ideal = f"large/loopback/{GiB}/{flow}/sdk", f"large/loopback/{GiB}/{flow}/ideal"
-        a, b = median(cases, sdk, "cpu_s_per_gib"), median(cases, ideal, "cpu_s_per_gib")
-        detail = f" ({a:.2f} against {b:.2f} CPU-s/GiB)" if a and b else ""
-        out.append(
-            _at_most(
-                f"1 GiB {flow} on loopback: ours' client CPU ≤ the ideal client's",
-                _ratio(a, b),
-                IDEAL_CPU,
-                detail,
-            )
-        )
-        a, b = median(cases, sdk, "mib_s"), median(cases, ideal, "mib_s")
-        detail = f" ({a:.0f} against {b:.0f} MiB/s)" if a and b else ""
-        out.append(
-            _at_least(
-                f"1 GiB {flow} on loopback: ours' throughput ≥ 0.95{X} the ideal's",
-                _ratio(a, b),
-                IDEAL_THROUGHPUT,
-                detail,
-            )
-        )
+        for what, key, goal, unit, digits, most in against_ideal:
+            ours, theirs = median(cases, sdk, key), median(cases, ideal, key)
+            text = f"1 GiB {flow} on loopback: ours' {what}"
+            out.append(_versus(text, ours, theirs, goal, unit, digits=digits, most=most))
     best = {
-        m: cases[f"import/{m}"]["summary"]["importtime_s"]["min"]
+        m: cases[f"import/{m}"]["summary"]["importtime_s"]["min"] * 1000
         for m in ("filestack_async", "filestack")
         if f"import/{m}" in cases
     }
-    ratio = _ratio(best.get("filestack_async"), best.get("filestack"))
     runs = cases.get("import/filestack", {}).get("summary", {}).get("runs", 0)
-    detail = (
-        f" (-X importtime, best of {runs} fresh interpreters: "
-        f"{best['filestack_async'] * 1000:.0f} against {best['filestack'] * 1000:.0f} ms)"
-        if ratio is not None
-        else ""
+    out.append(
+        _versus(
+            f"`import filestack_async` ≤ `import filestack` (-X importtime, best of {runs} "
+            "fresh interpreters)",
+            best.get("filestack_async"),
+            best.get("filestack"),
+            IMPORT,
+            "ms",
+            most=True,
+        )
     )
-    out.append(_at_most("`import filestack_async` ≤ `import filestack`", ratio, IMPORT, detail))
     for during, lagged in lag_target_cases(cases).items():
         out.append(_lag(f"event-loop lag ≤ 50 ms during {during}, ours", _runs(lagged)))
     return out
@@ -191,30 +181,13 @@ def earlier(cases: Cases) -> list[Target]:
             value = _ratio(sdk, median(cases, f"{prefix}/{other}", "mib_s"))
             if value is not None:
                 worst[f"{name}/{net}"] = min(worst.get(f"{name}/{net}", value), value)
-    if "ideal/loopback" in worst:
-        out.append(
-            _at_least(
-                "≥ 90 % of the ideal client's throughput on loopback, every large case (lowest)",
-                worst["ideal/loopback"],
-                IDEAL_ANY,
-            )
-        )
-    if "ref/loopback" in worst:
-        out.append(
-            _at_least(
-                f"≥ 1.5{X} filestack-python on loopback, every large case (lowest)",
-                worst["ref/loopback"],
-                REF_LOOPBACK,
-            )
-        )
-    if "ref/wan" in worst:
-        out.append(
-            _at_least(
-                f"≥ 3{X} filestack-python for large files on WAN, every case (lowest)",
-                worst["ref/wan"],
-                REF_WAN,
-            )
-        )
+    for key, text, goal in (
+        ("ideal/loopback", "≥ 90 % of the ideal client's throughput on loopback", IDEAL_ANY),
+        ("ref/loopback", f"≥ 1.5{X} filestack-python on loopback", REF_LOOPBACK),
+        ("ref/wan", f"≥ 3{X} filestack-python on WAN", REF_WAN),
+    ):
+        if key in worst:
+            out.append(_bound(f"{text}, every large case (lowest)", worst[key], goal))
     path_rss = [
         r["rss_over_baseline_mib"]
         for c in cases.values()
