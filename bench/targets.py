@@ -95,7 +95,8 @@ def _lag(text: str, runs: list[dict[str, Any]]) -> Target:
     top = max(v for v, _ in lags)
     quiet = [v for v, contended in lags if not contended]
     quiet_text = f"{max(quiet):.0f} ms" if quiet else "no uncontended run"
-    detail = f" (highest of {len(lags)} runs: {top:.0f} ms; uncontended: {quiet_text})"
+    runs_text = f"{len(lags)} run{'s' if len(lags) > 1 else ''}"
+    detail = f" (highest of {runs_text}: {top:.0f} ms; uncontended: {quiet_text})"
     return Target(f"{text}{detail}", f"{top:.0f} ms", top <= LAG_MS)
 
 
@@ -153,8 +154,8 @@ def issue_11(cases: Cases) -> list[Target]:
     runs = cases.get("import/filestack", {}).get("summary", {}).get("runs", 0)
     out.append(
         _versus(
-            f"`import filestack_async` ≤ `import filestack` (-X importtime, best of {runs} "
-            "fresh interpreters)",
+            f"`import filestack_async` ≤ `import filestack`, -X importtime, best of {runs} "
+            "fresh interpreters",
             best.get("filestack_async"),
             best.get("filestack"),
             IMPORT,
