@@ -201,6 +201,8 @@ def run_small(
     """Many 64 KiB files on WAN: upload_many vs the reference in a loop and in a thread pool."""
     path = make_file(SMALL, directory)
     variants = [("sdk", "many"), ("reference", "loop"), ("reference", "pool")]
+    if "wan" not in nets:
+        print("  small: WAN only (on loopback the sweep measures small files): skipped")
     for net in [n for n in nets if n == "wan"]:
         with emulator(wan=net == "wan", directory=directory) as server:
             print(f"  small: {net}, {count} x 64 KiB", flush=True)
