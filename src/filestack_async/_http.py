@@ -513,6 +513,7 @@ class HTTPSession:
             max_connections=max_connections, max_keepalive_connections=max_connections
         )
         self._default_transport: _DefaultTransport | None = None
+        self._given_pool = http_client is not None or transport is not None
         # behind a proxy named in the environment, httpx's own pool (which honours it) is used
         if http_client is None and transport is None:
             if chosen == "aiohttp" or not _environment_proxies():
@@ -542,7 +543,7 @@ class HTTPSession:
         client, and until the first request (when ``"auto"`` chooses)."""
         if self._default_transport is not None:
             return self._default_transport.backend
-        return "httpx" if self._owns_client else None
+        return None if self._given_pool else "httpx"
 
     def pool_state(self) -> PoolState | None:
         """What the connection pool holds now, for tests that look for leaks; None for a

@@ -4,6 +4,7 @@ A small asyncio server started in each test plays the peer: one that never reads
 body, never answers, refuses, drops the connection before or during the answer, or
 keeps the only connection busy. Every failure must come out as the same typed error,
 with the same timeout phase, on both pools (intelligent ingestion decides on it).
+The ``http_backend`` fixture (tests/conftest.py) runs each test on both.
 """
 
 from __future__ import annotations
@@ -22,9 +23,6 @@ from filestack_async._http import HTTPSession
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 MiB = 1024 * 1024
-
-pytestmark = pytest.mark.parametrize("pool", ["aiohttp", "httpx"])
-
 
 @asynccontextmanager
 async def peer(handler: Handler, *, receive_buffer: int | None = None) -> AsyncIterator[str]:
@@ -76,12 +74,12 @@ async def read_request(reader: asyncio.StreamReader) -> tuple[bytes, bytes]:
     return head, await reader.readexactly(length)
 
 
-def session(pool: str, **timeouts: float) -> HTTPSession:
+def session(http_backend: str, **timeouts: float) -> HTTPSession:
     limits = {"connect": 5.0, "read": 5.0, "write": 5.0, "pool": 5.0, **timeouts}
     return HTTPSession(
         timeouts=Timeouts(**limits),
         retry=RetryPolicy.disabled(),
-        backend=pool,  # type: ignore[arg-type]
+        backend=http_backend,  # type: ignore[arg-type]
     )
 
 
@@ -93,12 +91,12 @@ async def stream_of(size: int, piece: int = 256 * 1024) -> AsyncIterator[bytes]:
         yield chunk
 
 
-async def test_a_peer_that_never_reads_the_body_is_a_write_timeout(pool: str) -> None:
+async def test_a_peer_that_never_reads_the_body_is_a_write_timeout(http_backend: str) -> None:
     async def never_read(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await asyncio.sleep(60)
 
     async with peer(never_read, receive_buffer=4096) as url:
-        http = session(pool, write=0.3, read=30.0)
+        http = session(http_backend, write=0.3, read=30.0)
         try:
             size = 64 * MiB
             with pytest.raises(fa.APITimeoutError) as caught:
@@ -110,18 +108,18 @@ async def test_a_peer_that_never_reads_the_body_is_a_write_timeout(pool: str) ->
                     add_filestack_headers=False,
                 )
             assert caught.value.phase == "write"
-            assert http.backend == pool
+            assert http.backend == http_backend
         finally:
             await http.aclose()
 
 
-async def test_a_peer_that_never_answers_is_a_read_timeout(pool: str) -> None:
+async def test_a_peer_that_never_answers_is_a_read_timeout(http_backend: str) -> None:
     async def no_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)
         await asyncio.sleep(60)
 
     async with peer(no_answer) as url:
-        http = session(pool, read=0.3)
+        http = session(http_backend, read=0.3)
         try:
             with pytest.raises(fa.APITimeoutError) as caught:
                 await http.request("POST", f"{url}/x", content=b"body" * 1000)
@@ -130,12 +128,12 @@ async def test_a_peer_that_never_answers_is_a_read_timeout(pool: str) -> None:
             await http.aclose()
 
 
-async def test_a_refused_connection_is_a_connection_error_not_a_timeout(pool: str) -> None:
+async def test_a_refused_connection_is_a_connection_error_not_a_timeout(http_backend: str) -> None:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()  # nothing listens there now
-    http = session(pool)
+    http = session(http_backend)
     try:
         with pytest.raises(fa.APIConnectionError) as caught:
             await http.request("GET", f"http://127.0.0.1:{port}/x")
@@ -145,13 +143,13 @@ async def test_a_refused_connection_is_a_connection_error_not_a_timeout(pool: st
         await http.aclose()
 
 
-async def test_a_connection_dropped_before_the_answer_is_not_a_timeout(pool: str) -> None:
+async def test_a_connection_dropped_before_the_answer_is_not_a_timeout(http_backend: str) -> None:
     async def drop(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)
         writer.transport.abort()
 
     async with peer(drop) as url:
-        http = session(pool)
+        http = session(http_backend)
         try:
             with pytest.raises(fa.APIConnectionError) as caught:
                 await http.request("POST", f"{url}/x", content=b"abc")
@@ -161,7 +159,7 @@ async def test_a_connection_dropped_before_the_answer_is_not_a_timeout(pool: str
             await http.aclose()
 
 
-async def test_a_connection_dropped_mid_body_is_a_connection_error(pool: str) -> None:
+async def test_a_connection_dropped_mid_body_is_a_connection_error(http_backend: str) -> None:
     async def cut(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + b"y" * 5000)
@@ -169,7 +167,7 @@ async def test_a_connection_dropped_mid_body_is_a_connection_error(pool: str) ->
         writer.transport.abort()
 
     async with peer(cut) as url:
-        http = session(pool)
+        http = session(http_backend)
         try:
             with pytest.raises(fa.APIConnectionError) as caught:
                 await http.request("GET", f"{url}/file")
@@ -183,7 +181,7 @@ async def test_a_connection_dropped_mid_body_is_a_connection_error(pool: str) ->
             await http.aclose()
 
 
-async def test_waiting_for_a_free_connection_is_a_pool_timeout(pool: str) -> None:
+async def test_waiting_for_a_free_connection_is_a_pool_timeout(http_backend: str) -> None:
     answered = asyncio.Event()
 
     async def slow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -196,7 +194,7 @@ async def test_waiting_for_a_free_connection_is_a_pool_timeout(pool: str) -> Non
         http = HTTPSession(
             timeouts=Timeouts(connect=5, read=30, write=5, pool=0.3),
             retry=RetryPolicy.disabled(),
-            backend=pool,  # type: ignore[arg-type]
+            backend=http_backend,  # type: ignore[arg-type]
             max_connections=1,
         )
         try:
@@ -212,7 +210,7 @@ async def test_waiting_for_a_free_connection_is_a_pool_timeout(pool: str) -> Non
             await http.aclose()
 
 
-async def test_bodies_keep_their_length_and_answers_come_in_large_pieces(pool: str) -> None:
+async def test_bodies_keep_their_length_and_answers_come_in_large_pieces(http_backend: str) -> None:
     heads: list[bytes] = []
     bodies: list[bytes] = []
     answer = bytes(range(256)) * 16384  # 4 MiB
@@ -227,7 +225,7 @@ async def test_bodies_keep_their_length_and_answers_come_in_large_pieces(pool: s
             await writer.drain()
 
     async with peer(echo) as url:
-        http = session(pool)
+        http = session(http_backend)
         try:
             size = 3 * MiB + 5
             await http.request(
@@ -255,8 +253,8 @@ async def test_bodies_keep_their_length_and_answers_come_in_large_pieces(pool: s
             await http.aclose()
 
 
-async def test_a_body_shorter_than_its_length_fails_instead_of_hanging(pool: str) -> None:
-    if pool == "httpx":
+async def test_a_body_shorter_than_its_length_fails_instead_of_hanging(http_backend: str) -> None:
+    if http_backend == "httpx":
         pytest.skip("httpcore lets h11's LocalProtocolError through unmapped")
     async def reader_only(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)
@@ -264,7 +262,7 @@ async def test_a_body_shorter_than_its_length_fails_instead_of_hanging(pool: str
         await writer.drain()
 
     async with peer(reader_only) as url:
-        http = session(pool, read=30.0)
+        http = session(http_backend, read=30.0)
         try:
             with pytest.raises(fa.APIConnectionError) as caught:
                 await http.request(
