@@ -44,6 +44,9 @@ FailureKind = Literal[
 _NO_AUTO_HEADERS = ("Accept", "Accept-Encoding", "User-Agent", "Content-Type")
 #: bodies are handed to aiohttp in pieces of at most this size (each one under the write timeout)
 _BODY_PIECE = 256 * 1024
+#: a bytes body up to this size goes to aiohttp as is: it fits the socket's and the
+#: transport's buffers of a fresh exchange, so its write cannot wait on the peer
+_SMALL_BODY = 64 * 1024
 #: aiohttp's read buffer per connection (responses are yielded as they arrive, up to this)
 _READ_BUFFER = 256 * 1024
 
@@ -131,7 +134,7 @@ class _Body:
         self.error: TransportFailure | None = None
         self.done = False
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
+    async def __aiter__(self) -> AsyncIterator[bytes | memoryview]:
         sent = 0
         try:
             async for piece in self._pieces():
@@ -149,20 +152,25 @@ class _Body:
             self._alarm.clear()
         self.done = True
 
-    async def _pieces(self) -> AsyncIterator[bytes]:
+    async def _pieces(self) -> AsyncIterator[bytes | memoryview]:
         source = self._source
         if isinstance(source, (bytes, bytearray, memoryview)):
-            view = memoryview(source)
-            for start in range(0, len(view), _BODY_PIECE):
-                yield bytes(view[start : start + _BODY_PIECE])
-            return
+            source = _once(source)
         async for chunk in source:
-            for start in range(0, len(chunk), _BODY_PIECE):
-                yield chunk[start : start + _BODY_PIECE] if len(chunk) > _BODY_PIECE else chunk
+            if len(chunk) <= _BODY_PIECE:
+                yield chunk
+                continue
+            view = memoryview(chunk)
+            for start in range(0, len(view), _BODY_PIECE):
+                yield view[start : start + _BODY_PIECE]
 
     def _fail(self, message: str) -> TransportFailure:
         self.error = TransportFailure("local_protocol", message)
         return self.error
+
+
+async def _once(data: bytes | bytearray | memoryview) -> AsyncIterator[bytes]:
+    yield bytes(data) if not isinstance(data, bytes) else data
 
 
 class AiohttpResponse:
@@ -305,13 +313,18 @@ class AiohttpPool:
         session, slots = self._open()
         slot = await self._acquire_slot(slots, pool)
         alarm = _Alarm()
-        timed = _Body(body, content_length, alarm, write) if body else None
+        timed: _Body | None = None
+        data: bytes | _Body | None = None
+        if isinstance(body, bytes) and len(body) <= _SMALL_BODY:
+            data = body or None
+        elif body:
+            data = timed = _Body(body, content_length, alarm, write)
         try:
             response = await session.request(
                 method,
                 URL(url, encoded=True),  # as httpx encoded it: no second quoting
                 headers=headers,
-                data=timed,
+                data=data,
                 allow_redirects=False,
                 timeout=aiohttp.ClientTimeout(
                     total=None, connect=connect, sock_connect=connect, sock_read=read

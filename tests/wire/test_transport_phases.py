@@ -91,19 +91,22 @@ async def stream_of(size: int, piece: int = 256 * 1024) -> AsyncIterator[bytes]:
         yield chunk
 
 
-async def test_a_peer_that_never_reads_the_body_is_a_write_timeout(http_backend: str) -> None:
+@pytest.mark.parametrize("source", ["stream", "bytes"])
+async def test_a_peer_that_never_reads_the_body_is_a_write_timeout(
+    http_backend: str, source: str
+) -> None:
     async def never_read(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await asyncio.sleep(60)
 
     async with peer(never_read, receive_buffer=4096) as url:
         http = session(http_backend, write=0.3, read=30.0)
         try:
-            size = 64 * MiB
+            size = 32 * MiB
             with pytest.raises(fa.APITimeoutError) as caught:
                 await http.request(
                     "PUT",
                     f"{url}/part",
-                    content=lambda: stream_of(size),
+                    content=(lambda: stream_of(size)) if source == "stream" else b"x" * size,
                     headers={"Content-Length": str(size)},
                     add_filestack_headers=False,
                 )
