@@ -4,6 +4,7 @@ and a user's transport above all; respx intercepts whichever it is."""
 from __future__ import annotations
 
 import socket
+from typing import Literal
 
 import httpx
 import pytest
@@ -51,7 +52,7 @@ async def test_aiohttp_asked_for_on_trio_is_a_configuration_error(anyio_backend:
 async def test_the_parameter_wins_over_the_environment(
     monkeypatch: pytest.MonkeyPatch, http_backend: str
 ) -> None:
-    other = "httpx" if http_backend == "aiohttp" else "aiohttp"
+    other: Literal["aiohttp", "httpx"] = "httpx" if http_backend == "aiohttp" else "aiohttp"
     async with Client(
         APIKEY, base_url=refused_url(), retry=RetryPolicy.disabled(), http_backend=other
     ) as client:
@@ -76,7 +77,11 @@ def test_a_bad_backend_in_the_environment_is_refused_naming_the_variable(
 
 def test_a_backend_and_a_transport_are_not_both_given() -> None:
     with pytest.raises(fa.ConfigurationError, match="http_backend= or transport="):
-        Client(APIKEY, http_backend="aiohttp", transport=httpx.MockTransport(lambda r: None))  # type: ignore[arg-type,return-value]
+        Client(
+            APIKEY,
+            http_backend="aiohttp",
+            transport=httpx.MockTransport(lambda request: httpx.Response(200)),
+        )
 
 
 async def test_a_given_transport_is_used_as_is() -> None:

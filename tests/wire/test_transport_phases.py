@@ -24,6 +24,7 @@ from filestack_async._http import HTTPSession
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 MiB = 1024 * 1024
 
+
 @asynccontextmanager
 async def peer(handler: Handler, *, receive_buffer: int | None = None) -> AsyncIterator[str]:
     """Serve ``handler`` on 127.0.0.1 and yield the base URL."""
@@ -259,6 +260,7 @@ async def test_bodies_keep_their_length_and_answers_come_in_large_pieces(http_ba
 async def test_a_body_shorter_than_its_length_fails_instead_of_hanging(http_backend: str) -> None:
     if http_backend == "httpx":
         pytest.skip("httpcore lets h11's LocalProtocolError through unmapped")
+
     async def reader_only(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
