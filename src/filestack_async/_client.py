@@ -15,7 +15,7 @@ from ._config import Endpoints, RetryPolicy, Timeouts, UploadConfig
 from ._context import Context
 from ._exceptions import APIResponseValidationError, ConfigurationError
 from ._filelink import Filelink, filelink_from_answer
-from ._http import AsyncHTTPClient, AsyncTransport, HTTPSession, Retry
+from ._http import AsyncHTTPClient, AsyncTransport, HTTPBackend, HTTPSession, Retry
 from ._params import validate_storage, validate_store_params
 from ._security import Security
 from ._tasks import build_task, check_apikey
@@ -49,6 +49,9 @@ class Client:
         http_client: an ``httpx.AsyncClient`` to use instead of creating one.
         transport: an httpx transport for the client created here (tests, the
             in-process emulator).
+        http_backend: the connection pool of the client created here: ``"auto"``
+            (aiohttp on asyncio, httpx's own on trio), ``"aiohttp"`` or ``"httpx"``;
+            also read from ``$FILESTACK_HTTP_BACKEND``, else ``"auto"``.
 
     Example:
         >>> async with Client("APIKEY", base_url="http://127.0.0.1:8700") as client:
@@ -68,6 +71,7 @@ class Client:
         upload: UploadConfig | None = None,
         http_client: AsyncHTTPClient | None = None,
         transport: AsyncTransport | None = None,
+        http_backend: HTTPBackend | None = None,
     ) -> None:
         check_apikey(apikey)
         if security is not None and not isinstance(security, Security):
@@ -96,6 +100,7 @@ class Client:
             transport=transport,
             max_connections=max(32, 2 * upload_config.max_parts_in_flight),
             secrets=secrets,
+            backend=http_backend,
         )
         self._context = Context(
             endpoints=endpoints,

@@ -7,18 +7,21 @@ maps httpx errors and error statuses onto the package's exception hierarchy.
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import json as jsonlib
 import logging
+import os
 import random
 import string
 import threading
 import time
+import urllib.request
 import weakref
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import httpx
 
@@ -36,6 +39,9 @@ from ._redact import redact_text, redact_url
 from ._retry import backoff_delay, is_retryable_status, parse_retry_after
 from ._version import __version__
 
+if TYPE_CHECKING:
+    from ._aiohttp import AiohttpPool, AiohttpResponse, FailureKind
+
 logger = logging.getLogger("filestack_async")
 
 #: Types that callers may pass as ``transport=`` / ``http_client=``.
@@ -49,6 +55,12 @@ _BODY_PREVIEW = 300
 
 #: A request body: bytes, or a factory giving a fresh async byte stream per attempt.
 Body = bytes | Callable[[], AsyncIterable[bytes]]
+
+#: Which connection pool sends the requests (see `resolve_backend`).
+HTTPBackend = Literal["auto", "aiohttp", "httpx"]
+HTTP_BACKENDS: tuple[HTTPBackend, ...] = ("auto", "aiohttp", "httpx")
+#: The environment variable read when ``http_backend`` is not given.
+HTTP_BACKEND_ENV = "FILESTACK_HTTP_BACKEND"
 
 
 class Retry(enum.Enum):
@@ -258,6 +270,201 @@ def _request_id(headers: Mapping[str, str], body: str) -> str | None:
     return None
 
 
+# -- the connection pool: aiohttp on asyncio, httpx's own elsewhere ---------------------
+
+
+def resolve_backend(backend: object, environ: Mapping[str, str] | None = None) -> HTTPBackend:
+    """The backend to use: ``backend``, else ``$FILESTACK_HTTP_BACKEND``, else ``"auto"``.
+
+    Raises:
+        ConfigurationError: a value that is not ``"auto"``, ``"aiohttp"`` or ``"httpx"``.
+    """
+    where = "http_backend"
+    if backend is None:
+        backend = (os.environ if environ is None else environ).get(HTTP_BACKEND_ENV) or "auto"
+        where = f"${HTTP_BACKEND_ENV}"
+    for known in HTTP_BACKENDS:
+        if backend == known and isinstance(backend, str):
+            return known
+    shown = repr(backend)[:60] if isinstance(backend, str) else type(backend).__name__
+    raise ConfigurationError(f"{where} must be 'auto', 'aiohttp' or 'httpx', not {shown}")
+
+
+def _environment_proxies() -> bool:
+    """True when the environment names an HTTP(S) proxy (httpx's transport then handles it)."""
+    return any(urllib.request.getproxies().get(key) for key in ("http", "https", "all"))
+
+
+def _running_on_asyncio() -> bool:
+    try:
+        return asyncio.current_task() is not None
+    except RuntimeError:  # no asyncio loop runs here (trio)
+        return False
+
+
+def _httpx_failure(kind: FailureKind) -> type[httpx.TransportError]:
+    failures: dict[str, type[httpx.TransportError]] = {
+        "connect_timeout": httpx.ConnectTimeout,
+        "read_timeout": httpx.ReadTimeout,
+        "write_timeout": httpx.WriteTimeout,
+        "pool_timeout": httpx.PoolTimeout,
+        "connect": httpx.ConnectError,
+        "read": httpx.ReadError,
+        "write": httpx.WriteError,
+        "protocol": httpx.RemoteProtocolError,
+        "local_protocol": httpx.LocalProtocolError,
+        "unsupported": httpx.UnsupportedProtocol,
+    }
+    return failures[kind]
+
+
+class _AiohttpBody(httpx.AsyncByteStream):
+    """An aiohttp answer's body as httpx reads it: the pieces as they arrived."""
+
+    def __init__(self, answer: AiohttpResponse, request: httpx.Request) -> None:
+        self._answer = answer
+        self._request = request
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        from ._aiohttp import TransportFailure
+
+        try:
+            async for chunk in self._answer:
+                yield chunk
+        except TransportFailure as err:
+            raise _httpx_failure(err.kind)(str(err), request=self._request) from err
+
+    async def aclose(self) -> None:
+        await self._answer.aclose()
+
+
+class _AiohttpTransport(httpx.AsyncBaseTransport):
+    """httpx's transport interface over an `AiohttpPool` (see docs/architecture.md)."""
+
+    def __init__(self, pool: AiohttpPool) -> None:
+        self.pool = pool
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        from ._aiohttp import TransportFailure
+
+        timeout = request.extensions.get("timeout", {})
+        # aiohttp frames the body itself: chunked exactly when no length is known
+        headers = [
+            (name.decode("latin-1"), value.decode("latin-1"))
+            for name, value in request.headers.raw
+            if name.lower() != b"transfer-encoding"
+        ]
+        length = request.headers.get("content-length")
+        body: bytes | AsyncIterable[bytes]
+        try:
+            body = request.content
+        except httpx.RequestNotRead:
+            body = cast(AsyncIterable[bytes], request.stream)
+        try:
+            answer = await self.pool.send(
+                request.method,
+                str(request.url),
+                headers,
+                body,
+                content_length=int(length) if length and length.isdigit() else None,
+                connect=timeout.get("connect"),
+                read=timeout.get("read"),
+                write=timeout.get("write"),
+                pool=timeout.get("pool"),
+            )
+        except TransportFailure as err:
+            raise _httpx_failure(err.kind)(str(err), request=request) from err
+        return httpx.Response(
+            answer.status,
+            headers=list(answer.headers),
+            stream=_AiohttpBody(answer, request),
+            request=request,
+            extensions={"http_version": b"HTTP/1.1", "reason_phrase": answer.reason.encode()},
+        )
+
+    async def aclose(self) -> None:
+        await self.pool.aclose()
+
+
+@dataclass(frozen=True)
+class PoolState:
+    """What a session's connection pool holds now (for tests that look for leaks)."""
+
+    #: connections carrying a request or an unread answer
+    in_use: int
+    #: connections open, in use or idle
+    open: int
+
+
+class _DefaultTransport(httpx.AsyncBaseTransport):
+    """The pool a session makes: aiohttp on asyncio, httpx's own otherwise.
+
+    Chosen at the first request, since a client may be made outside any event loop.
+    """
+
+    def __init__(self, backend: HTTPBackend, limits: httpx.Limits) -> None:
+        self._backend = backend
+        self._limits = limits
+        self._inner: httpx.AsyncBaseTransport | None = None
+
+    def _choose(self) -> httpx.AsyncBaseTransport:
+        on_asyncio = _running_on_asyncio()
+        if self._backend == "aiohttp" and not on_asyncio:
+            raise ConfigurationError(
+                "http_backend='aiohttp' needs asyncio, and this runs on another event loop; "
+                "use http_backend='auto' or 'httpx'"
+            )
+        inner: httpx.AsyncBaseTransport
+        if on_asyncio and self._backend != "httpx":
+            from ._aiohttp import AiohttpPool
+
+            inner = _AiohttpTransport(
+                AiohttpPool(
+                    max_connections=self._limits.max_connections or 100,
+                    ssl_context=httpx.create_ssl_context,
+                    keepalive_expiry=self._limits.keepalive_expiry or 5.0,
+                )
+            )
+        else:
+            inner = httpx.AsyncHTTPTransport(limits=self._limits)
+        self._inner = inner
+        return inner
+
+    @property
+    def backend(self) -> str | None:
+        """``"aiohttp"`` or ``"httpx"`` once the first request chose, else None."""
+        if self._inner is None:
+            return None
+        return "aiohttp" if isinstance(self._inner, _AiohttpTransport) else "httpx"
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        inner = self._inner or self._choose()
+        return await inner.handle_async_request(request)
+
+    def pool_state(self) -> PoolState:
+        """What the pool holds now."""
+        inner = self._inner
+        if isinstance(inner, _AiohttpTransport):
+            in_use, open_ = inner.pool.pool_state()
+            return PoolState(in_use, open_)
+        if isinstance(inner, httpx.AsyncHTTPTransport):
+            return _httpx_pool_state(inner)
+        return PoolState(0, 0)
+
+    async def aclose(self) -> None:
+        if self._inner is not None:
+            await self._inner.aclose()
+
+
+def _httpx_pool_state(transport: httpx.AsyncHTTPTransport) -> PoolState:
+    # httpx has no public view of its pool; httpcore's connections tell their state
+    connections = list(transport._pool.connections)
+    return PoolState(
+        in_use=sum(1 for c in connections if not (c.is_idle() or c.is_closed())),
+        open=sum(1 for c in connections if not c.is_closed()),
+    )
+
+
 class HTTPSession:
     """One connection pool plus the SDK's request policy.
 
@@ -268,6 +475,9 @@ class HTTPSession:
         transport: an httpx transport for a client this session creates (tests, emulator).
         max_connections: pool size of a client this session creates.
         secrets: strings to mask in every message (API key, app secret, signature...).
+        backend: the pool of a client this session creates (see `resolve_backend`):
+            ``"auto"`` is aiohttp on asyncio and httpx's own on trio (or behind a proxy
+            named in the environment).
     """
 
     def __init__(
@@ -279,9 +489,14 @@ class HTTPSession:
         transport: httpx.AsyncBaseTransport | None = None,
         max_connections: int = 32,
         secrets: Iterable[str] = (),
+        backend: HTTPBackend | None = None,
     ) -> None:
+        chosen = resolve_backend(backend)
         if http_client is not None and transport is not None:
             raise ConfigurationError("give http_client= or transport=, not both")
+        if backend not in (None, "auto") and (http_client is not None or transport is not None):
+            given = "http_client" if http_client is not None else "transport"
+            raise ConfigurationError(f"give http_backend= or {given}=, not both")
         if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
             raise ConfigurationError(
                 f"http_client must be an httpx.AsyncClient, not {type(http_client).__name__}"
@@ -294,12 +509,19 @@ class HTTPSession:
         self.timeouts = timeouts or Timeouts()
         self.retry = retry or RetryPolicy()
         self._owns_client = http_client is None
+        limits = httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_connections
+        )
+        self._default_transport: _DefaultTransport | None = None
+        self._given_pool = http_client is not None or transport is not None
+        # behind a proxy named in the environment, httpx's own pool (which honours it) is used
+        if http_client is None and transport is None:
+            if chosen == "aiohttp" or not _environment_proxies():
+                transport = self._default_transport = _DefaultTransport(chosen, limits)
         self._client = http_client or httpx.AsyncClient(
             transport=transport,
             timeout=_httpx_timeout(self.timeouts),
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            ),
+            limits=limits,
             follow_redirects=True,
         )
         self._secrets = tuple(s for s in secrets if s)
@@ -314,6 +536,21 @@ class HTTPSession:
     def redact(self, text: str, extra: Iterable[str] = ()) -> str:
         """Mask this session's secrets (and ``extra``) in ``text``."""
         return redact_text(text, (*self._secrets, *extra))
+
+    @property
+    def backend(self) -> str | None:
+        """The pool in use: ``"aiohttp"`` or ``"httpx"``; None for a given transport or
+        client, and until the first request (when ``"auto"`` chooses)."""
+        if self._default_transport is not None:
+            return self._default_transport.backend
+        return None if self._given_pool else "httpx"
+
+    def pool_state(self) -> PoolState | None:
+        """What the connection pool holds now, for tests that look for leaks; None for a
+        given transport or client, and behind an environment proxy."""
+        if self._default_transport is not None:
+            return self._default_transport.pool_state()
+        return None
 
     async def aclose(self) -> None:
         """Close the connection pool if this session created it."""

@@ -19,7 +19,7 @@ from ._client import Client as _AsyncClient
 from ._config import Endpoints, RetryPolicy, Timeouts, UploadConfig
 from ._context import Context
 from ._filelink import Filelink as _AsyncFilelink
-from ._http import AsyncHTTPClient, AsyncTransport
+from ._http import AsyncHTTPClient, AsyncTransport, HTTPBackend
 from ._security import Security
 from ._task_methods import (
     Access,
@@ -83,6 +83,7 @@ class Client(_portal.ClientLifecycle):
         upload: UploadConfig | None = None,
         http_client: AsyncHTTPClient | None = None,
         transport: AsyncTransport | None = None,
+        http_backend: HTTPBackend | None = None,
     ) -> None:
         self._async, self._runner = _portal.start_client(
             _AsyncClient,
@@ -96,6 +97,7 @@ class Client(_portal.ClientLifecycle):
             upload=upload,
             http_client=http_client,
             transport=transport,
+            http_backend=http_backend,
         )
         self._watch()
 

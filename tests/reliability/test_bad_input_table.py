@@ -25,6 +25,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import httpx
+
 import filestack_async
 from filestack_async import (
     AudioVisual,
@@ -252,6 +254,31 @@ def _rows() -> Iterator[Row]:
         lambda e: e.api.Client("K", transport="tcp"),
         CE,
         "transport must be an httpx",
+    )
+    yield Row(
+        "Client",
+        "http_backend unknown",
+        lambda e: e.api.Client("K", http_backend="requests"),
+        CE,
+        "http_backend must be 'auto', 'aiohttp' or 'httpx', not 'requests'",
+    )
+    yield Row(
+        "Client",
+        "http_backend not a string",
+        lambda e: e.api.Client("K", http_backend=1),
+        CE,
+        "http_backend must be 'auto', 'aiohttp' or 'httpx', not int",
+    )
+    yield Row(
+        "Client",
+        "http_backend with a transport",
+        lambda e: e.api.Client(
+            "K",
+            http_backend="aiohttp",
+            transport=httpx.MockTransport(lambda r: httpx.Response(200)),
+        ),
+        CE,
+        "give http_backend= or transport=, not both",
     )
     yield Row("Client.filelink", "handle int", lambda e: e.client.filelink(1), CE, "handle")
     yield Row(
