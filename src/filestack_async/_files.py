@@ -143,16 +143,24 @@ def partial_path(destination: Path) -> Path:
 def check_destination(destination: str | os.PathLike[str]) -> Path:
     """``destination`` as a Path, if a file can be created there, else `ConfigurationError`."""
     path = Path(destination)
-    if path.is_dir():
-        raise ConfigurationError(f"{os.fspath(path)!r} is a directory")
     parent = path.parent
-    if not parent.is_dir():
-        raise ConfigurationError(f"the folder {os.fspath(parent)!r} does not exist")
-    length, limit = len(os.fsencode(path.name)), name_max(parent)
-    if length > limit:
-        raise ConfigurationError(
-            f"the file name is {length} bytes; the file system takes at most {limit}"
-        )
+    try:
+        if not parent.is_dir():
+            raise ConfigurationError(f"the folder {os.fspath(parent)!r} does not exist")
+        try:
+            length, limit = len(os.fsencode(path.name)), name_max(parent)
+        except UnicodeEncodeError:
+            raise ConfigurationError(
+                "the file name holds characters the file system cannot take (a lone surrogate)"
+            ) from None
+        if length > limit:
+            raise ConfigurationError(
+                f"the file name is {length} bytes; the file system takes at most {limit}"
+            )
+        if path.is_dir():
+            raise ConfigurationError(f"{os.fspath(path)!r} is a directory")
+    except OSError as err:  # the folder cannot even be looked into
+        raise local_file_error(err, path) from err
     return path
 
 
@@ -161,7 +169,7 @@ def local_file_error(err: OSError, path: str | os.PathLike[str] | None) -> Local
     reason = err.strerror or type(err).__name__
     where = f" {os.fspath(path)!r}" if path is not None else " the destination file object"
     return LocalFileError(
-        f"could not write{where}: {reason}; nothing was left behind",
+        f"could not write{where}: {reason}",
         path=os.fspath(path) if path is not None else None,
         errno=err.errno,
         strerror=err.strerror,

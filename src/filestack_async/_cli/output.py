@@ -23,6 +23,7 @@ from .._exceptions import (
     AuthenticationError,
     ConfigurationError,
     ConversionError,
+    LocalFileError,
     NotFoundError,
     PermissionDeniedError,
     UploadError,
@@ -345,11 +346,13 @@ def atomic_file(destination: Path) -> Iterator[BinaryIO]:
     except OSError as err:
         raise local_file_error(err, destination) from err
     try:
-        yield handle
         try:
+            yield handle
             handle.close()
             os.replace(temporary, destination)
-        except OSError as err:
+        except LocalFileError:
+            raise
+        except OSError as err:  # writing, flushing, closing or renaming the file
             raise local_file_error(err, destination) from err
     except BaseException:
         with suppress(OSError):  # a close that failed once has closed the file
