@@ -34,7 +34,7 @@ import anyio
 import httpx
 import pytest
 import respx
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from filestack_async import (
@@ -53,21 +53,13 @@ from filestack_async.emulator.security import Credentials, Denied, check
 from tests.fakes import fill_disk_after
 from tests.images import quadrants
 
-from .conftest import Campaign
+from .conftest import Campaign, fuzz_settings
 
 SECRET = "attacks-app-secret"
 APIKEY = "ATTACKS-APIKEY"
 HANDLE = "AbCdEfGhIjKlMnOpQrSt"
 OTHER = "ZyXwVuTsRqPoNmLkJiHg"
 CDN = "https://cdn.filestackcontent.com"
-
-
-def _settings(campaign: Campaign, scale: float = 1.0) -> settings:
-    return settings(
-        max_examples=max(10, int(campaign.fuzz_examples * scale)),
-        deadline=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-    )
 
 
 def _lift(url: str) -> tuple[str, str]:
@@ -155,7 +147,7 @@ def test_a_narrowed_policy_never_allows_more_than_asked_or_than_its_parent(
 ) -> None:
     now = 1_700_000_000
 
-    @_settings(campaign, 2)
+    @fuzz_settings(campaign, 2)
     @given(
         app=app_policies(),
         asked=st.lists(st.sampled_from(CALLS), unique=True, min_size=1, max_size=5),
@@ -217,7 +209,7 @@ def file_names(draw: st.DrawFn) -> str:
 
 
 def test_any_legal_file_name_downloads_and_longer_ones_are_refused(campaign: Campaign) -> None:
-    @_settings(campaign, 0.5)
+    @fuzz_settings(campaign, 0.5)
     @given(name=file_names())
     def check_one(name: str) -> None:
         assume(name not in (".", ".."))
@@ -237,7 +229,7 @@ def test_any_legal_file_name_downloads_and_longer_ones_are_refused(campaign: Cam
 def test_a_disk_that_fills_up_anywhere_leaves_nothing_behind(
     campaign: Campaign, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    @_settings(campaign, 0.5)
+    @fuzz_settings(campaign, 0.5)
     @given(capacity=st.integers(0, len(BODY) - 1))
     def check_one(capacity: int) -> None:
         with pytest.MonkeyPatch.context() as patch, tempfile.TemporaryDirectory() as folder:
@@ -335,7 +327,7 @@ def _sign(secret: str, body: str, timestamp: str) -> str:
 def test_webhook_text_of_any_kind_gives_a_bool_or_a_configuration_error(
     campaign: Campaign,
 ) -> None:
-    @_settings(campaign)
+    @fuzz_settings(campaign)
     @given(secret=ANY_TEXT, body=ANY_TEXT, timestamp=ANY_TEXT, signature=ANY_TEXT)
     def check_one(secret: str, body: str, timestamp: str, signature: str) -> None:
         for given_signature in (signature, _sign(secret, body, timestamp)):
@@ -353,7 +345,7 @@ def test_webhook_text_of_any_kind_gives_a_bool_or_a_configuration_error(
 def test_webhook_timestamps_outside_the_window_are_refused(campaign: Campaign) -> None:
     now = 1_700_000_000
 
-    @_settings(campaign)
+    @fuzz_settings(campaign)
     @given(
         offset=st.one_of(
             st.floats(allow_nan=True, allow_infinity=True), st.integers(-(10**12), 10**12)
