@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from filestack_async import Client, RetryPolicy, Security
@@ -42,6 +43,16 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             ids=["in-process", "socket-aiohttp", "socket-httpx"],
             indirect=True,
         )
+
+
+@pytest.fixture
+def raw_transport(target: Target) -> Any:
+    """An httpx transport that reaches the target's emulator, for requests the SDK would not send."""
+    if target.kind == "in-process":
+        from filestack_async.emulator import EmulatorTransport
+
+        return EmulatorTransport(target.emulator.app)
+    return httpx.AsyncHTTPTransport()
 
 
 @pytest.fixture
