@@ -279,8 +279,8 @@ class _OverCap(Exception):
 
 
 class _BoundedDecoder:
-    """Undo an API answer's Content-Encoding (identity, gzip, deflate), never
-    producing more than ``limit`` bytes in all (a gzip bomb stops at the cap)."""
+    """Undo an API answer's Content-Encoding (identity, gzip, deflate) into `output`,
+    never holding more than ``limit`` bytes (a gzip bomb stops at the cap)."""
 
     def __init__(self, content_encoding: str, limit: int) -> None:
         codings = [
@@ -291,7 +291,8 @@ class _BoundedDecoder:
         if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
             raise ValueError(f"unsupported Content-Encoding {content_encoding!r}")
         self._limit = limit
-        self._total = 0
+        #: what was decoded so far (at most ``limit`` bytes)
+        self.output = bytearray()
         self._zlib: Any = None
         self._raw_fallback = False
         if codings:
@@ -299,37 +300,35 @@ class _BoundedDecoder:
             self._zlib = zlib.decompressobj(zlib.MAX_WBITS | 32)
             self._raw_fallback = codings[0] == "deflate"
 
-    def _count(self, piece: bytes) -> bytes:
-        self._total += len(piece)
-        if self._total > self._limit:
+    def _keep(self, piece: bytes) -> None:
+        room = self._limit - len(self.output)
+        self.output += piece[:room]
+        if len(piece) > room:
             raise _OverCap
-        return piece
 
-    def decode(self, data: bytes) -> bytes:
-        """Decode the next raw piece (raises `zlib.error` or `_OverCap`)."""
+    def decode(self, data: bytes) -> None:
+        """Decode the next raw piece (raises `zlib.error`, or `_OverCap` past the limit)."""
         if self._zlib is None:
-            return self._count(data)
-        out: list[bytes] = []
+            self._keep(data)
+            return
         original = data
         while data and not self._zlib.eof:
             try:
-                piece = self._zlib.decompress(data, self._limit - self._total + 1)
+                piece = self._zlib.decompress(data, self._limit - len(self.output) + 1)
             except zlib.error:
-                if not (self._raw_fallback and self._total == 0 and data is original):
+                if not (self._raw_fallback and not self.output and data is original):
                     raise
                 self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
                 self._raw_fallback = False
                 continue
             self._raw_fallback = False
-            out.append(self._count(piece))
+            self._keep(piece)
             data = self._zlib.unconsumed_tail
-        return b"".join(out)
 
-    def flush(self) -> bytes:
-        """What the decoder still holds once the body has ended."""
-        if self._zlib is None:
-            return b""
-        return self._count(self._zlib.flush(self._limit - self._total + 1))
+    def flush(self) -> None:
+        """Decode what the decoder still holds once the body has ended."""
+        if self._zlib is not None:
+            self._keep(self._zlib.flush(self._limit - len(self.output) + 1))
 
 
 async def _close(response: httpx.Response) -> None:
@@ -495,17 +494,18 @@ class StreamResponse:
             APIConnectionError: any other failure of the transport.
         """
         deadline = self._deadline or _Deadline(Timeouts(total=None))
-        pieces = self._response.aiter_bytes(chunk_size).__aiter__()
+        # pieces as they arrive, so each one moves the deadline on; re-chunked here
+        pieces = self._response.aiter_bytes().__aiter__()
+        pending = bytearray()
         while True:
             try:
                 with deadline.scope() as scope:
-                    chunk = await pieces.__anext__()
+                    piece = await pieces.__anext__()
             except StopAsyncIteration:
-                return
+                break
             except _HTTPX_ERRORS as err:
-                raise _error(err, self.method, self.url, self._secrets, " while reading the body")[
-                    0
-                ] from err
+                during = " while reading the body"
+                raise _error(err, self.method, self.url, self._secrets, during)[0] from err
             if scope.cancelled_caught:
                 raise APITimeoutError(
                     f"{self.method} {self.url} passed its total deadline while reading the body",
@@ -514,7 +514,15 @@ class StreamResponse:
                     phase="total",
                 )
             deadline.received(self._response.num_bytes_downloaded)
-            yield chunk
+            if chunk_size is None:
+                yield piece
+                continue
+            pending += piece
+            while len(pending) >= chunk_size:
+                yield bytes(pending[:chunk_size])
+                del pending[:chunk_size]
+        if pending:
+            yield bytes(pending)
 
 
 def _timeout_phase(err: httpx.TimeoutException) -> str | None:
@@ -1025,7 +1033,6 @@ class HTTPSession:
             raise APIResponseValidationError(
                 f"{method} {safe_url} answered with {err}", method=method, url=safe_url
             ) from None
-        body = bytearray()
         try:
             async for raw in response.aiter_raw():
                 deadline.received(response.num_bytes_downloaded)
@@ -1033,9 +1040,9 @@ class HTTPSession:
                     if truncate:
                         break
                     raise too_large("on the wire")
-                body += decoder.decode(raw)
+                decoder.decode(raw)
             else:
-                body += decoder.flush()
+                decoder.flush()
         except _OverCap:
             if not truncate:
                 raise too_large("once decoded") from None
@@ -1047,7 +1054,7 @@ class HTTPSession:
                     method=method,
                     url=safe_url,
                 ) from None
-        return bytes(body)
+        return bytes(decoder.output)
 
     def _status_error(
         self,
