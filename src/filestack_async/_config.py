@@ -28,6 +28,12 @@ DEFAULT_CDN_URL = "https://cdn.filestackcontent.com"
 DEFAULT_UPLOAD_URL = "https://upload.filestackapi.com"
 
 
+#: The default of `Timeouts.total`, seconds per attempt: far beyond any API answer of the
+#: service (its slowest, ``/multipart/complete`` and processing, take seconds), well
+#: within what a caller waits for before giving up.
+DEFAULT_TOTAL = 120.0
+
+
 _UNPRINTABLE = re.compile(r"[\x00-\x20\x7f]")
 
 
@@ -173,7 +179,7 @@ class Timeouts:
     read: float | None = 60.0
     write: float | None = 60.0
     pool: float | None = 30.0
-    total: float | None = 120.0
+    total: float | None = DEFAULT_TOTAL
     min_rate: float = 16 * 1024
     max_answer_bytes: int = 4 * MiB
 
