@@ -359,34 +359,29 @@ def _error(
     language), and whether a retry may help (transport failures only)."""
     name = type(err).__name__
     detail = _preview(redact_text(str(err), secrets)) or name
-    where = f"{method} {safe_url}"
     error: APIError
-    retryable = False
     if isinstance(err, httpx.TimeoutException):
         error = APITimeoutError(
-            f"{where} timed out{during} ({name})",
+            f"{method} {safe_url} timed out{during} ({name})",
             method=method,
             url=safe_url,
             phase=_timeout_phase(err),
         )
-        retryable = True
-    elif isinstance(err, httpx.DecodingError):
-        error = APIResponseValidationError(
-            f"{where} answered with a body that cannot be decoded{during}: {name}: {detail}",
-            method=method,
-            url=safe_url,
+        error.__cause__ = err
+        return error, True
+    cls: type[APIError] = APIConnectionError
+    # TransportError is retried; StreamError, InvalidURL, any other HTTPError are
+    # mistakes no retry mends
+    retryable = isinstance(err, httpx.TransportError)
+    what = f"failed{during}: {name}: {detail}"
+    if isinstance(err, httpx.DecodingError):
+        cls, what = (
+            APIResponseValidationError,
+            f"answered with a body that cannot be decoded{during}: {name}: {detail}",
         )
     elif isinstance(err, httpx.TooManyRedirects):
-        error = APIConnectionError(
-            f"{where} was redirected too many times: {detail}", method=method, url=safe_url
-        )
-    else:
-        # TransportError (retried); StreamError, InvalidURL and any other HTTPError
-        # are mistakes no retry mends
-        retryable = isinstance(err, httpx.TransportError)
-        error = APIConnectionError(
-            f"{where} failed{during}: {name}: {detail}", method=method, url=safe_url
-        )
+        what = f"was redirected too many times: {detail}"
+    error = cls(f"{method} {safe_url} {what}", method=method, url=safe_url)
     error.__cause__ = err
     return error, retryable
 
@@ -561,6 +556,20 @@ def _request_id(headers: Mapping[str, str], body: str) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class _Outgoing:
+    """What a call sends (the same for each of its attempts)."""
+
+    method: str
+    url: str
+    params: Mapping[str, str] | None = None
+    json: Any = None
+    data: Mapping[str, str] | None = None
+    content: Body | None = None
+    headers: Mapping[str, str] | None = None
+    add_filestack_headers: bool = True
+
+
 class HTTPSession:
     """One connection pool plus the SDK's request policy.
 
@@ -625,38 +634,27 @@ class HTTPSession:
             await self._client.aclose()
 
     def _build(
-        self,
-        method: str,
-        url: str,
-        *,
-        params: Mapping[str, str] | None,
-        json: Any,
-        data: Mapping[str, str] | None,
-        content: Body | None,
-        headers: Mapping[str, str] | None,
-        add_filestack_headers: bool,
-        limits: Timeouts,
-        kind: Kind,
-        deadline: _Deadline,
+        self, outgoing: _Outgoing, *, limits: Timeouts, kind: Kind, deadline: _Deadline
     ) -> httpx.Request:
-        all_headers: dict[str, str] = filestack_headers() if add_filestack_headers else {}
+        all_headers = filestack_headers() if outgoing.add_filestack_headers else {}
         if kind is Kind.API:
             all_headers["Accept-Encoding"] = _API_ACCEPT_ENCODING
-        if headers:
-            all_headers.update(headers)
+        if outgoing.headers:
+            all_headers.update(outgoing.headers)
+        content = outgoing.content
         body: bytes | AsyncIterable[bytes] | None
         body = _counted(content(), deadline) if callable(content) else content
-        if json is not None:
-            body = jsonlib.dumps(json).encode("utf-8")
+        if outgoing.json is not None:
+            body = jsonlib.dumps(outgoing.json).encode("utf-8")
             all_headers.setdefault("Content-Type", "application/json")
         if isinstance(body, bytes):
             deadline.sent(len(body))
         extensions = {"timeout": _httpx_timeout(limits).as_dict()}
         return self._client.build_request(
-            method,
-            url,
-            params=params,
-            data=data,
+            outgoing.method,
+            outgoing.url,
+            params=outgoing.params,
+            data=outgoing.data,
             content=body,
             headers=all_headers,
             extensions=extensions,
@@ -693,15 +691,11 @@ class HTTPSession:
             APIResponseValidationError: an API answer over its cap, or undecodable.
         """
         extra = tuple(redact)
+        outgoing = _Outgoing(
+            method, url, params, json, data, content, headers, add_filestack_headers
+        )
         async with self._send(
-            method,
-            url,
-            params=params,
-            json=json,
-            data=data,
-            content=content,
-            headers=headers,
-            add_filestack_headers=add_filestack_headers,
+            outgoing,
             timeout=timeout,
             retry=retry,
             redact=extra,
@@ -741,15 +735,11 @@ class HTTPSession:
         """
         extra = tuple(redact)
         secrets = (*self._secrets, *extra)
+        outgoing = _Outgoing(
+            method, url, params, headers=headers, add_filestack_headers=add_filestack_headers
+        )
         async with self._send(
-            method,
-            url,
-            params=params,
-            json=None,
-            data=None,
-            content=None,
-            headers=headers,
-            add_filestack_headers=add_filestack_headers,
+            outgoing,
             timeout=timeout,
             retry=retry,
             redact=extra,
@@ -768,15 +758,8 @@ class HTTPSession:
     @asynccontextmanager
     async def _send(
         self,
-        method: str,
-        url: str,
+        outgoing: _Outgoing,
         *,
-        params: Mapping[str, str] | None,
-        json: Any,
-        data: Mapping[str, str] | None,
-        content: Body | None,
-        headers: Mapping[str, str] | None,
-        add_filestack_headers: bool,
         timeout: Timeouts | None,  # noqa: ASYNC109 - limits object, not seconds
         retry: Retry,
         redact: tuple[str, ...],
@@ -786,6 +769,7 @@ class HTTPSession:
     ) -> AsyncIterator[tuple[httpx.Response, bytes, _Deadline]]:
         if self.closed:
             raise ConfigurationError("the client is closed; create a new one")
+        method, url = outgoing.method, outgoing.url
         policy = self.retry
         limits = timeout or self.timeouts
         secrets = (*self._secrets, *redact)
@@ -798,19 +782,7 @@ class HTTPSession:
             while True:
                 deadline = _Deadline(limits)
                 try:
-                    request = self._build(
-                        method,
-                        url,
-                        params=params,
-                        json=json,
-                        data=data,
-                        content=content,
-                        headers=headers,
-                        add_filestack_headers=add_filestack_headers,
-                        limits=limits,
-                        kind=kind,
-                        deadline=deadline,
-                    )
+                    request = self._build(outgoing, limits=limits, kind=kind, deadline=deadline)
                 except httpx.InvalidURL as err:
                     raise ConfigurationError(
                         f"cannot send {method} to {redact_url(url, secrets)[:200]!r}: "
