@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
+from typing import BinaryIO
 
 #: what a behaviour gets: the request and a function writing raw bytes to the client
 Behaviour = Callable[["Received", Callable[[bytes], None]], None]
@@ -116,11 +117,10 @@ def _matches(target: str, prefix: str) -> bool:
     return target.split("?", 1)[0].startswith(prefix)
 
 
-def _read_body(reader: object, headers: dict[str, str]) -> bytes:
-    read = reader.read  # type: ignore[attr-defined]
-    readline = reader.readline  # type: ignore[attr-defined]
+def _read_body(reader: BinaryIO, headers: dict[str, str]) -> bytes:
+    read, readline = reader.read, reader.readline
     if headers.get("transfer-encoding", "").lower() == "chunked":
-        pieces = []
+        pieces: list[bytes] = []
         while True:
             size = int(readline().split(b";")[0].strip() or b"0", 16)
             if size == 0:
@@ -163,11 +163,13 @@ def redirect(status: int, location: str | Callable[[Received], str]) -> Behaviou
     return behave
 
 
-def chunked(pieces: Callable[[], Iterator[bytes]], status: int = 200, **headers: str) -> Behaviour:
+def chunked(
+    pieces: Callable[[], Iterator[bytes]], status: int = 200, headers: dict[str, str] | None = None
+) -> Behaviour:
     """A chunked answer made of ``pieces`` (may be endless: it stops when the client hangs up)."""
 
     def behave(request: Received, write: Callable[[bytes], None]) -> None:
-        write(head(status, {"Transfer-Encoding": "chunked", **headers}))
+        write(head(status, {"Transfer-Encoding": "chunked", **(headers or {})}))
         for piece in pieces():
             write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
         write(b"0\r\n\r\n")
@@ -175,11 +177,13 @@ def chunked(pieces: Callable[[], Iterator[bytes]], status: int = 200, **headers:
     return behave
 
 
-def trickle(body: bytes, every: float, status: int = 200, **headers: str) -> Behaviour:
+def trickle(
+    body: bytes, every: float, status: int = 200, headers: dict[str, str] | None = None
+) -> Behaviour:
     """Send the headers, then ``body`` one byte each ``every`` seconds."""
 
     def behave(request: Received, write: Callable[[bytes], None]) -> None:
-        write(head(status, {"Content-Length": str(len(body)), **headers}))
+        write(head(status, {"Content-Length": str(len(body)), **(headers or {})}))
         for i in range(len(body)):
             time.sleep(every)
             write(body[i : i + 1])

@@ -259,7 +259,7 @@ def _endless_json() -> Iterator[bytes]:
 async def test_an_endless_answer_is_cut_off_at_the_cap(
     hostile: HostileServer, make_client: ClientFactory
 ) -> None:
-    hostile.route(f"/{HANDLE}/metadata", chunked(_endless_json, **JSON))
+    hostile.route(f"/{HANDLE}/metadata", chunked(_endless_json, headers=JSON))
     async with make_client(timeout=Timeouts(max_answer_bytes=256 * 1024)) as client:
         with pytest.raises(fa.APIResponseValidationError, match="262144 bytes on the wire"):
             await client.filelink(HANDLE).metadata()
@@ -358,7 +358,7 @@ async def test_a_trickling_answer_hits_the_total_deadline(
 ) -> None:
     # one byte every 50 ms: never idle for the read timeout (5 s), so only a total ends it
     body = b'{"size": 4, "pad": "' + b"x" * 200 + b'"}'
-    hostile.route(f"/{HANDLE}/metadata", trickle(body, 0.05, **JSON))
+    hostile.route(f"/{HANDLE}/metadata", trickle(body, 0.05, headers=JSON))
     hostile.route("/", trickle(body, 0.05))
     async with make_client(timeout=Timeouts(read=5, total=0.3)) as client:
         link = client.filelink(HANDLE)
@@ -488,8 +488,12 @@ async def test_every_logger_of_the_stack_is_masked_even_ones_made_later(
             log.debug("url %s and %s", f"https://x/?signature={sig}", (SECRET, 1))
             log.debug(f"preformatted {SECURITY.policy_b64}")
             log.debug("mapping %(key)s", {"key": APIKEY})
-            log.debug(b"bytes message " + SECRET.encode())  # type: ignore[arg-type]
+            log.debug(b"bytes message " + SECRET.encode())
         logging.getLogger("filestack_async.uploads.later").debug("key=%s", APIKEY)
-    ours = [r for r in captured.records if r.name.startswith(("aiohttp", "httpcore", "hpack", "filestack"))]
+    ours = [
+        r
+        for r in captured.records
+        if r.name.startswith(("aiohttp", "httpcore", "hpack", "filestack"))
+    ]
     assert len(ours) == 21
     _assert_logs_clean(captured.records)
