@@ -28,9 +28,9 @@ DEFAULT_CDN_URL = "https://cdn.filestackcontent.com"
 DEFAULT_UPLOAD_URL = "https://upload.filestackapi.com"
 
 
-#: The default of `Timeouts.total`, seconds per attempt: far beyond any API answer of the
-#: service (its slowest, ``/multipart/complete`` and processing, take seconds), well
-#: within what a caller waits for before giving up.
+#: The default of `Timeouts.total`, seconds per attempt: above pool + connect + read
+#: (100 s), so it never cuts what the per-phase limits let finish, and far beyond any
+#: API answer of the service (the slowest take seconds).
 DEFAULT_TOTAL = 120.0
 
 
@@ -166,8 +166,8 @@ class Timeouts:
     cannot hold a call forever. The attempt may take ``total`` seconds plus one
     second per ``min_rate`` bytes it moved (sent or received), so a transfer that
     averages at least ``min_rate`` bytes a second never reaches it, however large.
-    Retries are attempts of their own (their waits are bounded by
-    `RetryPolicy.budget`). Past it: `APITimeoutError` with ``phase="total"``.
+    Past it: `APITimeoutError` with ``phase="total"``, not retried (other failures'
+    retries are attempts of their own, each with a fresh deadline).
 
     ``max_answer_bytes`` caps an API answer (JSON from the Upload API, File API,
     ``/process``, metadata...) both as received and after gzip/deflate decoding;

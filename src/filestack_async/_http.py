@@ -814,7 +814,9 @@ class HTTPSession:
                             url=safe_url,
                             phase="total",
                         )
-                        retryable = retry is not Retry.NEVER
+                        # not retried: a server that trickles would trickle again, and
+                        # the call has to end within its deadline
+                        retryable = False
                     else:
                         response, body = exchanged
                         if is_success(response.status_code):

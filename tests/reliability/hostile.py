@@ -54,7 +54,10 @@ class HostileServer:
 
         class Handler(socketserver.StreamRequestHandler):
             def handle(self) -> None:
-                owner._serve(self.connection)
+                try:
+                    owner._serve(self.connection)
+                except OSError:  # the client hung up between requests
+                    return
 
         class Server(socketserver.ThreadingTCPServer):
             daemon_threads = True
