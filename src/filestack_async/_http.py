@@ -274,11 +274,11 @@ async def _counted(body: AsyncIterable[bytes], deadline: _Deadline) -> AsyncIter
         deadline.sent(len(chunk))
 
 
-class _OverCap(Exception):
+class OverCap(Exception):
     """A decoded body passed its cap."""
 
 
-class _BoundedDecoder:
+class BoundedDecoder:
     """Undo an API answer's Content-Encoding (identity, gzip, deflate) into `output`,
     never holding more than ``limit`` bytes (a gzip bomb stops at the cap)."""
 
@@ -304,10 +304,10 @@ class _BoundedDecoder:
         room = self._limit - len(self.output)
         self.output += piece[:room]
         if len(piece) > room:
-            raise _OverCap
+            raise OverCap
 
     def decode(self, data: bytes) -> None:
-        """Decode the next raw piece (raises `zlib.error`, or `_OverCap` past the limit)."""
+        """Decode the next raw piece (raises `zlib.error`, or `OverCap` past the limit)."""
         if self._zlib is None:
             self._keep(data)
             return
@@ -1000,7 +1000,7 @@ class HTTPSession:
         if not truncate and length.isdigit() and int(length) > cap:
             raise too_large("(its Content-Length)")
         try:
-            decoder = _BoundedDecoder(response.headers.get("content-encoding", ""), cap)
+            decoder = BoundedDecoder(response.headers.get("content-encoding", ""), cap)
         except ValueError as err:
             if truncate:
                 return b""
@@ -1017,7 +1017,7 @@ class HTTPSession:
                 decoder.decode(raw)
             else:
                 decoder.flush()
-        except _OverCap:
+        except OverCap:
             if not truncate:
                 raise too_large("once decoded") from None
         except zlib.error as err:
