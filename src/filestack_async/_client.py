@@ -11,7 +11,7 @@ from typing import Any, Literal
 import anyio
 
 from . import uploads
-from ._config import Endpoints, RetryPolicy, Timeouts, UploadConfig
+from ._config import DEFAULT_TOTAL, Endpoints, RetryPolicy, Timeouts, UploadConfig
 from ._context import Context
 from ._exceptions import APIResponseValidationError, ConfigurationError
 from ._filelink import Filelink, filelink_from_answer
@@ -43,7 +43,8 @@ class Client:
             ``$FILESTACK_BASE_URL``. Nothing switches to it silently.
         cname: your custom domain: the CDN and Upload API move to ``cdn.<cname>``
             and ``upload.<cname>``.
-        timeout: per-request `Timeouts`, or one number of seconds for all four.
+        timeout: per-request `Timeouts`, or one number of seconds for the four phases
+            (the total deadline is then at least that number too).
         retry: the `RetryPolicy`.
         upload: upload tuning (`UploadConfig`).
         http_client: an ``httpx.AsyncClient`` to use instead of creating one.
@@ -81,7 +82,10 @@ class Client:
         if isinstance(timeout, (int, float)):
             if timeout <= 0:
                 raise ConfigurationError("timeout must be a positive number of seconds")
-            timeouts = Timeouts(timeout, timeout, timeout, timeout)
+            # the total deadline never cuts an attempt shorter than one of its phases
+            timeouts = Timeouts(
+                timeout, timeout, timeout, timeout, total=max(DEFAULT_TOTAL, float(timeout))
+            )
         elif timeout is None or isinstance(timeout, Timeouts):
             timeouts = timeout or Timeouts()
         else:

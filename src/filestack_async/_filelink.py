@@ -21,7 +21,7 @@ from ._files import (
     iter_path,
     replayable,
 )
-from ._http import Body, Retry
+from ._http import Body, Kind, Retry
 from ._params import validate_handle
 from ._security import Security, url_security
 from ._task_methods import TaskMethods
@@ -188,7 +188,7 @@ class Filelink(TaskMethods):
         url = self._content_url(security)
         sec = self._security_or_none(security)
         async with self._context.session(sec) as http:
-            response = await http.request("GET", url, redact=_secrets_of(sec))
+            response = await http.request("GET", url, redact=_secrets_of(sec), kind=Kind.DOWNLOAD)
         return response.content
 
     async def download(

@@ -29,7 +29,7 @@ from ._context import Context
 from ._download import download_to
 from ._exceptions import APIResponseValidationError, ConfigurationError
 from ._filelink import Filelink, filelink_from_answer
-from ._http import Retry
+from ._http import Kind, Retry
 from ._params import validate_handle
 from ._security import Security, url_security
 from ._task_methods import TaskMethods
@@ -340,15 +340,23 @@ class Transformation(TaskMethods):
     # -- running -------------------------------------------------------------------------
 
     async def _get(
-        self, url: str, sec: Security | None, *, method: str = "GET", retry: Retry = Retry.ALWAYS
+        self,
+        url: str,
+        sec: Security | None,
+        *,
+        method: str = "GET",
+        retry: Retry = Retry.ALWAYS,
+        kind: Kind = Kind.API,
     ) -> Any:
         async with self._context.session(sec) as http:
-            return await http.request(method, url, retry=retry, redact=self._redact(sec))
+            return await http.request(method, url, retry=retry, redact=self._redact(sec), kind=kind)
 
     async def get_content(self, *, security: Security | None = None) -> bytes:
         """Run the chain and return the result's bytes (signed when security is set)."""
         sec = self._security(security)
-        response = await self._get(self._render(self._tasks, sec, wire=True), sec)
+        response = await self._get(
+            self._render(self._tasks, sec, wire=True), sec, kind=Kind.DOWNLOAD
+        )
         content: bytes = response.content
         return content
 

@@ -1799,6 +1799,27 @@ def _rows() -> Iterator[Row]:
     yield Row("Timeouts", "read negative", lambda e: fa.Timeouts(read=-1), CE, "read timeout")
     yield Row("Timeouts", "write str", lambda e: fa.Timeouts(write="60"), CE, "write timeout")
     yield Row("Timeouts", "pool NaN", lambda e: fa.Timeouts(pool=float("nan")), CE, "NaN")
+    yield Row("Timeouts", "total 0", lambda e: fa.Timeouts(total=0), CE, "total timeout")
+    yield Row("Timeouts", "total str", lambda e: fa.Timeouts(total="120"), CE, "total timeout")
+    yield Row("Timeouts", "min_rate 0", lambda e: fa.Timeouts(min_rate=0), CE, "min_rate")
+    yield Row("Timeouts", "min_rate None", lambda e: fa.Timeouts(min_rate=None), CE, "min_rate")
+    yield Row(
+        "Timeouts", "min_rate infinite", lambda e: fa.Timeouts(min_rate=float("inf")), CE, "finite"
+    )
+    yield Row(
+        "Timeouts",
+        "max_answer_bytes 100",
+        lambda e: fa.Timeouts(max_answer_bytes=100),
+        CE,
+        "max_answer_bytes must be at least 1024",
+    )
+    yield Row(
+        "Timeouts",
+        "max_answer_bytes float",
+        lambda e: fa.Timeouts(max_answer_bytes=1e6),
+        CE,
+        "max_answer_bytes must be an int",
+    )
     yield Row(
         "RetryPolicy",
         "max_retries negative",
