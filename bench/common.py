@@ -100,6 +100,15 @@ def make_file(size: int, directory: Path) -> Path:
     return path
 
 
+def _version_or_none(package: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return None
+
+
 def _git(*args: str) -> str:
     out = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True)
     return out.stdout.strip()
@@ -111,6 +120,32 @@ def snapshot_head(directory: Path) -> Path:
                              check=True).stdout  # fmt: skip
     subprocess.run(["tar", "-x", "-C", str(directory)], input=archive, check=True)
     return directory / "src"
+
+
+#: names the one-request (small files) threshold of `UploadConfig` may have, best first
+THRESHOLD_NAMES = ("multipart_threshold", "one_request_threshold", "single_request_threshold")
+
+
+def threshold_field(fields: list[str]) -> str | None:
+    """The `UploadConfig` field that sets the one-request threshold, if the code has one.
+
+    A known name first, else the one field whose name mentions a threshold (None when
+    there is none or more than one).
+    """
+    for name in THRESHOLD_NAMES:
+        if name in fields:
+            return name
+    found = [f for f in fields if "threshold" in f]
+    return found[0] if len(found) == 1 else None
+
+
+def upload_config_fields() -> list[str]:
+    """The fields of `UploadConfig` in the code the workers import (fresh interpreter)."""
+    code = ("import dataclasses, filestack_async as f; "
+            "print(' '.join(x.name for x in dataclasses.fields(f.UploadConfig)))")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)  # fmt: skip
+    return out.stdout.split()
 
 
 def machine_facts() -> dict[str, Any]:
@@ -132,6 +167,9 @@ def machine_facts() -> dict[str, Any]:
         "filestack_async": version("filestack-async"),
         "filestack_python": version("filestack-python"),
         "httpx": version("httpx"),
+        "httpx_aiohttp": _version_or_none("httpx-aiohttp"),
+        "aiohttp": _version_or_none("aiohttp"),
+        "upload_config_fields": upload_config_fields(),
         "uvicorn": version("uvicorn"),
         "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / GiB, 1),
     }

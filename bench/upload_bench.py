@@ -11,8 +11,12 @@ Cases (``--only`` picks some; default all):
 
 * ``large``: 256 MiB and 1 GiB, regular and intelligent, sdk / ideal / reference;
 * ``memory``: peak RSS of the SDK for 64 MiB, 1 GiB and 4 GiB (path and pipe sources);
-* ``small``: 500 files of 64 KiB: ``upload_many`` vs the reference in a loop and in
-  a thread pool;
+* ``small``: 200 files of 64 KiB under the WAN profile: ``upload_many(concurrency=16)``
+  vs the reference in a loop and in a 16-thread pool (on loopback the sweep covers it);
+* ``sweep``: 64 KiB files on loopback at 1, 4, 16 and 64 in flight (200 files at 1,
+  500 at the others): ``upload_many`` (defaults, and with the one-request threshold set
+  to 0 when `UploadConfig` has one), bare httpx, httpx over aiohttp, and the reference
+  with N threads (a plain loop at 1); files/s and client CPU per file;
 * ``concurrent``: 16 files of 64 MiB at once from one client;
 * ``import``: import time of ``filestack_async`` vs ``filestack`` (fresh processes);
 * ``emulator``: the emulator's own CPU and memory cost (bench/emulator_bench.py).
@@ -49,11 +53,16 @@ from bench.common import (
     make_file,
     snapshot_head,
     system_busy_seconds,
+    threshold_field,
 )
 
-CASES = ("large", "memory", "small", "concurrent", "import", "emulator")
+CASES = ("large", "memory", "small", "sweep", "concurrent", "import", "emulator")
 NETS = ("loopback", "wan")
 CONTENDED_CORES = 0.25  # other processes using more than this many cores on average
+SMALL = 64 * 1024  # bytes per file of the small-file cases
+SWEEP = (1, 4, 16, 64)  # files in flight
+SWEEP_FILES = {1: 200, 4: 500, 16: 500, 64: 500}
+SWEEP_FILES_QUICK = {1: 50, 4: 100, 16: 100, 64: 100}
 
 
 def _children_cpu() -> float:
@@ -87,6 +96,11 @@ def measure(server: EmulatorProcess, spec: dict[str, Any]) -> dict[str, Any]:
         raise RuntimeError(f"worker {spec} failed:\n{out.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     gib = result["bytes"] / GiB
+    if spec["mode"] in ("many", "loop", "pool"):
+        count = int(spec["count"])
+        result.update(
+            files_s=count / result["seconds"], cpu_ms_per_file=result["cpu_s"] / count * 1000
+        )
     result.update(
         mib_s=result["bytes"] / MiB / result["seconds"],
         cpu_s_per_gib=result["cpu_s"] / gib,
@@ -98,12 +112,16 @@ def measure(server: EmulatorProcess, spec: dict[str, Any]) -> dict[str, Any]:
     )
     lag = f"  lag max {result['max_lag_ms']:.1f} ms" if "max_lag_ms" in result else ""
     flag = "  CONTENDED" if result["contended"] else ""
+    who = spec.get("variant", spec["client"])
+    n = f"x{spec['concurrency']}" if spec["mode"] in ("many", "pool") else ""
+    per_file = (f"  {result['files_s']:.0f} files/s  {result['cpu_ms_per_file']:.2f} CPU-ms/file"
+                if "files_s" in result else "")  # fmt: skip
     print(
-        f"    {spec['client']:9} {spec.get('flow', ''):11} {spec['mode']:10} "
+        f"    {who:13} {spec.get('flow', ''):11} {spec['mode']:5} {n:4}"
         f"{result['bytes'] / MiB:7.0f} MiB {result['seconds']:7.2f} s {result['mib_s']:7.1f} MiB/s"
         f"  RSS +{result['rss_over_baseline_mib']:.0f} MiB  {result['cpu_s_per_gib']:.2f} CPU-s/GiB"
         f"  (emulator {result['emulator_cpu_s_per_gib']:.2f})  others {result['other_cores']:.2f}"
-        f" cores{lag}{flag}",
+        f" cores{per_file}{lag}{flag}",
         flush=True,
     )
     return result
@@ -113,7 +131,8 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Median, min and max of every numeric figure over the runs."""
     out: dict[str, Any] = {}
     for key in ("mib_s", "seconds", "rss_over_baseline_mib", "cpu_s_per_gib",
-                "emulator_cpu_s_per_gib", "max_lag_ms", "p99_lag_ms", "other_cores"):  # fmt: skip
+                "emulator_cpu_s_per_gib", "max_lag_ms", "p99_lag_ms", "other_cores",
+                "files_s", "cpu_ms_per_file"):  # fmt: skip
         values = [r[key] for r in runs if key in r]
         if values:
             out[key] = {
@@ -179,10 +198,12 @@ def run_memory(matrix: Matrix, nets: list[str], sizes: list[int], directory: Pat
 def run_small(
     matrix: Matrix, nets: list[str], count: int, runs: int, directory: Path, wan_loop_runs: int
 ) -> None:
-    """Many 64 KiB files: upload_many vs the reference in a loop and in a thread pool."""
-    path = make_file(64 * 1024, directory)
+    """Many 64 KiB files on WAN: upload_many vs the reference in a loop and in a thread pool."""
+    path = make_file(SMALL, directory)
     variants = [("sdk", "many"), ("reference", "loop"), ("reference", "pool")]
-    for net in nets:
+    if "wan" not in nets:
+        print("  small: WAN only (on loopback the sweep measures small files): skipped")
+    for net in [n for n in nets if n == "wan"]:
         with emulator(wan=net == "wan", directory=directory) as server:
             print(f"  small: {net}, {count} x 64 KiB", flush=True)
             for run in range(runs):
@@ -194,6 +215,43 @@ def run_small(
                     labels = {"group": "small", "net": net, "count": count, "client": client,
                               "mode": mode, "concurrency": 16}  # fmt: skip
                     matrix.add(f"small/{net}/{client}/{mode}", labels, measure(server, spec))
+
+
+def sweep_variants(concurrency: int, threshold: str | None) -> list[dict[str, Any]]:
+    """The worker specs of the sweep at ``concurrency`` files in flight, in turn order.
+
+    ``threshold`` is `UploadConfig`'s one-request threshold field (None: no such field,
+    so no "multipart forced" variant). The reference runs a plain loop at 1 in flight
+    and a pool of ``concurrency`` threads otherwise.
+    """
+    specs: list[dict[str, Any]] = [{"variant": "sdk", "client": "sdk", "mode": "many"}]
+    if threshold is not None:
+        specs.append({"variant": "sdk-multipart", "client": "sdk", "mode": "many",
+                      "upload": {threshold: 0}})  # fmt: skip
+    specs.append({"variant": "httpx", "client": "httpx", "mode": "many"})
+    specs.append({"variant": "httpx-aiohttp", "client": "httpx-aiohttp", "mode": "many"})
+    specs.append({"variant": "reference", "client": "reference",
+                  "mode": "loop" if concurrency == 1 else "pool"})  # fmt: skip
+    return specs
+
+
+def run_sweep(
+    matrix: Matrix, files: dict[int, int], runs: int, directory: Path, threshold: str | None
+) -> None:
+    """64 KiB files on loopback at each concurrency of `SWEEP`, every client, in turns."""
+    path = make_file(SMALL, directory)
+    if threshold is None:
+        print("  sweep: UploadConfig has no one-request threshold: no 'multipart forced' row")
+    with emulator(wan=False, directory=directory) as server:
+        for run in range(runs):
+            for n in SWEEP:
+                print(f"  sweep: run {run + 1}, {files[n]} x 64 KiB, {n} in flight", flush=True)
+                for variant in sweep_variants(n, threshold):
+                    spec = {**variant, "path": str(path), "count": files[n], "concurrency": n}
+                    labels = {"group": "sweep", "net": "loopback", "count": files[n],
+                              "concurrency": n, "client": variant["client"],
+                              "variant": variant["variant"], "mode": variant["mode"]}  # fmt: skip
+                    matrix.add(f"sweep/{n}/{variant['variant']}", labels, measure(server, spec))
 
 
 def run_concurrent(
@@ -317,7 +375,11 @@ def main(argv: list[str]) -> int:
         run_memory(matrix, nets, [16 * MiB, 64 * MiB] if quick else [64 * MiB, GiB, 4 * GiB],
                    directory)  # fmt: skip
     if "small" in only:
-        run_small(matrix, nets, 50 if quick else 500, runs, directory, wan_ref)
+        run_small(matrix, nets, 50 if quick else 200, runs, directory, wan_ref)
+    if "sweep" in only and "loopback" in nets:
+        facts["threshold_field"] = threshold_field(facts["upload_config_fields"])
+        files = SWEEP_FILES_QUICK if quick else SWEEP_FILES
+        run_sweep(matrix, files, runs, directory, facts["threshold_field"])
     if "concurrent" in only:
         run_concurrent(matrix, nets, 16, 8 * MiB if quick else 64 * MiB, runs, directory)
     if "import" in only:

@@ -8,7 +8,15 @@ during the upload and, for our SDK, event-loop lag. Clients:
 * ``ideal``: the same protocol on raw httpx with no SDK layers (parts read into
   memory, MD5 in a worker thread, no retries, no progress, no validation): the limit;
 * ``reference``: filestack-python 4.0.0, routed to the emulator by a transport
-  adapter that rewrites its ``https://`` URLs.
+  adapter that rewrites its ``https://`` URLs;
+* ``httpx`` and ``httpx-aiohttp``: small files only (mode ``many``): the four requests
+  of a regular upload (start, upload, the storage PUT, complete) per file, ``concurrency``
+  files at once, on a bare ``httpx.AsyncClient`` or on ``httpx_aiohttp.HttpxAiohttpClient``
+  (httpx over aiohttp), with the SDK's pool size; nothing else.
+
+The SDK takes ``"upload": {field: value}`` in the spec for its `UploadConfig`. In the
+small-file modes every client uploads one file first, untimed (imports, first connection),
+so the figures are per file in steady state.
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ from typing import Any
 MiB = 1024 * 1024
 PART = 8 * MiB
 CONCURRENCY = 8
+POOL = 32  # connections: the SDK's default pool size
 LAG_STALL = 0.040  # a tick this late gets the main thread's stack recorded
 
 
@@ -146,12 +155,13 @@ async def _timed(work: Callable[[], Awaitable[int]], monitor: LagMonitor | None)
 
 async def run_sdk(spec: dict[str, Any], data: bytes) -> dict[str, Any]:
     """Our SDK: one file (path or pipe source), many small files, or concurrent uploads."""
-    from filestack_async import Client
+    from filestack_async import Client, UploadConfig
 
     base, path, mode, size = spec["base"], spec["path"], spec["mode"], int(spec["size"])
     intelligent = spec.get("flow") == "intelligent"
     count = int(spec.get("count", 1))
-    async with Client("APIKEY", base_url=base) as client:
+    config = UploadConfig(**spec["upload"]) if spec.get("upload") else None
+    async with Client("APIKEY", base_url=base, upload=config) as client:
 
         async def work() -> int:
             import anyio
@@ -178,7 +188,66 @@ async def run_sdk(spec: dict[str, Any], data: bytes) -> dict[str, Any]:
                 return size * count
             raise ValueError(mode)
 
+        if mode == "many":  # warm-up, not measured: first imports, first connection
+            await client.upload_many([data], concurrency=1, intelligent=intelligent)
         return await _timed(work, LagMonitor())
+
+
+def _start_body(size: int) -> dict[str, Any]:
+    return {"apikey": "APIKEY", "filename": "f", "mimetype": "application/octet-stream",
+            "size": size, "store": {"location": "S3"}}  # fmt: skip
+
+
+def _md5_b64(data: bytes) -> str:
+    return base64.b64encode(hashlib.md5(data).digest()).decode()
+
+
+async def run_bare(spec: dict[str, Any], data: bytes) -> dict[str, Any]:
+    """Bare httpx (or httpx over aiohttp): ``count`` small regular uploads, N at once."""
+    import anyio
+    import httpx
+
+    base, count, n = spec["base"], int(spec["count"]), int(spec["concurrency"])
+    limits = httpx.Limits(max_connections=POOL, max_keepalive_connections=POOL)
+    if spec["client"] == "httpx-aiohttp":
+        from httpx_aiohttp import HttpxAiohttpClient
+
+        http: httpx.AsyncClient = HttpxAiohttpClient(limits=limits, timeout=120)
+    else:
+        http = httpx.AsyncClient(limits=limits, timeout=120)
+
+    async def one() -> None:
+        start_body = _start_body(len(data))
+        start = (await http.post(f"{base}/multipart/start", json=start_body)).json()
+        loc = f"http://{start['location_url']}"
+        common = {k: start[k] for k in ("uri", "region", "upload_id")}
+        body = {"apikey": "APIKEY", **common, "store": {"location": "S3"}, "part": 1,
+                "size": len(data), "md5": _md5_b64(data)}  # fmt: skip
+        signed = (await http.post(f"{loc}/multipart/upload", json=body)).json()
+        put = await http.put(signed["url"], content=data, headers=signed["headers"])
+        put.raise_for_status()
+        complete = {**start_body, **{k: v for k, v in start.items() if k != "location_url"},
+                    "parts": [{"part_number": 1, "etag": put.headers["etag"]}]}  # fmt: skip
+        done = await http.post(f"{loc}/multipart/complete", json=complete)
+        done.raise_for_status()
+        if done.status_code != 200 or "handle" not in done.json():
+            raise RuntimeError(f"complete answered {done.status_code}: {done.text[:200]}")
+
+    async def work() -> int:
+        remaining = iter(range(count))
+
+        async def worker() -> None:
+            for _ in remaining:
+                await one()
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(n):
+                tg.start_soon(worker)
+        return len(data) * count
+
+    async with http:
+        await one()  # warm-up, not measured
+        return await _timed(work, None)
 
 
 async def run_ideal(spec: dict[str, Any]) -> dict[str, Any]:
@@ -194,14 +263,12 @@ async def run_ideal(spec: dict[str, Any]) -> dict[str, Any]:
 
     def read_and_hash(offset: int, length: int) -> tuple[bytes, str]:
         data = os.pread(fd, length, offset)
-        return data, base64.b64encode(hashlib.md5(data).digest()).decode()
+        return data, _md5_b64(data)
 
     async with httpx.AsyncClient(limits=limits, timeout=120) as http:
 
         async def work() -> int:
-            start_body: dict[str, Any] = {
-                "apikey": "APIKEY", "filename": "f", "mimetype": "application/octet-stream",
-                "size": size, "store": {"location": "S3"}}  # fmt: skip
+            start_body = _start_body(size)
             if intelligent:
                 start_body["fii"] = True
             start = (await http.post(f"{base}/multipart/start", json=start_body)).json()
@@ -274,6 +341,8 @@ def run_reference(spec: dict[str, Any]) -> dict[str, Any]:
     client = filestack.Client("APIKEY")
     size = os.path.getsize(path)
     data = Path(path).read_bytes() if mode in ("loop", "pool") else b""
+    if data:
+        client.upload(file_obj=io.BytesIO(data))  # warm-up, not measured
     baseline = rss_kib()
     cpu0 = cpu_seconds()
     started = time.perf_counter()
@@ -307,6 +376,8 @@ def main(argv: list[str]) -> None:
         result = anyio.run(run_sdk, spec, data)
     elif who == "ideal":
         result = anyio.run(run_ideal, spec)
+    elif who in ("httpx", "httpx-aiohttp"):
+        result = anyio.run(run_bare, spec, Path(spec["path"]).read_bytes())
     elif who == "reference":
         result = run_reference(spec)
     else:

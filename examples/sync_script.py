@@ -6,7 +6,8 @@ an image and downloads it, then deletes what it stored. Run it against the emula
 
     FILESTACK_BASE_URL=http://127.0.0.1:8700 python examples/sync_script.py photo.png
 
-With ``FILESTACK_APP_SECRET`` set, every call is signed with a one-hour policy.
+With ``FILESTACK_APP_SECRET`` set, every call is signed with a ten-minute policy that
+allows only the calls the script makes; the signed link may only read the report.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from filestack_async.sync import Client, Security
 
 
 def main(image: Path, apikey: str, secret: str | None) -> int:
-    security = Security.create(secret, expires_in=3600) if secret else None
+    calls = ["pick", "read", "stat", "convert", "store", "remove"]  # what this script does
+    security = Security.create(secret, expires_in=600, call=calls) if secret else None
     with Client(apikey, security=security) as client:
         report = client.upload(
             content=b"%PDF-1.7 quarterly report",
@@ -27,7 +29,8 @@ def main(image: Path, apikey: str, secret: str | None) -> int:
         )
         meta = report.metadata(["filename", "size", "mimetype"])
         print(f"stored {meta['filename']} ({meta['size']} bytes, {meta['mimetype']})")
-        print(f"link valid for an hour: {report.signed_url()}" if security else report.url)
+        # a link that may only read this report, for five minutes
+        print(f"read-only link: {report.signed_url(expires_in=300)}" if security else report.url)
 
         photo = client.upload(filepath=image)
         thumb = photo.resize(width=64).store(path="/thumbs/")  # a new file

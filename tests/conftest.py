@@ -4,6 +4,11 @@ pytest-asyncio (``asyncio_mode = "auto"``) runs every ``async def`` test on
 asyncio. Tests marked ``@pytest.mark.anyio`` belong to anyio's plugin instead
 (the trio subset): the hook below hands them back to it, so the two plugins
 never both claim a test.
+
+The wire, e2e and reliability suites run once per HTTP pool: the ``http_backend``
+fixture sets ``$FILESTACK_HTTP_BACKEND`` to ``aiohttp``, then ``httpx``, so every
+client a test makes (directly or through a fixture) uses that pool. respx mocks at
+httpx's client level (``using="httpx"``), which intercepts any transport.
 """
 
 from __future__ import annotations
@@ -13,8 +18,20 @@ from collections.abc import Generator, Iterator
 
 import pluggy
 import pytest
+import respx.mocks
 from hypothesis import settings
 from pytest_asyncio.plugin import PytestAsyncioFunction
+
+from filestack_async._http import HTTP_BACKEND_ENV
+
+# respx's default mocker patches httpcore, which the aiohttp pool never reaches; the
+# "httpx" mocker patches httpx's client, so ``@respx.mock`` intercepts every pool
+respx.mocks.DEFAULT_MOCKER = "httpx"
+
+#: suites that run once per HTTP pool (directories under tests/)
+BOTH_POOLS = ("wire", "e2e", "reliability")
+#: modules there that never open a pool of their own (in-process or recording transports)
+ONE_POOL = ("test_bad_input_", "test_fuzz_")
 
 # our own suite uses the fixtures we ship for users' suites
 pytest_plugins = ["filestack_async.testing"]
@@ -64,6 +81,34 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("live"):
             item.add_marker(skip)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run the wire, e2e and reliability tests on both HTTP pools.
+
+    Tests on the e2e ``target`` and ``make_target`` fixtures are parametrized by
+    tests/e2e/conftest.py instead (the in-process leg needs no second run).
+    """
+    path = metafunc.definition.path
+    parts = path.parts
+    names = metafunc.fixturenames
+    if "http_backend" not in names or "target" in names or "make_target" in names:
+        return
+    at = parts.index("tests") + 1 if "tests" in parts else len(parts)
+    suite = parts[at] if at < len(parts) - 1 else ""
+    if suite in BOTH_POOLS and not path.name.startswith(ONE_POOL):
+        metafunc.parametrize("http_backend", ["aiohttp", "httpx"], indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def http_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str | None:
+    """The HTTP pool this test's clients use (``$FILESTACK_HTTP_BACKEND``); None: the default."""
+    backend: str | None = getattr(request, "param", None)
+    if backend is None:
+        monkeypatch.delenv(HTTP_BACKEND_ENV, raising=False)
+    else:
+        monkeypatch.setenv(HTTP_BACKEND_ENV, backend)
+    return backend
 
 
 @pytest.fixture(autouse=True)

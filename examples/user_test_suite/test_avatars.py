@@ -44,7 +44,12 @@ async def test_deleting_needs_a_policy_that_allows_remove(
     filestack_emulator_factory: EmulatorFactory,
 ) -> None:
     emulator = filestack_emulator_factory(secret="APP-SECRET", strict=True)
-    security = Security.create("APP-SECRET", expires_in=600)
+    security = Security.create(
+        "APP-SECRET",
+        expires_in=600,
+        call=["pick", "convert", "store", "remove"],  # what save and delete do
+        path="avatars/.*",
+    )
     async with emulator.client(security=security) as client:
         avatar = await save_avatar(client, "u7", png(100, 100))
         await delete_avatar(client, avatar)

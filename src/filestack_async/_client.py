@@ -11,11 +11,11 @@ from typing import Any, Literal
 import anyio
 
 from . import uploads
-from ._config import Endpoints, RetryPolicy, Timeouts, UploadConfig
+from ._config import DEFAULT_TOTAL, Endpoints, RetryPolicy, Timeouts, UploadConfig
 from ._context import Context
 from ._exceptions import APIResponseValidationError, ConfigurationError
 from ._filelink import Filelink, filelink_from_answer
-from ._http import AsyncHTTPClient, AsyncTransport, HTTPSession, Retry
+from ._http import AsyncHTTPClient, AsyncTransport, HTTPBackend, HTTPSession, Retry
 from ._params import validate_storage, validate_store_params
 from ._security import Security
 from ._tasks import build_task, check_apikey
@@ -43,12 +43,16 @@ class Client:
             ``$FILESTACK_BASE_URL``. Nothing switches to it silently.
         cname: your custom domain: the CDN and Upload API move to ``cdn.<cname>``
             and ``upload.<cname>``.
-        timeout: per-request `Timeouts`, or one number of seconds for all four.
+        timeout: per-request `Timeouts`, or one number of seconds for the four phases
+            (the total deadline is then at least that number too).
         retry: the `RetryPolicy`.
         upload: upload tuning (`UploadConfig`).
         http_client: an ``httpx.AsyncClient`` to use instead of creating one.
         transport: an httpx transport for the client created here (tests, the
             in-process emulator).
+        http_backend: the connection pool of the client created here: ``"auto"``
+            (aiohttp on asyncio, httpx's own on trio), ``"aiohttp"`` or ``"httpx"``;
+            also read from ``$FILESTACK_HTTP_BACKEND``, else ``"auto"``.
 
     Example:
         >>> async with Client("APIKEY", base_url="http://127.0.0.1:8700") as client:
@@ -68,6 +72,7 @@ class Client:
         upload: UploadConfig | None = None,
         http_client: AsyncHTTPClient | None = None,
         transport: AsyncTransport | None = None,
+        http_backend: HTTPBackend | None = None,
     ) -> None:
         check_apikey(apikey)
         if security is not None and not isinstance(security, Security):
@@ -77,7 +82,10 @@ class Client:
         if isinstance(timeout, (int, float)):
             if timeout <= 0:
                 raise ConfigurationError("timeout must be a positive number of seconds")
-            timeouts = Timeouts(timeout, timeout, timeout, timeout)
+            # the total deadline never cuts an attempt shorter than one of its phases
+            timeouts = Timeouts(
+                timeout, timeout, timeout, timeout, total=max(DEFAULT_TOTAL, float(timeout))
+            )
         elif timeout is None or isinstance(timeout, Timeouts):
             timeouts = timeout or Timeouts()
         else:
@@ -96,6 +104,7 @@ class Client:
             transport=transport,
             max_connections=max(32, 2 * upload_config.max_parts_in_flight),
             secrets=secrets,
+            backend=http_backend,
         )
         self._context = Context(
             endpoints=endpoints,

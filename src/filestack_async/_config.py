@@ -28,6 +28,12 @@ DEFAULT_CDN_URL = "https://cdn.filestackcontent.com"
 DEFAULT_UPLOAD_URL = "https://upload.filestackapi.com"
 
 
+#: The default of `Timeouts.total`, seconds per attempt: above pool + connect + read
+#: (100 s), so it never cuts what the per-phase limits let finish, and far beyond any
+#: API answer of the service (the slowest take seconds).
+DEFAULT_TOTAL = 120.0
+
+
 _UNPRINTABLE = re.compile(r"[\x00-\x20\x7f]")
 
 
@@ -149,22 +155,49 @@ class Endpoints:
 
 @dataclass(frozen=True)
 class Timeouts:
-    """Per-request timeouts in seconds (``None`` disables one).
+    """Per-request limits: timeouts in seconds (``None`` disables one) and the answer cap.
 
+    ``connect``, ``read``, ``write`` and ``pool`` are httpx's per-phase limits;
     ``read`` and ``write`` are inactivity limits, so a slow but moving transfer
     does not time out.
+
+    ``total`` bounds each attempt of a request as a whole (connect, send, the
+    answer's headers and its body): a server that trickles one byte a second
+    cannot hold a call forever. The attempt may take ``total`` seconds plus one
+    second per ``min_rate`` bytes it moved (sent or received), so a transfer that
+    averages at least ``min_rate`` bytes a second never reaches it, however large.
+    Past it: `APITimeoutError` with ``phase="total"``, not retried (other failures'
+    retries are attempts of their own, each with a fresh deadline).
+
+    ``max_answer_bytes`` caps an API answer (JSON from the Upload API, File API,
+    ``/process``, metadata...) both as received and after gzip/deflate decoding;
+    a larger one raises `APIResponseValidationError` as soon as the cap is passed.
+    Downloads (``get_content``, ``download``) are not capped.
     """
 
     connect: float | None = 10.0
     read: float | None = 60.0
     write: float | None = 60.0
     pool: float | None = 30.0
+    total: float | None = DEFAULT_TOTAL
+    min_rate: float = 16 * 1024
+    max_answer_bytes: int = 4 * MiB
 
     def __post_init__(self) -> None:
-        for name in ("connect", "read", "write", "pool"):
+        for name in ("connect", "read", "write", "pool", "total"):
             value = getattr(self, name)
             if value is not None:
                 _check_seconds(f"the {name} timeout", value, positive=True)
+        value = self.min_rate
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigurationError(
+                f"min_rate must be a number of bytes per second, not {type(value).__name__}"
+            )
+        if not 0 < value < float("inf"):
+            raise ConfigurationError(
+                f"min_rate must be a positive, finite number of bytes per second, not {value}"
+            )
+        _check_int("max_answer_bytes", self.max_answer_bytes, 1024)
 
 
 async def _default_sleep(seconds: float) -> None:

@@ -10,7 +10,7 @@ import anyio
 
 from ._context import Context
 from ._exceptions import APIConnectionError
-from ._files import AtomicWriter, check_writable_file_obj
+from ._files import AtomicWriter, check_writable_file_obj, local_file_error
 from ._security import Security
 
 _CHUNK = 1024 * 1024
@@ -26,7 +26,7 @@ async def download_to(
 
     A path is written atomically (temporary file, renamed once complete; removed on
     any error or cancellation). A body shorter than its ``Content-Length`` is an
-    `APIConnectionError`.
+    `APIConnectionError`; a file system error (full, read-only) is a `LocalFileError`.
     """
     if isinstance(destination, (str, os.PathLike)):
         writer = AtomicWriter(destination)
@@ -36,9 +36,14 @@ async def download_to(
     file_obj = check_writable_file_obj(destination)
     written = 0
 
+    name = getattr(file_obj, "name", None)
+
     async def write(chunk: bytes) -> None:
         nonlocal written
-        await anyio.to_thread.run_sync(file_obj.write, chunk)
+        try:
+            await anyio.to_thread.run_sync(file_obj.write, chunk)
+        except OSError as err:
+            raise local_file_error(err, name if isinstance(name, str) else None) from err
         written += len(chunk)
 
     await _stream(context, url, security, write)

@@ -13,7 +13,8 @@ FilestackError
 ├── UploadError  .upload_id .parts_done .parts_total .bytes_sent
 │   ├── PartUploadError  .part_number .offset .attempts
 │   └── UploadIncompleteError                 complete still 202 after its budget
-└── ConversionError                           AV conversion reported failure
+├── ConversionError                           AV conversion reported failure
+└── LocalFileError (also OSError)  .path      a local file could not be written
 ```
 
 Every message is built from already-redacted parts: no API key, app secret,
@@ -36,6 +37,7 @@ __all__ = [
     "ConversionError",
     "FilestackError",
     "InternalServerError",
+    "LocalFileError",
     "NotFoundError",
     "PartUploadError",
     "PayloadTooLargeError",
@@ -248,3 +250,50 @@ class ConversionError(FilestackError):
         super().__init__(message)
         self.uuid = uuid
         self.status = status
+
+
+class LocalFileError(FilestackError, OSError):
+    """A local file could not be written: a full disk, a read-only folder, a quota.
+
+    Also an `OSError`, so ``except OSError`` keeps catching it; the operating
+    system's error is the ``__cause__``. A download that fails this way leaves
+    nothing behind (its temporary file is removed) and the destination as it was.
+
+    Attributes:
+        path: the file the caller named.
+        errno: the operating system's error number (``errno.ENOSPC``...), if any.
+        strerror: the operating system's description of it, if any.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        errno: int | None = None,
+        strerror: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.path = path
+        self.errno = errno
+        self.strerror = strerror
+        self.filename = path
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            _rebuild_local_file_error,
+            (type(self), self.message, self.path, self.errno, self.strerror),
+        )
+
+
+def _rebuild_local_file_error(
+    cls: type[LocalFileError],
+    message: str,
+    path: str | None,
+    errno: int | None,
+    strerror: str | None,
+) -> LocalFileError:
+    return cls(message, path=path, errno=errno, strerror=strerror)

@@ -21,9 +21,9 @@ from ._files import (
     iter_path,
     replayable,
 )
-from ._http import Body, Retry
+from ._http import Body, Kind, Retry
 from ._params import validate_handle
-from ._security import Security
+from ._security import Security, url_security
 from ._task_methods import TaskMethods
 from ._tasks import check_apikey
 
@@ -117,14 +117,46 @@ class Filelink(TaskMethods):
         """The file's unsigned CDN URL (no I/O)."""
         return f"{self._context.endpoints.cdn}/{self.handle}"
 
-    def signed_url(self, security: Security | None = None) -> str:
-        """The CDN URL with a ``security=`` segment (no I/O).
+    def signed_url(
+        self,
+        security: Security | None = None,
+        *,
+        call: Sequence[str] | None = None,
+        expires_in: float | None = None,
+    ) -> str:
+        """The CDN URL with a ``security=`` segment, for handing to someone else (no I/O).
+
+        When the security holds the app secret (``Security(policy, secret)``,
+        `Security.create`), the URL carries a policy of its own, signed with that
+        secret: only ``call`` (default ``["read"]``) on this handle, for ``expires_in``
+        seconds (default `SIGNED_URL_EXPIRES_IN`, one hour), and never more than the
+        security's own policy allows. A ready-made policy (`Security.from_signature`)
+        goes into the URL as it is: the URL then grants whatever that policy grants.
+
+        Args:
+            security: instead of the link's (or its client's) security.
+            call: the calls the URL allows, e.g. ``["read", "stat"]``.
+            expires_in: how long the URL stays valid, in seconds.
 
         Raises:
-            ConfigurationError: neither ``security`` nor the link's own is set.
+            ConfigurationError: no security anywhere; ``call`` or ``expires_in`` is
+                invalid, is more than the security's policy allows, or is given with a
+                ready-made policy.
+
+        Example:
+            >>> link = Filelink("AbCdEfGhIjKlMnOpQrSt", security=Security.create(
+            ...     "APP_SECRET", expires_in=86400, call=["read", "remove"]))
+            >>> url = link.signed_url(expires_in=600)  # read this file, for 10 minutes
         """
         sec = self._require_security(security, "sign a URL")
-        return f"{self._context.endpoints.cdn}/{sec.as_url_string()}/{self.handle}"
+        narrow = url_security(
+            sec, call=call, default_call=("read",), handle=self.handle, expires_in=expires_in
+        )
+        return self._signed(narrow)
+
+    def _signed(self, security: Security) -> str:
+        """The CDN URL carrying ``security`` as it is (the SDK's own requests)."""
+        return f"{self._context.endpoints.cdn}/{security.as_url_string()}/{self.handle}"
 
     def __repr__(self) -> str:
         return f"<Filelink {self.handle}>"
@@ -147,7 +179,7 @@ class Filelink(TaskMethods):
 
     def _content_url(self, security: Security | None) -> str:
         sec = self._security_or_none(security)
-        return self.signed_url(sec) if sec is not None else self.url
+        return self._signed(sec) if sec is not None else self.url
 
     # -- reading -----------------------------------------------------------------
 
@@ -156,7 +188,7 @@ class Filelink(TaskMethods):
         url = self._content_url(security)
         sec = self._security_or_none(security)
         async with self._context.session(sec) as http:
-            response = await http.request("GET", url, redact=_secrets_of(sec))
+            response = await http.request("GET", url, redact=_secrets_of(sec), kind=Kind.DOWNLOAD)
         return response.content
 
     async def download(

@@ -11,7 +11,7 @@ from typing import BinaryIO
 
 import anyio
 
-from ._exceptions import ConfigurationError
+from ._exceptions import ConfigurationError, LocalFileError
 
 #: Bytes read or written per thread hop.
 BLOCK = 1024 * 1024
@@ -114,33 +114,97 @@ def replayable(
     return body
 
 
+#: The bytes the temporary name adds to the destination's: ``.`` + ``.1a2b3c4d.part``.
+_PARTIAL_OVERHEAD = len(".") + len(".00000000.part")
+
+
+def name_max(folder: Path) -> int:
+    """The longest file name (in bytes) ``folder``'s file system takes (255 if unknown)."""
+    try:
+        value = os.pathconf(folder, "PC_NAME_MAX")
+    except (AttributeError, OSError, ValueError):  # no pathconf (Windows), or no answer
+        return 255
+    return value if value > 0 else 255
+
+
+def partial_path(destination: Path) -> Path:
+    """A fresh temporary name beside ``destination``: ``.<name>.<8 hex>.part``.
+
+    The name part is cut (at a character boundary) so the whole stays within the
+    folder's `name_max`; the folder stays the same, so the final rename is atomic.
+    """
+    budget = name_max(destination.parent) - _PARTIAL_OVERHEAD
+    stem = destination.name
+    while stem and len(os.fsencode(stem)) > budget:
+        stem = stem[:-1]
+    return destination.parent / f".{stem}.{secrets.token_hex(4)}.part"
+
+
+def check_destination(destination: str | os.PathLike[str]) -> Path:
+    """``destination`` as a Path, if a file can be created there, else `ConfigurationError`."""
+    path = Path(destination)
+    parent = path.parent
+    try:
+        if not parent.is_dir():
+            raise ConfigurationError(f"the folder {os.fspath(parent)!r} does not exist")
+        try:
+            length, limit = len(os.fsencode(path.name)), name_max(parent)
+        except UnicodeEncodeError:
+            raise ConfigurationError(
+                "the file name holds characters the file system cannot take (a lone surrogate)"
+            ) from None
+        if length > limit:
+            raise ConfigurationError(
+                f"the file name is {length} bytes; the file system takes at most {limit}"
+            )
+        if path.is_dir():
+            raise ConfigurationError(f"{os.fspath(path)!r} is a directory")
+    except OSError as err:  # the folder cannot even be looked into
+        raise local_file_error(err, path) from err
+    return path
+
+
+def local_file_error(err: OSError, path: str | os.PathLike[str] | None) -> LocalFileError:
+    """A `LocalFileError` naming ``path`` (not the temporary name) and the OS's reason."""
+    reason = err.strerror or type(err).__name__
+    where = f" {os.fspath(path)!r}" if path is not None else " the destination file object"
+    return LocalFileError(
+        f"could not write{where}: {reason}",
+        path=os.fspath(path) if path is not None else None,
+        errno=err.errno,
+        strerror=err.strerror,
+    )
+
+
 class AtomicWriter:
     """Write a file under a temporary name and rename it into place on success.
 
     On any failure or cancellation the temporary file is removed, so no partial
-    download is ever left at the destination.
+    download is ever left at the destination. An `OSError` of the file system
+    (a full disk, a read-only folder) is raised as `LocalFileError` naming the
+    destination.
     """
 
     def __init__(self, destination: str | os.PathLike[str]) -> None:
-        self.destination = Path(destination)
-        if self.destination.is_dir():
-            raise ConfigurationError(f"{os.fspath(self.destination)!r} is a directory")
-        parent = self.destination.parent
-        if not parent.is_dir():
-            raise ConfigurationError(f"the folder {os.fspath(parent)!r} does not exist")
-        suffix = secrets.token_hex(4)
-        self.temporary = parent / f".{self.destination.name}.{suffix}.part"
+        self.destination = check_destination(destination)
+        self.temporary = partial_path(self.destination)
         self._file: anyio.AsyncFile[bytes] | None = None
         self.written = 0
 
     async def __aenter__(self) -> AtomicWriter:
-        self._file = await anyio.open_file(self.temporary, "xb")
+        try:
+            self._file = await anyio.open_file(self.temporary, "xb")
+        except OSError as err:
+            raise local_file_error(err, self.destination) from err
         return self
 
     async def write(self, data: bytes) -> None:
         """Append bytes (in a worker thread)."""
         assert self._file is not None
-        await self._file.write(data)
+        try:
+            await self._file.write(data)
+        except OSError as err:
+            raise local_file_error(err, self.destination) from err
         self.written += len(data)
 
     async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None:
@@ -150,6 +214,9 @@ class AtomicWriter:
                 await self._file.aclose()
                 if exc_type is None:
                     await anyio.to_thread.run_sync(os.replace, self.temporary, self.destination)
+            except OSError as err:
+                if exc_type is None:  # else the error already on its way is the one to report
+                    raise local_file_error(err, self.destination) from err
             finally:
                 if exc_type is not None or self.temporary.exists():
                     await anyio.to_thread.run_sync(_unlink_quietly, self.temporary)
@@ -158,5 +225,5 @@ class AtomicWriter:
 def _unlink_quietly(path: Path) -> None:
     try:
         path.unlink()
-    except FileNotFoundError:
+    except OSError:  # gone already, or the folder turned read-only: the first error wins
         pass

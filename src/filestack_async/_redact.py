@@ -51,3 +51,46 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
     text = _SECURITY_SEGMENT.sub(f"security={MASK}", text)
     text = _JSON_FIELD.sub(rf'\g<1>"{MASK}"', text)
     return _QUERY_FIELD.sub(rf"\g<1>{MASK}", text)
+
+
+#: Query keys dropped from a URL before a request leaves for another origin.
+_CREDENTIAL_QUERY_KEYS = frozenset({"key", "apikey", "api_key", "policy", "signature"})
+_SECURITY_PATH_SEGMENT = re.compile(r"^security=", re.IGNORECASE)
+
+
+def strip_credentials(url: str) -> str:
+    """Return ``url`` without Filestack credentials: no ``security=...`` path segment and
+    no ``key``/``apikey``/``policy``/``signature`` query value (for a redirect to another host).
+
+    >>> strip_credentials("https://b.example/security=p:x,s:y/H?policy=x&signature=y&dl=true")
+    'https://b.example/H?dl=true'
+    """
+    parts = urlsplit(url)
+    segments = [s for s in parts.path.split("/") if not _SECURITY_PATH_SEGMENT.match(s)]
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if k.lower() not in _CREDENTIAL_QUERY_KEYS
+    ]
+    return urlunsplit((parts.scheme, parts.netloc, "/".join(segments), urlencode(query), ""))
+
+
+def redact_value(value: object, secrets: Iterable[str] = ()) -> object:
+    """Mask credentials in one log argument, keeping its type where it is plain data.
+
+    Strings and bytes are masked (bytes as Latin-1, so every byte survives), tuples
+    and lists (httpcore logs headers as a list of ``(bytes, bytes)`` pairs) and dict
+    values element by element; any other object is left as it is.
+    """
+    secrets = tuple(secrets)
+    if isinstance(value, str):
+        return redact_text(value, secrets)
+    if isinstance(value, (bytes, bytearray)):
+        return redact_text(bytes(value).decode("latin-1"), secrets).encode("latin-1")
+    if isinstance(value, tuple):
+        return tuple(redact_value(v, secrets) for v in value)
+    if isinstance(value, list):
+        return [redact_value(v, secrets) for v in value]
+    if isinstance(value, dict):
+        return {k: redact_value(v, secrets) for k, v in value.items()}
+    return value

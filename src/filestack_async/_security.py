@@ -11,6 +11,8 @@ import binascii
 import hashlib
 import hmac
 import json
+import math
+import re
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
@@ -32,6 +34,14 @@ POLICY_CALLS: frozenset[str] = frozenset(
         "runWorkflow",
     }
 )
+
+#: How long a URL from ``signed_url()`` stays valid by default, in seconds (one hour).
+SIGNED_URL_EXPIRES_IN = 3600
+
+#: How far in the future a webhook's ``FS-Timestamp`` may be (clock skew), in seconds.
+WEBHOOK_MAX_SKEW = 300.0
+
+_HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 
 # key -> accepted Python types (bool is excluded from ints explicitly below)
 _POLICY_FIELDS: dict[str, tuple[type, ...]] = {
@@ -137,6 +147,8 @@ class Security:
 
     __slots__ = ("_policy", "_policy_b64", "_secret", "_signature")
 
+    _secret: str | None
+
     def __init__(self, policy: Mapping[str, Any], secret: str) -> None:
         if not isinstance(secret, str) or not secret:
             raise ConfigurationError("the app secret must be a non-empty string")
@@ -182,31 +194,14 @@ class Security:
         if (expiry is None) == (expires_in is None):
             raise ConfigurationError("give exactly one of expiry= or expires_in=")
         if expires_in is not None:
-            if not _is_finite_number(expires_in):
-                raise ConfigurationError(
-                    f"expires_in must be a finite number of seconds, not {_what(expires_in)}"
-                )
-            if expires_in <= 0:
-                raise ConfigurationError(
-                    "expires_in must be a positive number of seconds "
-                    "(the policy would already be expired)"
-                )
-            if expires_in > _MAX_SECONDS:
-                raise ConfigurationError(
-                    f"expires_in must be at most {_MAX_SECONDS:.0e} seconds (about 3,000 years)"
-                )
-            expiry = time.time() + expires_in
+            expiry = time.time() + _check_expires_in(expires_in)
         assert expiry is not None
         if not _is_finite_number(expiry):
             raise ConfigurationError(
                 f"expiry must be unix seconds (a finite int or float), not {_what(expiry)}"
             )
-        if isinstance(call, str):
-            raise ConfigurationError("call must be a list of strings, such as ['read']")
-        if call is not None and not isinstance(call, (list, tuple)):
-            raise ConfigurationError(
-                f"call must be a list of strings, such as ['read'], not {type(call).__name__}"
-            )
+        if call is not None:
+            _check_call_list(call)
         policy: dict[str, Any] = {"expiry": int(expiry)}
         optional: dict[str, Any] = {
             "call": list(call) if call is not None else None,
@@ -222,6 +217,118 @@ class Security:
         if max_size is not None and min_size is not None and min_size > max_size:
             raise ConfigurationError("min_size must not be larger than max_size")
         return security
+
+    @classmethod
+    def from_signature(cls, policy_b64: str, signature: str) -> Security:
+        """A ready-made policy and its signature, without the app secret.
+
+        For a process that is handed a signed policy (by a backend that holds the
+        secret) and must not hold the secret itself. Such a Security is sent exactly
+        as given: ``signed_url()`` puts this very policy in the URL, so the URL grants
+        whatever the policy grants, until its expiry.
+
+        Example:
+            >>> sec = Security.from_signature(
+            ...     "eyJjYWxsIjogWyJyZWFkIl0sICJleHBpcnkiOiAxNTcyMzkwMDAwfQ==",
+            ...     "9f0b9c9cb04c60796b72070eba0f9c61268c4384feaf4313d2702654f5d0df08",
+            ... )
+            >>> sec.policy, sec.has_secret
+            ({'call': ['read'], 'expiry': 1572390000}, False)
+        """
+        if not isinstance(policy_b64, str) or not policy_b64:
+            raise ConfigurationError("policy_b64 must be a non-empty string (the encoded policy)")
+        if policy_b64 != policy_b64.strip() or not policy_b64.isascii():
+            raise ConfigurationError("policy_b64 must be base64 text without spaces")
+        if not isinstance(signature, str) or not _HEX64.fullmatch(signature):
+            raise ConfigurationError("the signature must be 64 hexadecimal characters")
+        policy = decode_policy(policy_b64)
+        validate_policy(policy)
+        security = object.__new__(cls)
+        security._policy = policy
+        security._policy_b64 = policy_b64
+        security._signature = signature.lower()
+        security._secret = None
+        return security
+
+    @property
+    def has_secret(self) -> bool:
+        """True when this Security holds the app secret (and so can sign new policies)."""
+        return self._secret is not None
+
+    def narrowed(
+        self,
+        call: Sequence[str],
+        *,
+        handle: str | None = None,
+        url: str | None = None,
+        expires_in: float = SIGNED_URL_EXPIRES_IN,
+        now: float | None = None,
+    ) -> Security:
+        """A new policy, signed with the same secret, that grants no more than this one.
+
+        It allows only ``call``, on ``handle`` (one file) or ``url`` (this exact
+        external URL) when given, for ``expires_in`` seconds (never past this
+        policy's own expiry); every other field of this policy is kept. This is the
+        policy ``signed_url()`` puts in a URL.
+
+        Raises:
+            ConfigurationError: this Security has no secret (`from_signature`), an
+                argument is invalid, or this policy does not allow what is asked
+                (a call it lacks, another handle, a URL its ``url`` pattern refuses,
+                or it has already expired).
+
+        Example:
+            >>> sec = Security.create("SECRET", expiry=4102444800)
+            >>> read = sec.narrowed(["read"], handle="AbCdEfGhIjKlMnOpQrSt", now=1700000000)
+            >>> read.policy == {
+            ...     "call": ["read"], "expiry": 1700003600, "handle": "AbCdEfGhIjKlMnOpQrSt"
+            ... }
+            True
+        """
+        if self._secret is None:
+            raise ConfigurationError(
+                "narrowing a policy needs the app secret: this Security was made "
+                "from a ready-made policy and signature, and is sent as it is"
+            )
+        _check_call_list(call)
+        if not call:
+            raise ConfigurationError("call must name at least one call, such as ['read']")
+        validate_policy({"call": call})
+        seconds = _check_expires_in(expires_in)
+        if now is not None and not _is_finite_number(now):
+            raise ConfigurationError(f"now must be unix seconds, not {_what(now)}")
+        current = time.time() if now is None else float(now)
+        parent = self._policy
+        allowed = parent.get("call")
+        granted = set(allowed) if isinstance(allowed, list) else POLICY_CALLS - {"exif"}
+        missing = [c for c in call if c not in granted]
+        if missing:
+            raise ConfigurationError(
+                f"this policy does not allow the call(s) {missing!r}; a narrowed policy "
+                "(such as a signed URL's) never grants more than the policy it comes from"
+            )
+        policy: dict[str, Any] = {**parent, "call": list(dict.fromkeys(call))}
+        if handle is not None:
+            if not isinstance(handle, str) or not handle:
+                raise ConfigurationError("handle must be a non-empty string")
+            if parent.get("handle") not in (None, handle):
+                raise ConfigurationError("this policy is for another handle")
+            policy["handle"] = handle
+        if url is not None:
+            if not isinstance(url, str) or not url:
+                raise ConfigurationError("url must be a non-empty string")
+            pattern = parent.get("url")
+            if isinstance(pattern, str) and not _regex_allows(pattern, url):
+                raise ConfigurationError("the URL does not match this policy's url pattern")
+            policy["url"] = f"^{re.escape(url)}$"
+        expiry = math.ceil(current + seconds)
+        ceiling = parent.get("expiry")
+        if isinstance(ceiling, int):
+            if ceiling <= current:
+                raise ConfigurationError("this policy has expired; create a new one")
+            expiry = min(expiry, ceiling)
+        policy["expiry"] = expiry
+        return Security(policy, self._secret)
 
     @property
     def policy(self) -> dict[str, Any]:
@@ -266,7 +373,8 @@ class Security:
 
     def secrets(self) -> tuple[str, ...]:
         """The strings that must be kept out of messages and logs."""
-        return (self._secret, self._signature, self._policy_b64)
+        found = (self._secret, self._signature, self._policy_b64)
+        return tuple(s for s in found if s is not None)
 
     def __repr__(self) -> str:
         return f"Security(policy={self._policy!r})"
@@ -284,11 +392,78 @@ class Security:
         return hash(self._policy_b64)
 
     def __reduce__(self) -> tuple[Any, ...]:
+        if self._secret is None:
+            return (Security.from_signature, (self._policy_b64, self._signature))
         return (Security, (self._policy, self._secret))
+
+
+def url_security(
+    security: Security,
+    *,
+    call: Sequence[str] | None,
+    default_call: Sequence[str],
+    handle: str | None = None,
+    url: str | None = None,
+    expires_in: float | None = None,
+) -> Security:
+    """The Security a URL handed to someone else carries (``signed_url()``).
+
+    With the app secret: a policy of its own, `Security.narrowed` to ``call`` (else
+    ``default_call``) on ``handle``/``url`` for ``expires_in`` seconds (default
+    `SIGNED_URL_EXPIRES_IN`). Without it (`Security.from_signature`): ``security``
+    as given; ``call`` and ``expires_in`` then raise, as they cannot be honoured.
+    """
+    if not security.has_secret:
+        if call is not None or expires_in is not None:
+            raise ConfigurationError(
+                "call= and expires_in= need a Security that holds the app secret; this "
+                "one is a ready-made policy (from_signature) and goes into the URL as it is"
+            )
+        return security
+    return security.narrowed(
+        default_call if call is None else call,
+        handle=handle,
+        url=url,
+        expires_in=SIGNED_URL_EXPIRES_IN if expires_in is None else expires_in,
+    )
 
 
 #: the largest ``expires_in`` (about 3,000 years): larger ones overflow as unix times
 _MAX_SECONDS = 1e11
+
+
+def _check_expires_in(expires_in: object) -> float:
+    """``expires_in`` as seconds, if it is a positive finite number not past `_MAX_SECONDS`."""
+    if not _is_finite_number(expires_in):
+        raise ConfigurationError(
+            f"expires_in must be a finite number of seconds, not {_what(expires_in)}"
+        )
+    seconds = cast(float, expires_in)
+    if seconds <= 0:
+        raise ConfigurationError(
+            "expires_in must be a positive number of seconds (the policy would already be expired)"
+        )
+    if seconds > _MAX_SECONDS:  # compared before any float(): a huge int would overflow
+        raise ConfigurationError(
+            f"expires_in must be at most {_MAX_SECONDS:.0e} seconds (about 3,000 years)"
+        )
+    return float(seconds)
+
+
+def _check_call_list(call: object) -> None:
+    if isinstance(call, str):
+        raise ConfigurationError("call must be a list of strings, such as ['read']")
+    if not isinstance(call, (list, tuple)):
+        raise ConfigurationError(
+            f"call must be a list of strings, such as ['read'], not {type(call).__name__}"
+        )
+
+
+def _regex_allows(pattern: str, value: str) -> bool:
+    try:
+        return re.fullmatch(pattern, value) is not None
+    except re.error:
+        return False
 
 
 def _is_finite_number(value: object) -> bool:
@@ -306,10 +481,28 @@ def _what(value: object) -> str:
 
 
 def webhook_signature(secret: str, body: str | bytes, timestamp: str) -> str:
-    """Compute the ``FS-Signature`` Filestack sends with a webhook."""
-    text = body.decode("utf-8") if isinstance(body, bytes) else body
-    message = f"{timestamp}.{text}".encode()
-    return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
+    """Compute the ``FS-Signature`` Filestack sends with a webhook.
+
+    Raises:
+        ConfigurationError: the secret, body or timestamp is not valid Unicode text
+            (a lone surrogate) or the body bytes are not UTF-8.
+    """
+    try:
+        text = body.decode("utf-8") if isinstance(body, bytes) else body
+    except UnicodeDecodeError as err:
+        raise ConfigurationError("the webhook body is not UTF-8") from err
+    key = _utf8(secret, "the webhook secret")
+    message = _utf8(timestamp, "the FS-Timestamp header") + b"." + _utf8(text, "the webhook body")
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def _utf8(text: str, what: str) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ConfigurationError(
+            f"{what} is not valid Unicode text (it holds a lone surrogate)"
+        ) from None
 
 
 def verify_webhook_signature(
@@ -318,6 +511,7 @@ def verify_webhook_signature(
     headers: Mapping[str, str],
     *,
     max_age: float | None = None,
+    max_skew: float = WEBHOOK_MAX_SKEW,
     now: float | None = None,
 ) -> bool:
     """Check a webhook's ``FS-Signature`` header against its body.
@@ -330,8 +524,17 @@ def verify_webhook_signature(
         secret: the webhook secret from the developer portal.
         body: the raw request body, exactly as received.
         headers: the request headers (looked up case-insensitively).
-        max_age: when given, also reject a timestamp older than this many seconds.
+        max_age: when given, also reject (``False``) a timestamp older than this many
+            seconds, one more than ``max_skew`` seconds in the future, and one that
+            is not a finite number (``NaN``, ``Infinity``).
+        max_skew: how far ahead of ``now`` a timestamp may be, for clocks that
+            disagree (default `WEBHOOK_MAX_SKEW`, 5 minutes); used with ``max_age``.
         now: the current time (for tests).
+
+    Raises:
+        ConfigurationError: an argument is of the wrong type, a header is missing,
+            or the secret, body or a header is not valid text (a lone surrogate,
+            a body that is not UTF-8).
 
     Example:
         >>> ok = verify_webhook_signature("webhook-secret", raw_body, request.headers)
@@ -348,6 +551,10 @@ def verify_webhook_signature(
         raise ConfigurationError(
             f"max_age must be a finite number of seconds, not {_what(max_age)}"
         )
+    if not _is_finite_number(max_skew) or max_skew < 0:
+        raise ConfigurationError(
+            f"max_skew must be a finite number of seconds, at least 0, not {_what(max_skew)}"
+        )
     if now is not None and not _is_finite_number(now):
         raise ConfigurationError(f"now must be unix seconds, not {_what(now)}")
     lowered = {str(k).lower(): v for k, v in headers.items()}
@@ -357,16 +564,17 @@ def verify_webhook_signature(
         raise ConfigurationError("the FS-Signature header is missing")
     if timestamp is None:
         raise ConfigurationError("the FS-Timestamp header is missing")
-    try:
-        expected = webhook_signature(secret, body, str(timestamp))
-    except UnicodeDecodeError as err:
-        raise ConfigurationError("the webhook body is not UTF-8") from err
-    matches = hmac.compare_digest(expected.encode("ascii"), str(signature).lower().encode("utf-8"))
+    stamp = str(timestamp)
+    expected = webhook_signature(secret, body, stamp)
+    given = _utf8(str(signature), "the FS-Signature header").lower()
+    matches = hmac.compare_digest(expected.encode("ascii"), given)
     if matches and max_age is not None:
         try:
-            sent = float(timestamp)
+            sent = float(stamp)
         except ValueError:
             return False
+        if not _is_finite_number(sent):
+            return False
         current = time.time() if now is None else now
-        return current - sent <= max_age
+        return -max_skew <= current - sent <= max_age
     return matches

@@ -19,7 +19,7 @@ from ._client import Client as _AsyncClient
 from ._config import Endpoints, RetryPolicy, Timeouts, UploadConfig
 from ._context import Context
 from ._filelink import Filelink as _AsyncFilelink
-from ._http import AsyncHTTPClient, AsyncTransport
+from ._http import AsyncHTTPClient, AsyncTransport, HTTPBackend
 from ._security import Security
 from ._task_methods import (
     Access,
@@ -83,6 +83,7 @@ class Client(_portal.ClientLifecycle):
         upload: UploadConfig | None = None,
         http_client: AsyncHTTPClient | None = None,
         transport: AsyncTransport | None = None,
+        http_backend: HTTPBackend | None = None,
     ) -> None:
         self._async, self._runner = _portal.start_client(
             _AsyncClient,
@@ -96,6 +97,7 @@ class Client(_portal.ClientLifecycle):
             upload=upload,
             http_client=http_client,
             transport=transport,
+            http_backend=http_backend,
         )
         self._watch()
 
@@ -409,14 +411,38 @@ class Filelink:
     def signed_url(
         self,
         security: Security | None = None,
+        *,
+        call: Sequence[str] | None = None,
+        expires_in: float | None = None,
     ) -> str:
-        """The CDN URL with a ``security=`` segment (no I/O).
+        """The CDN URL with a ``security=`` segment, for handing to someone else (no I/O).
+
+        When the security holds the app secret (``Security(policy, secret)``,
+        `Security.create`), the URL carries a policy of its own, signed with that
+        secret: only ``call`` (default ``["read"]``) on this handle, for ``expires_in``
+        seconds (default `SIGNED_URL_EXPIRES_IN`, one hour), and never more than the
+        security's own policy allows. A ready-made policy (`Security.from_signature`)
+        goes into the URL as it is: the URL then grants whatever that policy grants.
+
+        Args:
+            security: instead of the link's (or its client's) security.
+            call: the calls the URL allows, e.g. ``["read", "stat"]``.
+            expires_in: how long the URL stays valid, in seconds.
 
         Raises:
-            ConfigurationError: neither ``security`` nor the link's own is set.
+            ConfigurationError: no security anywhere; ``call`` or ``expires_in`` is
+                invalid, is more than the security's policy allows, or is given with a
+                ready-made policy.
+
+        Example:
+            >>> link = Filelink("AbCdEfGhIjKlMnOpQrSt", security=Security.create(
+            ...     "APP_SECRET", expires_in=86400, call=["read", "remove"]))
+            >>> url = link.signed_url(expires_in=600)  # read this file, for 10 minutes
         """
         return self._async.signed_url(
             security=security,
+            call=call,
+            expires_in=expires_in,
         )
 
     def get_content(
@@ -1473,14 +1499,29 @@ class Transformation:
     def signed_url(
         self,
         security: Security | None = None,
+        *,
+        call: Sequence[str] | None = None,
+        expires_in: float | None = None,
     ) -> str:
         """The URL with a ``security=p:...,s:...`` segment before the source (no I/O).
 
+        As `Filelink.signed_url`: with the app secret the URL carries a policy of its
+        own, for ``expires_in`` seconds (default one hour) and ``call`` (default
+        ``["read", "convert"]``, or ``["read"]`` without tasks), bound to the source:
+        its ``handle``, or (``url``) exactly its external URL. A chain on several
+        files cannot be bound to them (a policy names one handle): its URL allows
+        those calls on any file of the app until it expires. A ready-made policy
+        (`Security.from_signature`) goes into the URL as it is.
+
         Raises:
-            ConfigurationError: neither ``security`` nor the chain's own is set.
+            ConfigurationError: no security anywhere; ``call`` or ``expires_in`` is
+                invalid, is more than the security's policy allows, or is given with a
+                ready-made policy.
         """
         return self._async.signed_url(
             security=security,
+            call=call,
+            expires_in=expires_in,
         )
 
     def get_content(

@@ -29,9 +29,9 @@ from ._context import Context
 from ._download import download_to
 from ._exceptions import APIResponseValidationError, ConfigurationError
 from ._filelink import Filelink, filelink_from_answer
-from ._http import Retry
+from ._http import Kind, Retry
 from ._params import validate_handle
-from ._security import Security
+from ._security import Security, url_security
 from ._task_methods import TaskMethods
 from ._tasks import Task, build_task, check_apikey
 
@@ -293,13 +293,39 @@ class Transformation(TaskMethods):
         """
         return self._render(self._tasks, None)
 
-    def signed_url(self, security: Security | None = None) -> str:
+    def signed_url(
+        self,
+        security: Security | None = None,
+        *,
+        call: Sequence[str] | None = None,
+        expires_in: float | None = None,
+    ) -> str:
         """The URL with a ``security=p:...,s:...`` segment before the source (no I/O).
 
+        As `Filelink.signed_url`: with the app secret the URL carries a policy of its
+        own, for ``expires_in`` seconds (default one hour) and ``call`` (default
+        ``["read", "convert"]``, or ``["read"]`` without tasks), bound to the source:
+        its ``handle``, or (``url``) exactly its external URL. A chain on several
+        files cannot be bound to them (a policy names one handle): its URL allows
+        those calls on any file of the app until it expires. A ready-made policy
+        (`Security.from_signature`) goes into the URL as it is.
+
         Raises:
-            ConfigurationError: neither ``security`` nor the chain's own is set.
+            ConfigurationError: no security anywhere; ``call`` or ``expires_in`` is
+                invalid, is more than the security's policy allows, or is given with a
+                ready-made policy.
         """
-        return self._render(self._tasks, self._require_security(security, "sign a URL"))
+        sec = self._require_security(security, "sign a URL")
+        default = ("read", "convert") if self._tasks else ("read",)
+        narrow = url_security(
+            sec,
+            call=call,
+            default_call=default,
+            handle=self.handle,
+            url=self.external_url,
+            expires_in=expires_in,
+        )
+        return self._render(self._tasks, narrow)
 
     def _security(self, security: Security | None) -> Security | None:
         return self._context.resolve_security(security)
@@ -314,15 +340,23 @@ class Transformation(TaskMethods):
     # -- running -------------------------------------------------------------------------
 
     async def _get(
-        self, url: str, sec: Security | None, *, method: str = "GET", retry: Retry = Retry.ALWAYS
+        self,
+        url: str,
+        sec: Security | None,
+        *,
+        method: str = "GET",
+        retry: Retry = Retry.ALWAYS,
+        kind: Kind = Kind.API,
     ) -> Any:
         async with self._context.session(sec) as http:
-            return await http.request(method, url, retry=retry, redact=self._redact(sec))
+            return await http.request(method, url, retry=retry, redact=self._redact(sec), kind=kind)
 
     async def get_content(self, *, security: Security | None = None) -> bytes:
         """Run the chain and return the result's bytes (signed when security is set)."""
         sec = self._security(security)
-        response = await self._get(self._render(self._tasks, sec, wire=True), sec)
+        response = await self._get(
+            self._render(self._tasks, sec, wire=True), sec, kind=Kind.DOWNLOAD
+        )
         content: bytes = response.content
         return content
 

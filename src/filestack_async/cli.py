@@ -48,6 +48,13 @@ def _add_emulator(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
     )
     p.add_argument("--apikey", action="append", default=[], help="accept only these API keys")
     p.add_argument("--strict", action="store_true", help="reject every protocol deviation")
+    p.add_argument(
+        "--upload-expiry",
+        type=_positive_seconds,
+        default=24 * 3600.0,
+        metavar="SECONDS",
+        help="remove unfinished uploads this long after their start (default 86400: 24 h)",
+    )
     faults = p.add_argument_group("faults (seeded, reproducible)")
     faults.add_argument("--seed", type=int, default=0)
     faults.add_argument("--fault-route", default="*", help="route the rates apply to (default *)")
@@ -91,6 +98,16 @@ def _emulator_secret(args: argparse.Namespace) -> str | None:
             raise ValueError(f"the secret file {args.secret_file!r} is empty")
         return secret
     return os.environ.get(EMULATOR_SECRET_ENV) or None
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text!r}")
+    return value
 
 
 def _run_emulator(args: argparse.Namespace) -> int:
@@ -151,6 +168,7 @@ def _run_emulator(args: argparse.Namespace) -> int:
         apikeys=frozenset(args.apikey),
         strict=args.strict,
         faults=faults,
+        upload_expiry=args.upload_expiry,
     )
     emulator = Emulator(config)
     host = f"[{args.host}]" if ":" in args.host else args.host

@@ -119,7 +119,8 @@ def test_local_file_errors_exit_8(run: Run, server: EmulatorServer, tmp_path: Pa
     handle = json.loads(run("upload", str(path), "--json", *lenient_args(server)).out)[0]["handle"]
     result = run("download", handle, str(tmp_path / "no" / "such" / "dir.txt"), "--base-url",
                  server.url)  # fmt: skip
-    assert result.code == 8 and "FileNotFoundError" in _one_error_line(result.err)
+    line = _one_error_line(result.err)
+    assert result.code == 8 and "LocalFileError: No such file or directory" in line
 
 
 def test_ctrl_c_exits_130(

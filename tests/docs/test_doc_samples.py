@@ -144,9 +144,7 @@ async def _seed_handle(server: EmulatorServer, client: Client, content: bytes) -
     def clone() -> None:
         stored = storage.get_file(link.handle)
         assert stored is not None
-        if stored.segments is None:
-            shutil.copy(storage.blob_path(link.handle), storage.blob_path(SAMPLE_HANDLE))
-        storage.add_file(replace(stored, handle=SAMPLE_HANDLE))
+        storage.add_file(replace(stored, handle=SAMPLE_HANDLE))  # both rows share the bytes
 
     await anyio.to_thread.run_sync(clone)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from filestack_async import Client, RetryPolicy, Security
@@ -33,11 +34,36 @@ class Target:
     kind: str
 
 
-@pytest.fixture(params=["in-process", "socket"])
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """``target``: in-process once, and over the socket on each HTTP pool."""
+    if "target" in metafunc.fixturenames:
+        metafunc.parametrize(
+            ("target", "http_backend"),
+            [("in-process", None), ("socket", "aiohttp"), ("socket", "httpx")],
+            ids=["in-process", "socket-aiohttp", "socket-httpx"],
+            indirect=True,
+        )
+
+
+@pytest.fixture
+def raw_transport(target: Target) -> Any:
+    """An httpx transport that reaches the target's emulator, for requests the SDK would not send."""
+    if target.kind == "in-process":
+        from filestack_async.emulator import EmulatorTransport
+
+        return EmulatorTransport(target.emulator.app)
+    return httpx.AsyncHTTPTransport()
+
+
+@pytest.fixture
 async def target(
-    request: pytest.FixtureRequest, filestack_emulator_factory: EmulatorFactory, tmp_path: Path
+    request: pytest.FixtureRequest,
+    filestack_emulator_factory: EmulatorFactory,
+    tmp_path: Path,
+    http_backend: str | None,
 ) -> AsyncIterator[Target]:
-    """A security-enforcing, strict emulator and a client with a policy, both ways."""
+    """A security-enforcing, strict emulator and a client with a policy, in-process and over
+    a loopback socket (on the pool ``http_backend`` names)."""
     sleeps = NoSleep()
     options: dict[str, Any] = {
         "security": Security.create(SECRET, expires_in=3600),
@@ -52,6 +78,8 @@ async def target(
         async with EmulatorServer(data_dir=tmp_path / "srv", secret=SECRET, strict=True) as server:
             async with Client("E2E-KEY", base_url=server.url, **options) as client:
                 yield Target(client, server.emulator, sleeps, "socket")
+                assert client.context.http is not None
+                assert client.context.http.backend in (None, http_backend)
             assert [v.message for v in server.emulator.violations.snapshot()] == []
 
 

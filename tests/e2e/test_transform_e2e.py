@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -14,7 +13,7 @@ from filestack_async import Client, Filelink, PermissionDeniedError, Security, T
 from filestack_async.emulator import EmulatorServer
 
 from ..images import BLACK, BLUE, GREEN, RED, WHITE, decode, near, quadrants, rgb
-from .conftest import SECRET, Target
+from .conftest import SECRET, Target, raw_transport
 
 
 def grey(image: Image.Image, x: int, y: int) -> int:
@@ -163,7 +162,7 @@ async def test_an_unsigned_chain_is_refused_by_a_secret_enforcing_emulator(
     assert target.client.security is not None
     signed = link.flip().signed_url()
     assert "security=p:" in signed
-    async with httpx.AsyncClient(transport=_transport(target)) as http:
+    async with httpx.AsyncClient(transport=raw_transport(target)) as http:
         denied = await http.get(link.flip().url)
         assert denied.status_code == 403
         allowed = await http.get(signed)
@@ -192,11 +191,3 @@ async def test_unimplemented_tasks_say_so(target: Target) -> None:
     link = await target.client.upload(content=quadrants())
     with pytest.raises(BadRequestError, match="does not implement the 'oil_paint' task"):
         await link.flip().oil_paint(amount=4).get_content()
-
-
-def _transport(target: Target) -> Any:
-    if target.kind == "in-process":
-        from filestack_async.emulator import EmulatorTransport
-
-        return EmulatorTransport(target.emulator.app)
-    return httpx.AsyncHTTPTransport()

@@ -68,7 +68,7 @@ def test_sync_script_runs_as_a_plain_script_against_a_secured_emulator(tmp_path:
 
     lines = result.stdout.splitlines()
     assert lines[0] == "stored report.pdf (25 bytes, application/pdf)"
-    assert lines[1].startswith(f"link valid for an hour: {server.url}/security=p:")
+    assert lines[1].startswith(f"read-only link: {server.url}/security=p:")
     assert "deleted the three files" in lines
     with Image.open(tmp_path / "thumb-photo.png") as thumb:
         assert thumb.size == (64, 40)

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 
 @dataclass(frozen=True)
@@ -62,3 +64,21 @@ def current_campaign() -> Campaign:
 def campaign() -> Campaign:
     """The scale of this run's reliability campaign."""
     return current_campaign()
+
+
+def fuzz_settings(campaign: Campaign, scale: float = 1.0, **extra: Any) -> settings:
+    """Hypothesis settings for a fuzz test: ``scale`` times the campaign's examples (10 at least).
+
+    No deadline (a loaded machine is not a bug) and no health checks about slow or large
+    data, or about function-scoped fixtures (the tests reset what they use themselves).
+    """
+    return settings(
+        max_examples=max(10, int(campaign.fuzz_examples * scale)),
+        deadline=None,
+        suppress_health_check=[
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+            HealthCheck.function_scoped_fixture,
+        ],
+        **extra,
+    )

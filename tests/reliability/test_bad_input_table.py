@@ -25,6 +25,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import httpx
+
 import filestack_async
 from filestack_async import (
     AudioVisual,
@@ -46,6 +48,8 @@ HANDLE = "AbCdEfGhIjKlMnOpQrSt"
 SECURITY = Security(
     {"expiry": 4102444800, "call": ["read", "store", "write", "remove", "convert"]}, SECRET
 )
+#: The same policy, ready-made (no secret): URLs carry it as it is.
+READY_MADE: Any = Security.from_signature(SECURITY.policy_b64, SECURITY.signature)
 #: Strings that must never appear in an exception or a log record.
 SECRETS: tuple[str, ...] = (SECRET, SECURITY.signature, SECURITY.policy_b64, APIKEY)
 CDN = "https://cdn.filestackcontent.com"
@@ -252,6 +256,31 @@ def _rows() -> Iterator[Row]:
         lambda e: e.api.Client("K", transport="tcp"),
         CE,
         "transport must be an httpx",
+    )
+    yield Row(
+        "Client",
+        "http_backend unknown",
+        lambda e: e.api.Client("K", http_backend="requests"),
+        CE,
+        "http_backend must be 'auto', 'aiohttp' or 'httpx', not 'requests'",
+    )
+    yield Row(
+        "Client",
+        "http_backend not a string",
+        lambda e: e.api.Client("K", http_backend=1),
+        CE,
+        "http_backend must be 'auto', 'aiohttp' or 'httpx', not int",
+    )
+    yield Row(
+        "Client",
+        "http_backend with a transport",
+        lambda e: e.api.Client(
+            "K",
+            http_backend="aiohttp",
+            transport=httpx.MockTransport(lambda r: httpx.Response(200)),
+        ),
+        CE,
+        "give http_backend= or transport=, not both",
     )
     yield Row("Client.filelink", "handle int", lambda e: e.client.filelink(1), CE, "handle")
     yield Row(
@@ -811,6 +840,62 @@ def _rows() -> Iterator[Row]:
         "security must be a Security",
     )
     yield Row(
+        "Filelink.signed_url",
+        "call a str",
+        lambda e: e.link.signed_url(call="read"),
+        CE,
+        "call must be a list of strings",
+    )
+    yield Row(
+        "Filelink.signed_url",
+        "call empty",
+        lambda e: e.link.signed_url(call=[]),
+        CE,
+        "at least one call",
+    )
+    yield Row(
+        "Filelink.signed_url",
+        "call unknown",
+        lambda e: e.link.signed_url(call=["read", "fly"]),
+        CE,
+        "unknown values",
+    )
+    yield Row(
+        "Filelink.signed_url",
+        "call beyond the link's policy",
+        lambda e: e.link.signed_url(call=["read", "pick"]),
+        CE,
+        "does not allow the call(s) ['pick']",
+    )
+    yield Row(
+        "Filelink.signed_url",
+        "expires_in 0",
+        lambda e: e.link.signed_url(expires_in=0),
+        CE,
+        "expires_in must be a positive number",
+    )
+    yield Row(
+        "Filelink.signed_url",
+        "expires_in str",
+        lambda e: e.link.signed_url(expires_in="3600"),
+        CE,
+        "expires_in must be a finite number",
+    )
+    yield Row(
+        "Filelink.signed_url",
+        "expires_in NaN",
+        lambda e: e.link.signed_url(expires_in=float("nan")),
+        CE,
+        "expires_in must be a finite number",
+    )
+    yield Row(
+        "Filelink.signed_url",
+        "expires_in with a ready-made policy",
+        lambda e: e.link.signed_url(READY_MADE, expires_in=60),
+        CE,
+        "need a Security that holds the app secret",
+    )
+    yield Row(
         "Filelink.get_content",
         "security str",
         lambda e: e.link.get_content(security="x"),
@@ -858,6 +943,20 @@ def _rows() -> Iterator[Row]:
         lambda e: e.link.download(e.tmp / "none" / "f"),
         CE,
         "does not exist",
+    )
+    yield Row(
+        "Filelink.download",
+        "a file name longer than NAME_MAX",
+        lambda e: e.link.download(e.tmp / ("a" * 256)),
+        CE,
+        "file name is 256 bytes",
+    )
+    yield Row(
+        "Filelink.download",
+        "a file name with a lone surrogate",
+        lambda e: e.link.download(e.tmp / "a\ud800b"),
+        CE,
+        "file system cannot take",
     )
     yield Row(
         "Filelink.download",
@@ -1081,6 +1180,34 @@ def _rows() -> Iterator[Row]:
         "security must be a Security",
     )
     yield Row(
+        "Transformation.signed_url",
+        "call a str",
+        lambda e: e.chain.signed_url(call="convert"),
+        CE,
+        "call must be a list of strings",
+    )
+    yield Row(
+        "Transformation.signed_url",
+        "call beyond the chain's policy",
+        lambda e: e.chain.signed_url(call=["convert", "exif"]),
+        CE,
+        "does not allow the call(s) ['exif']",
+    )
+    yield Row(
+        "Transformation.signed_url",
+        "expires_in negative",
+        lambda e: e.chain.signed_url(expires_in=-1),
+        CE,
+        "expires_in must be a positive number",
+    )
+    yield Row(
+        "Transformation.signed_url",
+        "call with a ready-made policy",
+        lambda e: e.chain.signed_url(READY_MADE, call=["read"]),
+        CE,
+        "need a Security that holds the app secret",
+    )
+    yield Row(
         "Transformation.get_content",
         "security str",
         lambda e: e.chain.get_content(security="x"),
@@ -1100,6 +1227,13 @@ def _rows() -> Iterator[Row]:
         lambda e: e.chain.download(e.tmp),
         CE,
         "is a directory",
+    )
+    yield Row(
+        "Transformation.download",
+        "a file name longer than NAME_MAX",
+        lambda e: e.chain.download(e.tmp / ("é" * 128)),
+        CE,
+        "file name is 256 bytes",
     )
     yield Row(
         "Transformation.download",
@@ -1476,6 +1610,97 @@ def _rows() -> Iterator[Row]:
         "leeway must be a number of seconds",
     )
     yield Row(
+        "Security.from_signature",
+        "policy_b64 None",
+        lambda e: fa.Security.from_signature(None, "0" * 64),
+        CE,
+        "policy_b64 must be a non-empty string",
+    )
+    yield Row(
+        "Security.from_signature",
+        "policy_b64 not base64",
+        lambda e: fa.Security.from_signature("not base64!", "0" * 64),
+        CE,
+        "not base64-encoded JSON",
+    )
+    yield Row(
+        "Security.from_signature",
+        "policy_b64 with a bad field",
+        lambda e: fa.Security.from_signature("eyJleHBpcnkiOiAic29vbiJ9", "0" * 64),
+        CE,
+        "'expiry' must be int",
+    )
+    yield Row(
+        "Security.from_signature",
+        "signature too short",
+        lambda e: fa.Security.from_signature(SECURITY.policy_b64, "abc"),
+        CE,
+        "64 hexadecimal characters",
+    )
+    yield Row(
+        "Security.from_signature",
+        "signature None",
+        lambda e: fa.Security.from_signature(SECURITY.policy_b64, None),
+        CE,
+        "64 hexadecimal characters",
+    )
+    yield Row(
+        "Security.narrowed",
+        "call a str",
+        lambda e: fa_security.narrowed("read"),
+        CE,
+        "call must be a list of strings",
+    )
+    yield Row(
+        "Security.narrowed",
+        "call empty",
+        lambda e: fa_security.narrowed([]),
+        CE,
+        "at least one call",
+    )
+    yield Row(
+        "Security.narrowed",
+        "call beyond the policy",
+        lambda e: fa_security.narrowed(["pick"]),
+        CE,
+        "does not allow the call(s) ['pick']",
+    )
+    yield Row(
+        "Security.narrowed",
+        "handle int",
+        lambda e: fa_security.narrowed(["read"], handle=5),
+        CE,
+        "handle must be a non-empty string",
+    )
+    yield Row(
+        "Security.narrowed",
+        "url empty",
+        lambda e: fa_security.narrowed(["read"], url=""),
+        CE,
+        "url must be a non-empty string",
+    )
+    yield Row(
+        "Security.narrowed",
+        "expires_in infinite",
+        lambda e: fa_security.narrowed(["read"], expires_in=float("inf")),
+        CE,
+        "expires_in must be a finite number",
+    )
+    yield Row(
+        "Security.narrowed",
+        "now str",
+        lambda e: fa_security.narrowed(["read"], now="now"),
+        CE,
+        "now must be unix seconds",
+    )
+    yield Row(
+        "Security.narrowed",
+        "a ready-made policy (no secret)",
+        lambda e: READY_MADE.narrowed(["read"]),
+        CE,
+        "needs the app secret",
+    )
+    yield Row(
         "verify_webhook_signature",
         "secret None",
         lambda e: fa.verify_webhook_signature(None, "{}", WEBHOOK_HEADERS),
@@ -1526,6 +1751,43 @@ def _rows() -> Iterator[Row]:
     )
     yield Row(
         "verify_webhook_signature",
+        "secret with a lone surrogate",
+        lambda e: fa.verify_webhook_signature("wh\ud800sec", "{}", WEBHOOK_HEADERS),
+        CE,
+        "webhook secret is not valid Unicode text",
+    )
+    yield Row(
+        "verify_webhook_signature",
+        "body with a lone surrogate",
+        lambda e: fa.verify_webhook_signature("whsec", "{\udcff}", WEBHOOK_HEADERS),
+        CE,
+        "webhook body is not valid Unicode text",
+    )
+    yield Row(
+        "verify_webhook_signature",
+        "FS-Timestamp with a lone surrogate",
+        lambda e: fa.verify_webhook_signature(
+            "whsec", "{}", {**WEBHOOK_HEADERS, "FS-Timestamp": "1700000000\udc80"}
+        ),
+        CE,
+        "FS-Timestamp header is not valid Unicode text",
+    )
+    yield Row(
+        "verify_webhook_signature",
+        "max_skew negative",
+        lambda e: fa.verify_webhook_signature("whsec", "{}", WEBHOOK_HEADERS, max_skew=-1),
+        CE,
+        "max_skew must be a finite number of seconds, at least 0",
+    )
+    yield Row(
+        "verify_webhook_signature",
+        "max_skew str",
+        lambda e: fa.verify_webhook_signature("whsec", "{}", WEBHOOK_HEADERS, max_skew="300"),
+        CE,
+        "max_skew must be a finite number",
+    )
+    yield Row(
+        "verify_webhook_signature",
         "max_age str",
         lambda e: fa.verify_webhook_signature("whsec", "{}", WEBHOOK_HEADERS, max_age="300"),
         CE,
@@ -1537,6 +1799,27 @@ def _rows() -> Iterator[Row]:
     yield Row("Timeouts", "read negative", lambda e: fa.Timeouts(read=-1), CE, "read timeout")
     yield Row("Timeouts", "write str", lambda e: fa.Timeouts(write="60"), CE, "write timeout")
     yield Row("Timeouts", "pool NaN", lambda e: fa.Timeouts(pool=float("nan")), CE, "NaN")
+    yield Row("Timeouts", "total 0", lambda e: fa.Timeouts(total=0), CE, "total timeout")
+    yield Row("Timeouts", "total str", lambda e: fa.Timeouts(total="120"), CE, "total timeout")
+    yield Row("Timeouts", "min_rate 0", lambda e: fa.Timeouts(min_rate=0), CE, "min_rate")
+    yield Row("Timeouts", "min_rate None", lambda e: fa.Timeouts(min_rate=None), CE, "min_rate")
+    yield Row(
+        "Timeouts", "min_rate infinite", lambda e: fa.Timeouts(min_rate=float("inf")), CE, "finite"
+    )
+    yield Row(
+        "Timeouts",
+        "max_answer_bytes 100",
+        lambda e: fa.Timeouts(max_answer_bytes=100),
+        CE,
+        "max_answer_bytes must be at least 1024",
+    )
+    yield Row(
+        "Timeouts",
+        "max_answer_bytes float",
+        lambda e: fa.Timeouts(max_answer_bytes=1e6),
+        CE,
+        "max_answer_bytes must be an int",
+    )
     yield Row(
         "RetryPolicy",
         "max_retries negative",

@@ -4,7 +4,9 @@ task, no busy worker thread, no file handle and no connection is left over, no f
 emulator stored is half-finished, and the same client completes a fresh upload.
 
 The normal test run cancels ``campaign.cancellations`` uploads of the quick subset;
-``nox -s reliability`` cancels 100. Run with ``-s`` to see the summary.
+``nox -s reliability`` cancels 100. Run with ``-s`` to see the summary. It runs on both
+HTTP pools (aiohttp and httpx's own, see the ``http_backend`` fixture), looking at the
+pool through `HTTPSession.pool_state`.
 """
 
 from __future__ import annotations
@@ -23,9 +25,9 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
-import httpx
 
 from filestack_async import Client, RetryPolicy, UploadConfig, UploadProgress
+from filestack_async._http import PoolState
 from filestack_async.emulator import EmulatorServer, Faults, NetworkProfile
 
 from .conftest import Campaign
@@ -93,13 +95,13 @@ def established_to(port: int) -> int:
     return count
 
 
-def pool_connections(client: Client) -> list[Any]:
-    """The client's pooled connections (httpcore objects)."""
-    http = client._context.http
+def pool_state(client: Client) -> PoolState:
+    """What the client's connection pool holds now."""
+    http = client.context.http
     assert http is not None
-    transport = http._client._transport
-    assert isinstance(transport, httpx.AsyncHTTPTransport)
-    return list(transport._pool.connections)
+    state = http.pool_state()
+    assert state is not None
+    return state
 
 
 def worker_threads_are_idle() -> bool:
@@ -152,14 +154,12 @@ def leftovers(
     now_open = open_files(server.emulator.data_dir)
     if now_open != files:
         problems.append(f"files left open: {now_open - files}")
-    connections = pool_connections(client)
-    busy = [c for c in connections if not (c.is_idle() or c.is_closed())]
-    if busy:
-        problems.append(f"connections still in use: {busy}")
-    alive = [c for c in connections if not c.is_closed()]
+    pool = pool_state(client)
+    if pool.in_use:
+        problems.append(f"connections still in use: {pool}")
     established = established_to(server.port)
-    if established > len(alive):
-        problems.append(f"{established} sockets open, {len(alive)} in the pool: {connections}")
+    if established > pool.open:
+        problems.append(f"{established} sockets open, {pool.open} in the pool: {pool}")
     return problems
 
 
@@ -167,7 +167,7 @@ def leftovers(
 
 
 async def test_cancelled_uploads_leave_nothing_behind(
-    campaign: Campaign, tmp_path: Path, record_property: Any
+    campaign: Campaign, tmp_path: Path, record_property: Any, http_backend: str
 ) -> None:
     seed = 7_2026
     rng = random.Random(seed)
@@ -188,6 +188,8 @@ async def test_cancelled_uploads_leave_nothing_behind(
         async with Client("CANCEL-KEY", base_url=server.url, upload=config, retry=retry) as client:
             # warm up once so lazily created pieces (the pool, worker threads) are in the baseline
             await client.upload(content=b"warm-up")
+            assert client.context.http is not None
+            assert client.context.http.backend == http_backend
             tasks = set(asyncio.all_tasks())
             threads = set(threading.enumerate())
             files = open_files(server.emulator.data_dir)

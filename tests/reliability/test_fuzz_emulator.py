@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 import anyio
 import httpx
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
@@ -30,21 +30,12 @@ from filestack_async.emulator import Emulator, EmulatorTransport
 from filestack_async.emulator.app import IN_PROCESS_URL
 from filestack_async.testing import EmulatorFactory
 
-from .conftest import Campaign
+from .conftest import Campaign, fuzz_settings
 from .fuzz_strategies import CHAIN_SPECS, GRAMMAR_CHARS_QUOTE, text_values, valid_params
 
 T = TypeVar("T")
 APIKEY = "EMULATOR-APIKEY"
 _SEGMENT_SAFE = "/:,=[]@!$&'()*+;-._~"
-
-
-def _settings(campaign: Campaign, scale: float = 1.0) -> settings:
-    return settings(
-        max_examples=max(10, int(campaign.fuzz_examples * scale)),
-        deadline=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-        database=None,
-    )
 
 
 def _png() -> bytes:
@@ -193,7 +184,7 @@ def test_random_processing_paths(
 ) -> None:
     target = _make_target(filestack_emulator_factory)
 
-    @_settings(campaign)
+    @fuzz_settings(campaign, database=None)
     @given(
         data=st.data(),
         apikey=st.one_of(st.none(), st.just(APIKEY), text_values(1, 10)),
@@ -350,7 +341,7 @@ def test_random_multipart_bodies(
         st.sampled_from([b"", b"[]", b"null", b"1" * 5000, b'{"a":' * 2000, b"\xff\xfe", b"{}"]),
     )
 
-    @_settings(campaign)
+    @fuzz_settings(campaign, database=None)
     @given(
         endpoint=st.sampled_from(["start", "upload", "commit", "complete"]),
         body=st.one_of(bodies(), json_values, surrogate_bodies),
@@ -446,7 +437,7 @@ def test_random_part_puts(campaign: Campaign, filestack_emulator_factory: Emulat
     targets = [signed(False), signed(True)]
     numbers = st.one_of(st.integers(0, 20000).map(str), st.sampled_from(["9" * 5000, "-1", "x"]))
 
-    @_settings(campaign)
+    @fuzz_settings(campaign, database=None)
     @given(
         which=st.sampled_from(targets),
         forge=st.one_of(
@@ -529,7 +520,7 @@ def test_random_file_api_and_metadata_requests(
         st.binary(max_size=100).map(lambda b: ("content", b)),
     )
 
-    @_settings(campaign)
+    @fuzz_settings(campaign, database=None)
     @given(
         method=st.sampled_from(["GET", "HEAD", "POST", "DELETE"]),
         metadata=st.booleans(),
@@ -590,7 +581,7 @@ def test_random_range_headers(
         st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=30),
     )
 
-    @_settings(campaign)
+    @fuzz_settings(campaign, database=None)
     @given(header=headers, method=st.sampled_from(["GET", "HEAD"]), file_api=st.booleans())
     def check(header: str, method: str, file_api: bool) -> None:
         url = ("/api/file/" if file_api else "/") + target.text
@@ -657,7 +648,7 @@ def test_random_process_and_control_requests(
         max_size=3,
     )
 
-    @_settings(campaign, scale=0.5)
+    @fuzz_settings(campaign, scale=0.5, database=None)
     @given(
         body=st.one_of(
             st.builds(
@@ -697,7 +688,7 @@ def test_random_process_and_control_requests(
         ["seed", "rules", "max_chunk_size", "chunk_status", "complete_202", "network", "x"]
     )
 
-    @_settings(campaign, scale=0.5)
+    @fuzz_settings(campaign, scale=0.5, database=None)
     @given(
         settings_json=st.one_of(st.dictionaries(fault_keys, fault_values, max_size=4), json_values)
     )
@@ -750,7 +741,7 @@ def test_random_image_chains_on_stored_images(
 
     handles = anyio.run(upload_all)
 
-    @_settings(campaign)
+    @fuzz_settings(campaign, database=None)
     @given(
         handle=st.sampled_from(handles),
         chain=st.lists(

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import httpx
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from filestack_async import ConfigurationError, Security, Transformation
@@ -28,20 +28,12 @@ from filestack_async._tasks import (
     parse_task,
 )
 
-from .conftest import Campaign
+from .conftest import Campaign, fuzz_settings
 from .fuzz_strategies import CHAIN_SPECS, GRAMMAR_CHARS_QUOTE, junk, text_values, valid_params
 
 CDN = "https://cdn.filestackcontent.com"
 handles = st.from_regex(r"[A-Za-z0-9]{20}", fullmatch=True)
 apikeys = st.from_regex(r"[A-Za-z0-9_-]{1,30}", fullmatch=True).filter(lambda k: k not in TASKS)
-
-
-def _settings(campaign: Campaign) -> settings:
-    return settings(
-        max_examples=campaign.fuzz_examples,
-        deadline=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    )
 
 
 @st.composite
@@ -73,7 +65,7 @@ def _parse(url: str) -> ParsedPath:
 
 
 def test_random_valid_chains_round_trip(campaign: Campaign) -> None:
-    @_settings(campaign)
+    @fuzz_settings(campaign)
     @given(handle=handles, chain=chains())
     def check(handle: str, chain: list[tuple[TaskSpec, dict[str, Any]]]) -> None:
         t = Transformation(handle=handle)
@@ -107,7 +99,7 @@ def test_signed_chains_on_external_and_multi_file_sources(campaign: Campaign) ->
         st.builds(lambda hs: {"handles": hs}, st.lists(handles, min_size=1, max_size=4)),
     )
 
-    @_settings(campaign)
+    @fuzz_settings(campaign)
     @given(
         apikey=apikeys,
         source=sources,
@@ -122,7 +114,9 @@ def test_signed_chains_on_external_and_multi_file_sources(campaign: Campaign) ->
         expiry: int,
         calls: list[str],
     ) -> None:
-        sec = Security.create("fuzz-secret", expiry=expiry, call=calls or None)
+        made = Security.create("fuzz-secret", expiry=expiry, call=calls or None)
+        # a ready-made policy goes into signed URLs as it is (one with the secret is narrowed)
+        sec = Security.from_signature(made.policy_b64, made.signature)
         t = Transformation(apikey, security=sec, **source)
         for spec, params in chain:
             t = _apply(t, spec, params)
@@ -157,7 +151,7 @@ def test_random_arguments_to_task_methods_raise_configuration_errors(campaign: C
         if s.params and hasattr(TaskMethods, s.method) and s.kind != "execute"
     ]
 
-    @_settings(campaign)
+    @fuzz_settings(campaign)
     @given(data=st.data(), spec=st.sampled_from(transform_specs))
     def check(data: st.DataObject, spec: TaskSpec) -> None:
         params = data.draw(valid_params(spec))
@@ -186,7 +180,7 @@ def test_random_keys_and_values_to_build_task(campaign: Campaign) -> None:
         st.frozensets(st.integers(), max_size=2),
     )
 
-    @_settings(campaign)
+    @fuzz_settings(campaign)
     @given(
         name=st.one_of(st.sampled_from(list(TASKS)), st.text(max_size=12), junk),
         params=st.one_of(
@@ -223,7 +217,7 @@ def test_random_path_text_parses_or_raises_configuration_error(campaign: Campaig
     )
     paths = st.lists(words, max_size=6).map(lambda parts: "/" + "/".join(parts))
 
-    @_settings(campaign)
+    @fuzz_settings(campaign)
     @given(path=st.one_of(paths, st.text(max_size=60)))
     def check(path: str) -> None:
         try:
@@ -243,7 +237,7 @@ def test_strings_with_grammar_characters_round_trip(campaign: Campaign) -> None:
     """Free-text parameters (store paths, filenames, handles of collage files, workflow ids)
     full of separators, quotes-free unicode and percent signs survive both URL forms."""
 
-    @_settings(campaign)
+    @fuzz_settings(campaign)
     @given(
         path=text_values(),
         filename=text_values(),

@@ -13,7 +13,7 @@ import json
 import math
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from filestack_async import ConfigurationError, Endpoints, Security
@@ -24,7 +24,7 @@ from filestack_async._tasks import parse_task
 from filestack_async.emulator.security import Credentials, Denied, check
 from filestack_async.uploads.protocol import STORE_KEYS, build_complete_body, build_start_body
 
-from .conftest import Campaign
+from .conftest import Campaign, fuzz_settings
 from .fuzz_strategies import junk
 
 SECRET = "fuzz-secret"
@@ -39,14 +39,6 @@ plausible = st.one_of(
     st.dictionaries(st.text(max_size=130), st.text(max_size=260), max_size=12),
 )
 values = st.one_of(plausible, junk)
-
-
-def _settings(campaign: Campaign) -> settings:
-    return settings(
-        max_examples=campaign.fuzz_examples,
-        deadline=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    )
 
 
 def _strict_json(value: Any, *, ascii_only: bool = False) -> Any:
@@ -65,7 +57,7 @@ def _names_a_key(message: str, params: dict[Any, Any]) -> bool:
 def test_random_store_params_are_accepted_or_refused_by_key(campaign: Campaign) -> None:
     context = Context(Endpoints(), apikey="KEY")
 
-    @_settings(campaign)
+    @fuzz_settings(campaign)
     @given(params=st.dictionaries(keys, values, max_size=5))
     def check_params(params: dict[Any, Any]) -> None:
         try:
@@ -100,7 +92,7 @@ def test_random_store_params_are_accepted_or_refused_by_key(campaign: Campaign) 
 
     check_params()
 
-    @_settings(campaign)
+    @fuzz_settings(campaign)
     @given(params=junk)
     def check_anything(params: Any) -> None:
         try:
@@ -151,7 +143,7 @@ def _check_accepted(sec: Security, secret: str) -> None:
 
 
 def test_random_security_create_arguments(campaign: Campaign) -> None:
-    @_settings(campaign)
+    @fuzz_settings(campaign)
     @given(
         secret=st.one_of(st.text(min_size=1, max_size=10), junk),
         kwargs=create_kwargs(),
@@ -184,7 +176,7 @@ def test_random_policies(campaign: Campaign) -> None:
         junk,
     )
 
-    @_settings(campaign)
+    @fuzz_settings(campaign)
     @given(
         policy=st.one_of(
             st.dictionaries(st.one_of(known, st.text(max_size=8), st.integers()), policy_values),
@@ -208,7 +200,7 @@ def test_random_credentials_against_the_emulator_check(campaign: Campaign) -> No
     text = st.one_of(st.text(max_size=80), st.from_regex(r"[0-9a-f]{64}", fullmatch=True))
     valid = Security({"expiry": 2**40, "call": ["read"]}, SECRET)
 
-    @_settings(campaign)
+    @fuzz_settings(campaign)
     @given(
         policy=st.one_of(st.none(), text, st.just(valid.policy_b64)),
         signature=st.one_of(st.none(), text, st.just(valid.signature)),

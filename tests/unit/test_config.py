@@ -81,6 +81,16 @@ def test_location_url_must_not_be_empty() -> None:
 
 def test_timeouts_defaults() -> None:
     assert Timeouts() == Timeouts(connect=10, read=60, write=60, pool=30)
+    assert (Timeouts().total, Timeouts().min_rate) == (120, 16 * 1024)
+    assert Timeouts().max_answer_bytes == 4 * 1024 * 1024
+    assert Timeouts(total=None).total is None  # no total deadline
+
+
+def test_one_number_of_seconds_never_makes_the_total_shorter() -> None:
+    from filestack_async import Client
+
+    assert Client("K", timeout=30).context.timeouts.total == 120
+    assert Client("K", timeout=600).context.timeouts.total == 600
 
 
 @pytest.mark.parametrize(

@@ -35,3 +35,28 @@ def test_json_fields_are_masked() -> None:
     body = '{"apikey": "K1", "policy": "P1", "signature": "S1", "handle": "H"}'
     out = redact_text(body)
     assert "K1" not in out and "P1" not in out and "S1" not in out and '"handle": "H"' in out
+
+
+def test_strip_credentials_drops_every_filestack_credential() -> None:
+    from filestack_async._redact import strip_credentials
+
+    url = (
+        "https://other.example/resize=w:10/security=p:eyJ9,s:abcd/HANDLE"
+        "?policy=P&signature=S&key=K&apikey=A&Signature=S2&dl=true"
+    )
+    assert strip_credentials(url) == "https://other.example/resize=w:10/HANDLE?dl=true"
+    assert strip_credentials("https://x.example/H#frag") == "https://x.example/H"
+
+
+def test_redact_value_masks_inside_bytes_tuples_lists_and_dicts() -> None:
+    from filestack_async._redact import redact_value
+
+    headers = [(b"Authorization", b"Bearer TOPSECRET"), (b"Location", b"/x?signature=abc")]
+    assert redact_value(headers, ["TOPSECRET"]) == [
+        (b"Authorization", b"Bearer ***"),
+        (b"Location", b"/x?signature=***"),
+    ]
+    assert redact_value({"k": ("TOPSECRET", 3)}, ["TOPSECRET"]) == {"k": ("***", 3)}
+    assert redact_value(b"\xff\x00TOPSECRET", ["TOPSECRET"]) == b"\xff\x00***"
+    marker = object()
+    assert redact_value(marker, ["TOPSECRET"]) is marker

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import pickle
+import re
+from typing import Any
 
 import pytest
 
 from filestack_async import ConfigurationError, Security, verify_webhook_signature
-from filestack_async._security import decode_policy, encode_policy, sign, signature_matches
+from filestack_async._security import (
+    SIGNED_URL_EXPIRES_IN,
+    WEBHOOK_MAX_SKEW,
+    decode_policy,
+    encode_policy,
+    sign,
+    signature_matches,
+)
 
 # (policy, secret, policy_b64, signature) from filestack-protocol.md §2.3
 VECTORS = [
@@ -247,3 +258,173 @@ def test_webhook_bad_arguments_raise(
 ) -> None:
     with pytest.raises(ConfigurationError, match=message):
         verify_webhook_signature(secret, body, headers)  # type: ignore[arg-type]
+
+
+def _signed_webhook(secret: str, body: str, timestamp: str) -> dict[str, str]:
+    """Headers of a webhook signed the way Filestack signs one (the reference's algorithm)."""
+    message = f"{timestamp}.{body}".encode("utf-8", "surrogatepass")
+    digest = hmac.new(secret.encode("utf-8", "surrogatepass"), message, hashlib.sha256)
+    return {"FS-Signature": digest.hexdigest(), "FS-Timestamp": timestamp}
+
+
+@pytest.mark.parametrize(
+    ("secret", "body", "timestamp", "message"),
+    [
+        ("s\ud800", "{}", "1700000000", "webhook secret is not valid Unicode"),
+        ("s", "{\udcff}", "1700000000", "webhook body is not valid Unicode"),
+        ("s", "{}", "1700000000\udc80", "FS-Timestamp header is not valid Unicode"),
+    ],
+)
+def test_webhook_lone_surrogates_are_a_configuration_error(
+    secret: str, body: str, timestamp: str, message: str
+) -> None:
+    headers = _signed_webhook(secret, body, timestamp)
+    with pytest.raises(ConfigurationError, match=message):
+        verify_webhook_signature(secret, body, headers)
+
+
+def test_webhook_signature_header_with_a_surrogate_is_a_configuration_error() -> None:
+    headers = {"FS-Signature": "ab\udc80", "FS-Timestamp": "1700000000"}
+    with pytest.raises(ConfigurationError, match="FS-Signature header is not valid Unicode"):
+        verify_webhook_signature("s", "{}", headers)
+
+
+@pytest.mark.parametrize(
+    ("offset", "accepted"),
+    [(0, True), (-299, True), (-300, True), (-301, False), (-86400, False), (59, True)],
+)
+def test_webhook_future_timestamps_beyond_the_skew_are_refused(offset: int, accepted: bool) -> None:
+    now = 1_700_000_000
+    headers = _signed_webhook("whsec", "{}", str(now - offset))  # offset < 0: in the future
+    assert verify_webhook_signature("whsec", "{}", headers, max_age=60, now=now) is accepted
+
+
+def test_webhook_skew_is_a_parameter() -> None:
+    now = 1_700_000_000
+    headers = _signed_webhook("whsec", "{}", str(now + 10))
+    assert verify_webhook_signature("whsec", "{}", headers, max_age=60, now=now)
+    assert not verify_webhook_signature("whsec", "{}", headers, max_age=60, max_skew=5, now=now)
+    assert not verify_webhook_signature("whsec", "{}", headers, max_age=60, max_skew=0, now=now)
+    assert WEBHOOK_MAX_SKEW == 300
+
+
+@pytest.mark.parametrize("timestamp", ["Infinity", "inf", "-inf", "NaN", "nan", "1e400"])
+def test_webhook_non_finite_timestamps_are_refused_under_max_age(timestamp: str) -> None:
+    headers = _signed_webhook("whsec", "{}", timestamp)
+    assert not verify_webhook_signature("whsec", "{}", headers, max_age=3600, now=1_700_000_000)
+
+
+@pytest.mark.parametrize("skew", [-1, float("nan"), float("inf"), "300", None, True])
+def test_webhook_max_skew_is_validated(skew: object) -> None:
+    headers = _signed_webhook("whsec", "{}", "1700000000")
+    with pytest.raises(ConfigurationError, match="max_skew must be a finite number"):
+        verify_webhook_signature("whsec", "{}", headers, max_age=60, max_skew=skew)  # type: ignore[arg-type]
+
+
+# -- narrowed policies (what signed_url() signs) and ready-made ones ------------------------
+
+NOW = 1_700_000_000
+HANDLE = "AbCdEfGhIjKlMnOpQrSt"
+OTHER = "ZyXwVuTsRqPoNmLkJiHg"
+
+
+def test_narrowed_grants_only_the_call_on_the_handle_for_the_lifetime() -> None:
+    app = Security.create("SECRET", expiry=NOW + 10 * 86400)  # every call, for ten days
+    narrow = app.narrowed(["read"], handle=HANDLE, now=NOW)
+    assert narrow.policy == {"call": ["read"], "handle": HANDLE, "expiry": NOW + 3600}
+    assert SIGNED_URL_EXPIRES_IN == 3600
+    assert signature_matches(narrow.policy_b64, narrow.signature, "SECRET")
+    assert narrow.has_secret and narrow.secrets()[0] == "SECRET"
+    longer = app.narrowed(["read", "stat"], handle=HANDLE, expires_in=86400, now=NOW)
+    assert longer.policy["call"] == ["read", "stat"]
+    assert longer.policy["expiry"] == NOW + 86400
+
+
+def test_narrowed_never_outlives_or_outgrows_its_policy() -> None:
+    app = Security.create(
+        "SECRET", expiry=NOW + 60, call=["read", "stat"], handle=HANDLE, max_size=10, path="a/.*"
+    )
+    narrow = app.narrowed(["read"], handle=HANDLE, expires_in=86400, now=NOW)
+    assert narrow.policy == {
+        "call": ["read"],
+        "handle": HANDLE,
+        "expiry": NOW + 60,
+        "maxSize": 10,
+        "path": "a/.*",
+    }
+    with pytest.raises(ConfigurationError, match=r"does not allow the call\(s\) \['remove'\]"):
+        app.narrowed(["read", "remove"], handle=HANDLE, now=NOW)
+    with pytest.raises(ConfigurationError, match="for another handle"):
+        app.narrowed(["read"], handle=OTHER, now=NOW)
+    with pytest.raises(ConfigurationError, match="has expired"):
+        app.narrowed(["read"], handle=HANDLE, now=NOW + 60)
+    everything = Security.create("SECRET", expiry=NOW + 60)  # no call: all but exif
+    with pytest.raises(ConfigurationError, match="exif"):
+        everything.narrowed(["exif"], now=NOW)
+
+
+def test_narrowed_to_an_external_url_matches_it_exactly() -> None:
+    app = Security.create("SECRET", expiry=NOW + 86400, url=r"https://a\.io/.*")
+    source = "https://a.io/x.png?size=1+2"
+    narrow = app.narrowed(["read", "convert"], url=source, now=NOW)
+    pattern = narrow.policy["url"]
+    assert re.fullmatch(pattern, source)
+    assert not re.fullmatch(pattern, "https://a.io/x.pngX")
+    assert not re.search(pattern, "https://evil.io/?https://a.io/x.png?size=1+2")
+    with pytest.raises(ConfigurationError, match="does not match this policy's url"):
+        app.narrowed(["read"], url="https://b.io/x.png", now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"call": "read"}, "call must be a list of strings"),
+        ({"call": 5}, "call must be a list of strings"),
+        ({"call": []}, "at least one call"),
+        ({"call": ["read", "fly"]}, "unknown values"),
+        ({"call": ["read"], "expires_in": 0}, "positive"),
+        ({"call": ["read"], "expires_in": float("nan")}, "finite number"),
+        ({"call": ["read"], "expires_in": "60"}, "finite number"),
+        ({"call": ["read"], "expires_in": 10**30}, "at most"),
+        ({"call": ["read"], "handle": 5}, "handle must be a non-empty string"),
+        ({"call": ["read"], "url": ""}, "url must be a non-empty string"),
+        ({"call": ["read"], "now": "now"}, "now must be unix seconds"),
+    ],
+)
+def test_narrowed_rejects_bad_arguments(kwargs: dict[str, Any], message: str) -> None:
+    app = Security.create("SECRET", expiry=NOW + 86400)
+    with pytest.raises(ConfigurationError, match=message):
+        app.narrowed(**kwargs)
+
+
+def test_a_ready_made_policy_holds_no_secret_and_is_sent_as_given() -> None:
+    made = Security({"expiry": 1572390000, "call": ["read"]}, "SECRET")
+    given = Security.from_signature(made.policy_b64, made.signature.upper())
+    assert not given.has_secret and made.has_secret
+    assert given == made and hash(given) == hash(made)
+    assert given.as_url_string() == made.as_url_string()
+    assert given.secrets() == (made.signature, made.policy_b64)
+    assert pickle.loads(pickle.dumps(given)) == given
+    assert not pickle.loads(pickle.dumps(given)).has_secret
+    with pytest.raises(ConfigurationError, match="needs the app secret"):
+        given.narrowed(["read"])
+
+
+@pytest.mark.parametrize(
+    ("policy_b64", "signature", "message"),
+    [
+        (None, "0" * 64, "policy_b64 must be a non-empty string"),
+        ("", "0" * 64, "policy_b64 must be a non-empty string"),
+        (" eyJleHBpcnkiOiAxMjN9", "0" * 64, "without spaces"),
+        ("eyJleHBpcnkiOiAxMjN9", "0" * 63, "64 hexadecimal"),
+        ("eyJleHBpcnkiOiAxMjN9", None, "64 hexadecimal"),
+        ("not base64!", "0" * 64, "not base64-encoded JSON"),
+        ("WzFd", "0" * 64, "JSON object"),
+        (encode_policy({"expiry": "soon"}), "0" * 64, "'expiry' must be int"),
+    ],
+)
+def test_from_signature_rejects_bad_arguments(
+    policy_b64: object, signature: object, message: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        Security.from_signature(policy_b64, signature)  # type: ignore[arg-type]

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import copy
+import re
+import time
 
 import pytest
 
 from filestack_async import Client, ConfigurationError, Filelink, Security, Transformation
+from filestack_async._security import decode_policy
 
 CDN = "https://cdn.filestackcontent.com"
 HANDLE = "AbCdEfGhIjKlMnOpQrSt"
 OTHER = "ZyXwVuTsRqPoNmLkJiHg"
-SECURITY = Security({"expiry": 1572390000, "call": ["read", "convert"]}, "SECRET")
+_MADE = Security({"expiry": 1572390000, "call": ["read", "convert"]}, "SECRET")
+#: a ready-made policy (no secret): signed URLs carry it as it is, so URLs can be compared
+SECURITY = Security.from_signature(_MADE.policy_b64, _MADE.signature)
 SEG = SECURITY.as_url_string()
 
 
@@ -154,3 +159,61 @@ def test_values_with_separators_are_quoted_in_url_and_encoded_on_the_wire() -> N
     assert (
         t._request_url(None) == f"{CDN}/minify_js=targets:%22%3E%201%25,%20not%20dead%22/{HANDLE}"
     )
+
+
+def _url_policy(url: str) -> dict[str, object]:
+    """The policy a signed URL carries, decoded."""
+    segment = next(part for part in url.split("/") if part.startswith("security=p:"))
+    policy_b64 = segment.removeprefix("security=p:").split(",s:")[0]
+    return decode_policy(policy_b64)
+
+
+APP = Security.create("SECRET", expires_in=30 * 86400)  # the app's whole power, for a month
+
+
+def _expires_in(policy: dict[str, object], before: float) -> float:
+    expiry = policy["expiry"]
+    assert isinstance(expiry, int)
+    return expiry - before
+
+
+def test_a_chain_signed_with_the_secret_reads_and_converts_its_handle_only() -> None:
+    before = time.time()
+    url = Transformation(handle=HANDLE, security=APP).resize(width=10).signed_url()
+    assert url.startswith(f"{CDN}/resize=width:10/security=p:") and url.endswith(HANDLE)
+    policy = _url_policy(url)
+    assert {k: v for k, v in policy.items() if k != "expiry"} == {
+        "call": ["read", "convert"],
+        "handle": HANDLE,
+    }
+    assert 3599 <= _expires_in(policy, before) <= 3600 + (time.time() - before) + 1
+    no_tasks = _url_policy(Transformation(handle=HANDLE, security=APP).signed_url())
+    assert no_tasks["call"] == ["read"]
+
+
+def test_a_chain_on_an_external_url_is_bound_to_that_url() -> None:
+    source = "https://a.io/i.png"
+    url = Transformation("KEY", external_url=source, security=APP).flip().signed_url()
+    policy = _url_policy(url)
+    assert policy["call"] == ["read", "convert"] and "handle" not in policy
+    pattern = policy["url"]
+    assert isinstance(pattern, str)
+    assert re.fullmatch(pattern, source) and not re.fullmatch(pattern, source + "x")
+
+
+def test_a_chain_on_several_files_gets_the_calls_and_lifetime_but_no_handle() -> None:
+    t = Transformation(handles=[HANDLE, OTHER], apikey="KEY", security=APP).zip()
+    policy = _url_policy(t.signed_url())
+    assert policy["call"] == ["read", "convert"] and "handle" not in policy
+
+
+def test_chain_signed_url_can_be_widened_and_shortened() -> None:
+    before = time.time()
+    t = Transformation(handle=HANDLE, security=APP).flip()
+    policy = _url_policy(t.signed_url(call=["read", "convert", "stat"], expires_in=600))
+    assert policy["call"] == ["read", "convert", "stat"]
+    assert 599 <= _expires_in(policy, before) <= 600 + (time.time() - before) + 1
+    with pytest.raises(ConfigurationError, match="need a Security that holds the app secret"):
+        t.signed_url(SECURITY, expires_in=600)
+    with pytest.raises(ConfigurationError, match="call must be a list"):
+        t.signed_url(call="read")

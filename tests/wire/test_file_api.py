@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -14,6 +15,7 @@ import respx
 
 import filestack_async as fa
 from filestack_async import Client, ConfigurationError, Filelink, Security
+from filestack_async._security import decode_policy, encode_policy, sign
 
 from .conftest import API, APIKEY, CDN, HANDLE, POLICY, SECURITY, SIGNATURE
 
@@ -25,14 +27,55 @@ def query(request: httpx.Request) -> dict[str, list[str]]:
 
 
 def test_urls_need_no_io() -> None:
-    link = Filelink(HANDLE, security=SECURITY)
+    ready_made = Security.from_signature(POLICY, SIGNATURE)  # no secret: sent as it is
+    link = Filelink(HANDLE, security=ready_made)
     assert link.url == f"{CDN}/{HANDLE}"
     assert link.signed_url() == SIGNED
-    other = Security({"expiry": 1}, "x")
+    made = Security({"expiry": 1}, "x")
+    other = Security.from_signature(made.policy_b64, made.signature)
     assert link.signed_url(other) == f"{CDN}/{other.as_url_string()}/{HANDLE}"
     assert repr(link) == f"<Filelink {HANDLE}>"
     with pytest.raises(ConfigurationError, match="security is required to sign a URL"):
         Filelink(HANDLE).signed_url()
+
+
+def _url_credentials(url: str) -> tuple[dict[str, object], str]:
+    """The policy (decoded) and the signature a signed CDN URL carries."""
+    match = re.fullmatch(rf"{re.escape(CDN)}/security=p:([^,/]+),s:([0-9a-f]{{64}})/{HANDLE}", url)
+    assert match is not None, url
+    return decode_policy(match[1]), match[2]
+
+
+def test_signed_url_with_the_secret_signs_a_read_policy_for_the_handle() -> None:
+    app = Security.create("SECRET", expires_in=30 * 86400)  # every call, for a month
+    link = Filelink(HANDLE, security=app)
+    before = time.time()
+    policy, signature = _url_credentials(link.signed_url())
+    expiry = policy.pop("expiry")
+    assert policy == {"call": ["read"], "handle": HANDLE}
+    assert isinstance(expiry, int) and before + 3599 <= expiry <= time.time() + 3601
+    assert signature == sign(encode_policy({**policy, "expiry": expiry}), "SECRET")
+    assert signature != app.signature
+
+
+def test_signed_url_widened_on_request_but_never_past_the_links_policy() -> None:
+    app = Security.create("SECRET", expires_in=600, call=["read", "stat", "remove"])
+    link = Filelink(HANDLE, security=app)
+    policy, _ = _url_credentials(link.signed_url(call=["read", "stat"], expires_in=86400))
+    assert policy == {"call": ["read", "stat"], "handle": HANDLE, "expiry": app.policy["expiry"]}
+    with pytest.raises(ConfigurationError, match="does not allow"):
+        link.signed_url(call=["read", "pick"])
+
+
+@respx.mock
+async def test_the_sdks_own_requests_still_send_the_links_policy(client: Client) -> None:
+    """Only URLs handed out are narrowed; a download sends the policy it was given."""
+    app = Security.create("SECRET", expires_in=600, call=["read", "stat"])
+    route = respx.get(f"{CDN}/{app.as_url_string()}/{HANDLE}").respond(200, content=b"ok")
+    link = client.filelink(HANDLE, security=app)
+    assert await link.get_content() == b"ok"
+    assert await link.download(io.BytesIO()) == 2
+    assert route.call_count == 2
 
 
 @respx.mock

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -297,3 +298,74 @@ async def test_a_body_that_breaks_while_read_is_retried(client: Client, sleeps: 
     )
     assert await client.filelink(HANDLE).get_content() == b"whole body"
     assert route.call_count == 2 and len(sleeps) == 1
+
+
+@respx.mock
+@pytest.mark.parametrize(
+    ("failure", "error"),
+    [
+        (httpx.StreamClosed(), fa.APIConnectionError),
+        (httpx.StreamConsumed(), fa.APIConnectionError),
+        (httpx.ResponseNotRead(), fa.APIConnectionError),
+        (httpx.InvalidURL("bad host"), fa.APIConnectionError),
+        (httpx.TooManyRedirects("loop"), fa.APIConnectionError),
+        (httpx.DecodingError("bad gzip"), fa.APIResponseValidationError),
+        (httpx.HTTPError("something else"), fa.APIConnectionError),
+    ],
+)
+async def test_every_httpx_error_while_sending_is_typed_and_not_retried(
+    client: Client, sleeps: Sleeps, failure: Exception, error: type[fa.APIError]
+) -> None:
+    # what a transport may raise besides TransportError: none used to be caught
+    route = respx.get(URL).mock(side_effect=failure)
+    with pytest.raises(error) as caught:
+        await client.filelink(HANDLE).get_content()
+    assert isinstance(caught.value.__cause__, type(failure))
+    assert route.call_count == 1 and sleeps == []
+
+
+class _FailsMidway(httpx.AsyncByteStream):
+    def __init__(self, failure: Exception) -> None:
+        self.failure = failure
+
+    async def __aiter__(self):  # type: ignore[no-untyped-def]
+        yield b"partial"
+        raise self.failure
+
+
+@respx.mock
+@pytest.mark.parametrize(
+    ("failure", "error"),
+    [
+        (httpx.DecodingError("bad gzip"), fa.APIResponseValidationError),
+        (httpx.StreamClosed(), fa.APIConnectionError),
+        (httpx.HTTPError("something else"), fa.APIConnectionError),
+        (httpx.ReadTimeout("slow"), fa.APITimeoutError),
+    ],
+)
+async def test_every_httpx_error_while_reading_a_download_is_typed(
+    client: Client, tmp_path: Path, failure: Exception, error: type[fa.APIError]
+) -> None:
+    respx.get(URL).mock(return_value=httpx.Response(200, stream=_FailsMidway(failure)))
+    with pytest.raises(error, match="while reading the body"):
+        await client.filelink(HANDLE).download(tmp_path / "f")
+    assert list(tmp_path.iterdir()) == []
+
+
+@respx.mock
+async def test_a_given_http_client_that_follows_redirects_does_not_follow_api_ones() -> None:
+    respx.get(f"{CDN}/{HANDLE}/metadata").respond(302, headers={"Location": "https://evil.test/"})
+    evil = respx.get("https://evil.test/").respond(200, json={})
+    async with httpx.AsyncClient(follow_redirects=True) as http:
+        async with Client(APIKEY, http_client=http, retry=RetryPolicy.disabled()) as client:
+            with pytest.raises(fa.APIStatusError) as caught:
+                await client.filelink(HANDLE).metadata()
+    assert caught.value.status_code == 302 and "evil.test" in str(caught.value)
+    assert evil.call_count == 0
+
+
+@respx.mock
+async def test_api_calls_ask_for_the_codings_the_sdk_decodes_itself(client: Client) -> None:
+    route = respx.get(f"{CDN}/{HANDLE}/metadata").respond(200, json={"size": 1})
+    await client.filelink(HANDLE).metadata()
+    assert route.calls.last.request.headers["accept-encoding"] == "gzip, deflate"

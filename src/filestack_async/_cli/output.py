@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import json
 import os
-import secrets as _secrets
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Literal, Protocol, cast
 
@@ -24,10 +23,12 @@ from .._exceptions import (
     AuthenticationError,
     ConfigurationError,
     ConversionError,
+    LocalFileError,
     NotFoundError,
     PermissionDeniedError,
     UploadError,
 )
+from .._files import local_file_error, partial_path
 from .._redact import redact_text
 
 Unit = Literal["bytes", "percent"]
@@ -339,13 +340,23 @@ def atomic_file(destination: Path) -> Iterator[BinaryIO]:
 
     On any error (or Ctrl+C) the temporary file is removed and ``destination`` is untouched.
     """
-    temporary = destination.with_name(f".{destination.name}.{_secrets.token_hex(4)}.part")
-    handle = temporary.open("xb")
+    temporary = partial_path(destination)
     try:
-        yield handle
-        handle.close()
-        os.replace(temporary, destination)
+        handle = temporary.open("xb")
+    except OSError as err:
+        raise local_file_error(err, destination) from err
+    try:
+        try:
+            yield handle
+            handle.close()
+            os.replace(temporary, destination)
+        except LocalFileError:
+            raise
+        except OSError as err:  # writing, flushing, closing or renaming the file
+            raise local_file_error(err, destination) from err
     except BaseException:
-        handle.close()
-        temporary.unlink(missing_ok=True)
+        with suppress(OSError):  # a close that failed once has closed the file
+            handle.close()
+        with suppress(OSError):
+            temporary.unlink(missing_ok=True)
         raise

@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from .._client import Client
 from .config import EmulatorConfig
+from .disk import DISK_FULL_MESSAGE, is_disk_full
 from .faults import Decision, FaultInjector
 from .security import Credentials, Denied, StoreGrant, check, check_store
 from .storage import Storage
@@ -50,7 +51,7 @@ class Emulator:
             root = Path(self._temporary)
         else:
             root = Path(self.config.data_dir)
-        self.storage = Storage(root)
+        self.storage = Storage(root, upload_expiry=self.config.upload_expiry)
         self.faults = FaultInjector(self.config.faults)
         self.violations = ViolationLog()
         self.signing_key = self.storage.signing_key()
@@ -184,6 +185,10 @@ class Emulator:
                     return protocol_error(err)
                 except Denied as err:
                     return error(403, err.message, rule=err.rule)
+                except OSError as err:
+                    if not is_disk_full(err):
+                        raise
+                    return error(507, DISK_FULL_MESSAGE, code="InsufficientStorage")
                 except ClientDisconnect:
                     # the client went away mid-body (a cancelled upload): nobody to answer,
                     # and nothing for the server log (499: client closed the request)

@@ -15,7 +15,7 @@ from .._params import validate_handle
 from .._tasks import ParsedPath, parse_path
 from .processing import run_processing
 from .security import Credentials
-from .storage import StoredFile
+from .storage import Reading
 from .web import error, file_response
 
 if TYPE_CHECKING:
@@ -84,8 +84,10 @@ class CDN:
             return await self.metadata(request, handle, query)
         return await self.deliver(request, handle, query)
 
-    async def _file(self, handle: str) -> StoredFile | None:
-        return await self.emu.run(self.emu.storage.get_file, handle)
+    async def _open(self, handle: str) -> Reading | None:
+        """The file's current version, held until closed (an overwrite changes neither
+        the metadata nor the bytes a request got)."""
+        return await self.emu.run(self.emu.storage.open_file, handle)
 
     async def deliver(self, request: Request, handle: str, credentials: Credentials) -> Response:
         """Stream a stored file."""
@@ -94,13 +96,14 @@ class CDN:
         if faulty := await self.emu.fault("cdn"):
             return faulty
         self.emu.security(credentials, call="read", handle=handle)
-        file = await self._file(handle)
-        if file is None:
+        reading = await self._open(handle)
+        if reading is None:
             return error(404, f"file {handle} not found")
+        file = reading.file
         disposition = "attachment" if request.query_params.get("dl") == "true" else "inline"
         return file_response(
             request,
-            self.emu.storage.segments(file),
+            reading.segments,
             size=file.size,
             media_type=file.mimetype,
             etag=file.etag,
@@ -108,6 +111,7 @@ class CDN:
             extra_headers={
                 "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(file.filename)}"
             },
+            on_close=reading.close,
         )
 
     async def metadata(self, request: Request, handle: str, credentials: Credentials) -> Response:
@@ -125,21 +129,25 @@ class CDN:
             checker.deviation(f"unknown metadata attribute(s) {unknown}")
             wanted = [name for name in wanted if name not in unknown]
         self.emu.security(credentials, call="exif" if "exif" in wanted else "stat", handle=handle)
-        file = await self._file(handle)
-        if file is None:
+        reading = await self._open(handle)
+        if reading is None:
             return error(404, f"file {handle} not found")
-        answer: dict[str, Any] = {}
-        for name in wanted or DEFAULT_ATTRIBUTES:
-            answer[name] = await self._attribute(file, name)
+        try:
+            answer: dict[str, Any] = {}
+            for name in wanted or DEFAULT_ATTRIBUTES:
+                answer[name] = await self._attribute(reading, name)
+        finally:
+            await self.emu.run(reading.close)
         return JSONResponse(answer)
 
-    async def _attribute(self, file: StoredFile, name: str) -> Any:
+    async def _attribute(self, reading: Reading, name: str) -> Any:
+        file = reading.file
         if name in _HASHES:
             if name == "md5" and file.md5:
                 return file.md5
-            value = await self.emu.run(self.emu.storage.hash_file, file, name)
+            value = await self.emu.run(reading.hexdigest, name)
             if name == "md5":
-                await self.emu.run(self.emu.storage.set_md5, file.handle, value)
+                await self.emu.run(self.emu.storage.set_md5, file, value)
             return value
         values: dict[str, Any] = {
             "size": file.size,

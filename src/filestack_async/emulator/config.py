@@ -9,6 +9,10 @@ from typing import Any
 
 MiB = 1024 * 1024
 
+# -- storage: unfinished uploads ---------------------------------------------------------
+#: seconds an unfinished upload is kept after its start (24 h); then it is swept
+DEFAULT_UPLOAD_EXPIRY = 24 * 3600.0
+
 #: Routes a fault can target (``"*"`` targets every one of them).
 ROUTES: tuple[str, ...] = (
     "start",
@@ -181,6 +185,9 @@ class EmulatorConfig:
         strict: reject every protocol deviation with a 400 naming it.
         faults: injected faults (see `Faults`).
         max_image_pixels: images larger than this are refused (decompression bombs).
+        upload_expiry: seconds an unfinished upload (started, never completed) is
+            kept; then its parts and session are removed, as an S3 lifecycle rule
+            aborts incomplete multipart uploads (default 24 h; ``math.inf``: never).
     """
 
     data_dir: Path | None = None
@@ -189,3 +196,5 @@ class EmulatorConfig:
     strict: bool = False
     faults: Faults = field(default_factory=Faults)
     max_image_pixels: int = 50_000_000
+    # -- storage: unfinished uploads (see DEFAULT_UPLOAD_EXPIRY) --
+    upload_expiry: float = DEFAULT_UPLOAD_EXPIRY

@@ -163,16 +163,19 @@ async def fetch(
         handle, credentials = own
         if not authorized:
             emulator.security(credentials, call="read", handle=handle)  # as the CDN would
-        stored = await emulator.run(emulator.storage.get_file, handle)
-        if stored is None:
+        reading = await emulator.run(emulator.storage.open_file, handle)
+        if reading is None:
             raise ProtocolError(f"the source file {handle} does not exist", status=404)
-        if limit is not None and stored.size > limit:
-            raise _too_big(limit)
+        stored = reading.file
         try:
-            digest = await emulator.run(emulator.storage.copy_to, stored, temp)
+            if limit is not None and stored.size > limit:
+                raise _too_big(limit)
+            digest = await emulator.run(reading.copy_to, temp)
         except BaseException:
             await discard(temp)
             raise
+        finally:
+            await emulator.run(reading.close)
         return Fetched(temp, stored.size, stored.mimetype, stored.filename, digest)
     port = parts.port or (443 if parts.scheme == "https" else 80)
     address = await resolve_loopback(parts.hostname, port)

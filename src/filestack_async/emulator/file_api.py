@@ -89,7 +89,9 @@ class FileAPI:
                 width=dims[0] if dims else None,
                 height=dims[1] if dims else None,
             )
-            await self.emu.run(self.emu.storage.store_blob, incoming.path, updated)
+            await self.emu.run(
+                self.emu.storage.store_blob, incoming.path, updated, replace_only=True
+            )
         finally:
             await discard(incoming.path)
         return JSONResponse(

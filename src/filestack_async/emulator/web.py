@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import anyio
+import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import Message, Receive, Scope, Send
@@ -214,25 +215,38 @@ def file_response(
     etag: str,
     bandwidth: float | None,
     extra_headers: Mapping[str, str] | None = None,
+    on_close: Callable[[], None] | None = None,
 ) -> Response:
-    """Stream a file kept in segments, with ``Range``, ``HEAD`` and ``If-None-Match``."""
+    """Stream a file kept in segments, with ``Range``, ``HEAD`` and ``If-None-Match``.
+
+    ``on_close`` (blocking) is called once the segments are no longer needed: at once
+    when no body is sent, else (in a worker thread) when the body ends or is abandoned.
+    """
     headers = {
         "Accept-Ranges": "bytes",
         "ETag": etag,
         "Content-Type": media_type,
         **(extra_headers or {}),
     }
+
+    def answer(response: Response) -> Response:  # an answer without a body
+        if on_close is not None:
+            on_close()
+        return response
+
     if_none_match = request.headers.get("if-none-match")
     if if_none_match and etag in {tag.strip() for tag in if_none_match.split(",")}:
-        return Response(status_code=304, headers={"ETag": etag})
+        return answer(Response(status_code=304, headers={"ETag": etag}))
     start, end = 0, size - 1
     status = 200
     range_header = request.headers.get("range")
     if range_header and size > 0:
         wanted = _parse_range(range_header, size)
         if wanted is False:
-            return Response(
-                status_code=416, headers={"Content-Range": f"bytes */{size}", "ETag": etag}
+            return answer(
+                Response(
+                    status_code=416, headers={"Content-Range": f"bytes */{size}", "ETag": etag}
+                )
             )
         if isinstance(wanted, tuple):
             start, end = wanted
@@ -241,24 +255,29 @@ def file_response(
     length = max(0, end - start + 1)
     headers["Content-Length"] = str(length)
     if request.method == "HEAD":
-        return Response(status_code=status, headers=headers)
+        return answer(Response(status_code=status, headers=headers))
 
     async def body() -> AsyncIterator[bytes]:
-        skip, remaining = start, length
-        for path, segment_size in segments:
-            if remaining <= 0:
-                return
-            if skip >= segment_size:
-                skip -= segment_size
-                continue
-            async with await anyio.open_file(path, "rb") as f:
-                await f.seek(skip)
-                skip = 0
-                while remaining > 0:
-                    block = await f.read(min(_SEND_BLOCK, remaining))
-                    if not block:
-                        break
-                    remaining -= len(block)
-                    yield block
+        try:
+            skip, remaining = start, length
+            for path, segment_size in segments:
+                if remaining <= 0:
+                    return
+                if skip >= segment_size:
+                    skip -= segment_size
+                    continue
+                async with await anyio.open_file(path, "rb") as f:
+                    await f.seek(skip)
+                    skip = 0
+                    while remaining > 0:
+                        block = await f.read(min(_SEND_BLOCK, remaining))
+                        if not block:
+                            break
+                        remaining -= len(block)
+                        yield block
+        finally:
+            if on_close is not None:
+                with anyio.CancelScope(shield=True):
+                    await anyio.to_thread.run_sync(on_close)
 
     return StreamingResponse(paced(body(), bandwidth), status_code=status, headers=headers)
