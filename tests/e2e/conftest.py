@@ -45,7 +45,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         )
 
 
-@pytest.fixture
 def raw_transport(target: Target) -> Any:
     """An httpx transport that reaches the target's emulator, for requests the SDK would not send."""
     if target.kind == "in-process":
