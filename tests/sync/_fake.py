@@ -1,7 +1,8 @@
 """A small in-memory Filestack for the sync facade tests, served through httpx.MockTransport.
 
 It answers the calls the facade is tested with: file content and metadata, the
-upload flow (start, upload, storage PUT, complete), ``/process`` (upload_url),
+upload flow (start, upload, storage PUT, complete), the File API store of small files,
+``/process`` (upload_url),
 store and video_convert on the CDN, overwrite and delete. ``hang`` makes one kind
 of request wait until it is cancelled (recording that it was), for Ctrl+C tests.
 """
@@ -12,6 +13,8 @@ import hashlib
 import json
 import threading
 from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import HTTP
 
 import anyio
 import httpx
@@ -93,6 +96,9 @@ class FakeFilestack:
                 b"fetched from " + json.loads(request.content)["sources"][0].encode()
             )
             return httpx.Response(200, json={"handle": handle, "url": f"{BASE}/{handle}"})
+        if kind == "api-store":
+            handle = self._store(_form_file(request.content, request.headers["content-type"]))
+            return httpx.Response(200, json={"url": f"{BASE}/api/file/{handle}", "size": 0})
         if kind == "store":
             source = path.rsplit("/", 1)[-1]
             handle = self._store(self.files.get(source, b"") + b" (transformed)")
@@ -131,6 +137,8 @@ class FakeFilestack:
             return "put"
         if path == "/process":
             return "process"
+        if path.startswith("/api/store/"):
+            return "api-store"
         if path.startswith("/api/file/"):
             return "delete" if request.method == "DELETE" else "overwrite"
         if path.endswith("/metadata"):
@@ -140,3 +148,16 @@ class FakeFilestack:
         if "video_convert" in path:
             return "video_convert"
         return "get"
+
+
+def _form_file(body: bytes, content_type: str) -> bytes:
+    """The bytes of the ``fileUpload`` field of a multipart body."""
+    message = BytesParser(policy=HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + body
+    )
+    for part in message.iter_parts():
+        if part.get_param("name", header="content-disposition") == "fileUpload":
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)
+            return payload
+    raise AssertionError("no fileUpload field")

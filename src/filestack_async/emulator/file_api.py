@@ -21,7 +21,7 @@ from .security import Credentials
 from .storage import StoredFile, new_handle
 from .strict import ProtocolError
 from .upload_api import upload_answer
-from .web import error, loads_strict, origin
+from .web import error, loads_strict, origin, paced
 
 if TYPE_CHECKING:
     from .app import Emulator
@@ -110,6 +110,14 @@ class FileAPI:
         try:
             if query.get("base64decode", "false").lower() == "true":
                 incoming = await self.emu.run(_decode_base64, incoming)
+            # the size is known once the body is in: the policy's maxSize/minSize apply
+            self.emu.security(
+                _query_credentials(request),
+                call="store",
+                size=incoming.size,
+                path=path,
+                container=container,
+            )
             handle = new_handle()
             filename = query.get("filename") or incoming.filename
             mimetype = query.get("mimetype") or await self._mimetype(incoming)
@@ -165,13 +173,15 @@ class FileAPI:
         return error(400, "send the file as multipart 'fileUpload' or a form field 'url'")
 
     async def _receive(self, blocks: AsyncIterator[bytes]) -> tuple[Path, int, str]:
-        """Write ``blocks`` to a new incoming file; its path, size and MD5 (hex)."""
+        """Write ``blocks`` to a new incoming file; its path, size and MD5 (hex).
+
+        The network profile's bandwidth applies, as it does to part PUTs."""
         temp = self.emu.storage.incoming_path()
         md5 = hashlib.md5()
         size = 0
         try:
             with temp.open("wb") as out:
-                async for block in blocks:
+                async for block in paced(blocks, self.emu.bandwidth):
                     md5.update(block)
                     await self.emu.run(out.write, block)
                     size += len(block)
