@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from email.parser import BytesParser
+from email.policy import HTTP
+
 import anyio
 
 
@@ -23,3 +27,31 @@ class FakeTime:
         self.sleeps.append(seconds)
         self.now += seconds
         await anyio.sleep(0)
+
+
+@dataclass(frozen=True)
+class FormFile:
+    """The one file field of a ``multipart/form-data`` body."""
+
+    field: str
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def form_file(content_type: str, body: bytes) -> FormFile:
+    """Parse a multipart body that has exactly one field (a file), as a server would."""
+    message = BytesParser(policy=HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + body
+    )
+    parts = list(message.iter_parts())
+    assert len(parts) == 1, f"{len(parts)} fields in the form"
+    part = parts[0]
+    payload = part.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return FormFile(
+        str(part.get_param("name", header="content-disposition")),
+        str(part.get_filename()),
+        part.get_content_type(),
+        payload,
+    )

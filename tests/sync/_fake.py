@@ -13,11 +13,11 @@ import hashlib
 import json
 import threading
 from dataclasses import dataclass, field
-from email.parser import BytesParser
-from email.policy import HTTP
 
 import anyio
 import httpx
+
+from ..fakes import form_file
 
 BASE = "http://fake.test"
 HANDLE = "AbCdEfGhIjKlMnOpQrSt"
@@ -97,7 +97,9 @@ class FakeFilestack:
             )
             return httpx.Response(200, json={"handle": handle, "url": f"{BASE}/{handle}"})
         if kind == "api-store":
-            handle = self._store(_form_file(request.content, request.headers["content-type"]))
+            form = form_file(request.headers["content-type"], request.content)
+            assert form.field == "fileUpload"
+            handle = self._store(form.data)
             return httpx.Response(200, json={"url": f"{BASE}/api/file/{handle}", "size": 0})
         if kind == "store":
             source = path.rsplit("/", 1)[-1]
@@ -148,16 +150,3 @@ class FakeFilestack:
         if "video_convert" in path:
             return "video_convert"
         return "get"
-
-
-def _form_file(body: bytes, content_type: str) -> bytes:
-    """The bytes of the ``fileUpload`` field of a multipart body."""
-    message = BytesParser(policy=HTTP).parsebytes(
-        f"Content-Type: {content_type}\r\n\r\n".encode() + body
-    )
-    for part in message.iter_parts():
-        if part.get_param("name", header="content-disposition") == "fileUpload":
-            payload = part.get_payload(decode=True)
-            assert isinstance(payload, bytes)
-            return payload
-    raise AssertionError("no fileUpload field")

@@ -114,8 +114,8 @@ def _allows_call(security: Security | None, call: str) -> bool:
     """True unless the policy lists its calls and ``call`` is not one of them."""
     if security is None:
         return True
-    calls = security.policy.get("call")
-    return calls is None or call in (calls if isinstance(calls, list) else [calls])
+    calls = security.policy.get("call")  # a list or tuple (`Security` checks it)
+    return calls is None or call in calls
 
 
 async def _store(
