@@ -49,13 +49,14 @@ async def test_a_small_file_is_stored_byte_exact(
     data = os.urandom(size)
     path = tmp_path / "small.txt"
     path.write_bytes(data)
-    kwargs: dict[str, Any] = {
+    sources: dict[str, dict[str, Any]] = {
         "bytes": {"content": data},
         "path": {"filepath": path},
         "file_obj": {"file_obj": io.BytesIO(data)},
         "stream+size": {"stream": _chunks(data), "size": size},
         "stream": {"stream": _chunks(data)},
-    }[kind]
+    }
+    kwargs = sources[kind]
     link = await target.client.upload(**kwargs)
     assert went_one_request(link)
     await check_stored(target, link, data)

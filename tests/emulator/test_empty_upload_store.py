@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from types import SimpleNamespace
+from typing import Any
 
 import httpx
 import pytest
@@ -105,7 +106,7 @@ async def test_the_store_route_can_fail_on_purpose(make_emulator: Callable[..., 
     ids=["over maxSize", "under minSize", "within"],
 )
 async def test_the_policy_size_limits_apply_to_the_stored_body(
-    make_emulator: Callable[..., Emulator], limits: dict[str, int], status: int
+    make_emulator: Callable[..., Emulator], limits: dict[str, Any], status: int
 ) -> None:
     emulator = make_emulator(secret=SECRET, strict=True)
     security = Security.create(SECRET, expires_in=600, call=["store"], **limits).as_params()

@@ -314,11 +314,12 @@ async def test_retried_when_no_answer_arrived_with_the_same_body(
     path.write_bytes(data)
     answer = httpx.Response(200, json=store_answer(len(data)))
     store_route.side_effect = [httpx.ConnectError("down"), httpx.ReadTimeout("late"), answer]
-    kwargs: dict[str, Any] = {
+    sources: dict[str, dict[str, Any]] = {
         "bytes": {"content": data},
         "path": {"filepath": path},
         "stream+size": {"stream": _chunks(data), "size": len(data)},
-    }[source]
+    }
+    kwargs = sources[source]
     assert (await small.upload(**kwargs)).handle == HANDLE
     assert store_route.call_count == 3
     assert [sent_file(call.request).data for call in store_route.calls] == [data] * 3
