@@ -8,6 +8,7 @@ maps httpx errors and error statuses onto the package's exception hierarchy.
 from __future__ import annotations
 
 import enum
+import functools
 import json as jsonlib
 import logging
 import random
@@ -136,9 +137,15 @@ class Response:
     headers: Mapping[str, str]
     content: bytes
     method: str
-    url: str  # redacted
+    #: the URL as sent, credentials included: messages use `url`, redacted
+    sent_url: str = field(repr=False, compare=False)
     #: strings masked in messages made from the body (a page may echo credentials)
     secrets: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    @functools.cached_property
+    def url(self) -> str:
+        """The URL, redacted (only worked out when a message needs it)."""
+        return redact_url(self.sent_url, self.secrets)
 
     @property
     def text(self) -> str:
@@ -303,6 +310,8 @@ class HTTPSession:
             follow_redirects=True,
         )
         self._secrets = tuple(s for s in secrets if s)
+        #: the session's timeouts as the request extension, built once (read, never changed)
+        self._timeout_extension = _httpx_timeout(self.timeouts).as_dict()
         _HTTPX_LOG_FILTER.register(self, self._secrets)
         self.closed = False
 
@@ -342,7 +351,10 @@ class HTTPSession:
         if json is not None:
             body = jsonlib.dumps(json).encode("utf-8")
             all_headers.setdefault("Content-Type", "application/json")
-        extensions = {"timeout": _httpx_timeout(timeout or self.timeouts).as_dict()}
+        extension = (
+            self._timeout_extension if timeout is None else _httpx_timeout(timeout).as_dict()
+        )
+        extensions = {"timeout": extension}
         return self._client.build_request(
             method,
             url,
@@ -401,7 +413,7 @@ class HTTPSession:
                 headers=response.headers,
                 content=response.content,
                 method=method,
-                url=redact_url(str(response.request.url), (*self._secrets, *extra)),
+                sent_url=str(response.request.url),
                 secrets=(*self._secrets, *extra),
             )
 
@@ -486,7 +498,6 @@ class HTTPSession:
                     f"cannot send {method} to {redact_url(url, secrets)[:200]!r}: "
                     f"{redact_text(str(err), secrets)}"
                 ) from None
-            safe_url = redact_url(str(request.url), secrets)
             error: APIError
             retry_after: float | None = None
             try:
@@ -498,6 +509,7 @@ class HTTPSession:
                     await response.aclose()
                     raise
             except httpx.TimeoutException as err:
+                safe_url = redact_url(str(request.url), secrets)  # only for a message
                 error = APITimeoutError(
                     f"{method} {safe_url} timed out ({type(err).__name__})",
                     method=method,
@@ -507,6 +519,7 @@ class HTTPSession:
                 error.__cause__ = err
                 retryable = retry is not Retry.NEVER
             except httpx.TransportError as err:
+                safe_url = redact_url(str(request.url), secrets)
                 detail = redact_text(str(err), secrets) or type(err).__name__
                 error = APIConnectionError(
                     f"{method} {safe_url} failed: {type(err).__name__}: {_preview(detail)}",
@@ -523,6 +536,7 @@ class HTTPSession:
                         await response.aclose()
                     return
                 await response.aclose()
+                safe_url = redact_url(str(request.url), secrets)
                 error = self._status_error(method, safe_url, response, secrets)
                 retry_after = getattr(error, "retry_after", None)
                 retryable = retry is Retry.ALWAYS and is_retryable_status(response.status_code)
