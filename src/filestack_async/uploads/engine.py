@@ -19,7 +19,7 @@ from .._exceptions import (
     UploadError,
 )
 from .._filelink import Filelink
-from .._http import HTTPSession
+from .._http import Body, HTTPSession
 from .._params import validate_handle, validate_store_params
 from .._security import Security
 from . import intelligent as fii
@@ -36,10 +36,12 @@ from .protocol import (
     store,
     store_request,
 )
-from .sources import BinaryReadable, BytesLike, Source, make_source
+from .sources import BinaryReadable, BytesLike, PartData, Source, make_source
 
 DEFAULT_FILENAME = "unnamed_file"
 DEFAULT_MIMETYPE = "application/octet-stream"
+#: a one-request body up to this size is sent from one bytes object
+WHOLE_BODY = 1024 * 1024
 
 
 async def upload(
@@ -144,7 +146,7 @@ async def _store(
     part = await source.read_part(0, source.size) if source.size else None
     try:
         await tracker.begin()
-        content = b"" if part is None else part.body()
+        content = b"" if part is None else await _content(part)
         answer = await store(http, request, content, source.size, security=sec)
     finally:
         if part is not None:
@@ -204,6 +206,15 @@ def _as_upload_response(answer: dict[str, Any], handle: str) -> dict[str, Any]:
     if "mimetype" not in shaped and isinstance(answer.get("type"), str):
         shaped["mimetype"] = answer["type"]
     return shaped
+
+
+async def _content(part: PartData) -> Body:
+    """The part's bytes in one piece when small (one write, nothing to re-read for a
+    retry), else a stream read again from the source for each attempt."""
+    body = part.body()
+    if isinstance(body, bytes) or part.size > WHOLE_BODY:
+        return body
+    return b"".join([block async for block in body()])
 
 
 def _handle_of(answer: dict[str, Any], request: str = "/multipart/complete") -> str:
