@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import mimetypes
 import random
+import threading
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -26,6 +28,7 @@ from filestack_async import (
     UploadError,
     UploadProgress,
 )
+from filestack_async.uploads import engine
 
 from ..fakes import FormFile, form_file
 from ._upload_fake import FakeUploadAPI
@@ -395,3 +398,24 @@ async def test_no_secret_in_the_error(
     assert "403" in message
     for secret in (STORING.signature, STORING.policy_b64, APIKEY, "SECRET"):
         assert secret not in message
+
+
+async def test_only_the_first_type_guess_hops_to_a_thread(
+    small: Client, store_route: respx.Route, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first guess loads the system's type files (blocking); later ones are lookups."""
+    threads: list[bool] = []
+    real = mimetypes.guess_type
+
+    def spy(url: str, strict: bool = True) -> tuple[str | None, str | None]:
+        threads.append(threading.current_thread() is threading.main_thread())
+        return real(url, strict)
+
+    monkeypatch.setattr(engine._MimeTypes, "loaded", False)
+    monkeypatch.setattr(mimetypes, "guess_type", spy)
+    for name in ("a.png", "b.txt", "c.json"):
+        (tmp_path / name).write_bytes(b"x")
+        await small.upload(filepath=tmp_path / name)
+    assert threads == [False, True, True]
+    sent = [call.request.url.params["mimetype"] for call in store_route.calls]
+    assert sent == ["image/png", "text/plain", "application/json"]

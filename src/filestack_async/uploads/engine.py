@@ -75,8 +75,7 @@ async def upload(
         filename = params.get("filename") or source.default_filename or DEFAULT_FILENAME
         mimetype = params.get("mimetype")
         if not mimetype and source.path_hint:
-            guessed, _ = await anyio.to_thread.run_sync(mimetypes.guess_type, source.path_hint)
-            mimetype = guessed
+            mimetype = await _guess_type(source.path_hint)
         tracker = ProgressTracker(total, progress, index=index)
         if total == 0 or _one_request(context, total, params, intelligent, sec):
             answer, handle = await _store(
@@ -89,6 +88,24 @@ async def upload(
     link = Filelink(handle, security=sec, upload_response=answer, context=context)
     await tracker.finish()
     return link
+
+
+class _MimeTypes:
+    """`mimetypes.guess_type`: the first call in a worker thread (it reads the system's
+    type files), later ones inline (a few dictionary lookups, cheaper than a hop)."""
+
+    loaded = False
+
+    @classmethod
+    async def guess(cls, path: str) -> str | None:
+        if cls.loaded:
+            return mimetypes.guess_type(path)[0]
+        guessed, _ = await anyio.to_thread.run_sync(mimetypes.guess_type, path)
+        cls.loaded = True
+        return guessed
+
+
+_guess_type = _MimeTypes.guess
 
 
 def _one_request(
