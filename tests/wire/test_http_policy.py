@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import email.utils
 import time
+from collections.abc import Iterable
 
 import httpx
 import pytest
 import respx
 
 import filestack_async as fa
-from filestack_async import Client, RetryPolicy, Security, Timeouts
+from filestack_async import Client, RetryPolicy, Security, Timeouts, _http, _redact
 
 from .conftest import APIKEY, CDN, HANDLE, SECURITY, Sleeps
 
@@ -297,3 +298,30 @@ async def test_a_body_that_breaks_while_read_is_retried(client: Client, sleeps: 
     )
     assert await client.filelink(HANDLE).get_content() == b"whole body"
     assert route.call_count == 2 and len(sleeps) == 1
+
+
+async def test_a_url_is_redacted_only_when_a_message_needs_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Redacting costs a parse and a rebuild of the URL: a request that succeeds skips it."""
+    calls: list[str] = []
+    real = _redact.redact_url
+
+    def counting(url: str, secrets: Iterable[str] = ()) -> str:
+        calls.append(url)
+        return real(url, secrets)
+
+    monkeypatch.setattr(_http, "redact_url", counting)
+    answers = iter([httpx.Response(200, json={}), httpx.Response(404, text="gone")])
+    transport = httpx.MockTransport(lambda request: next(answers))
+    session = _http.HTTPSession(transport=transport, secrets=["SECRETKEY"])
+    try:
+        url = "https://www.filestackapi.com/api/file/H?key=SECRETKEY"
+        response = await session.request("GET", url)
+        assert calls == []
+        assert "SECRETKEY" not in response.url and calls == [url]
+        with pytest.raises(fa.NotFoundError) as info:
+            await session.request("GET", url)
+        assert "SECRETKEY" not in str(info.value)
+    finally:
+        await session.aclose()
