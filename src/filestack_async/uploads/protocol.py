@@ -367,9 +367,12 @@ def store_request(
     )
 
 
+_HEADER_UNSAFE = str.maketrans({ch: "_" for ch in '"\\\r\n'})
+
+
 def _header_safe(text: str) -> str:
     """``text`` with quotes, backslashes and line breaks replaced (for a multipart header)."""
-    return "".join("_" if ch in '"\\\r\n' else ch for ch in text)
+    return text.translate(_HEADER_UNSAFE)
 
 
 async def store(
