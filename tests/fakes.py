@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from email.parser import BytesParser
 from email.policy import HTTP
+from typing import Any
 
 import anyio
 
@@ -55,3 +57,16 @@ def form_file(content_type: str, body: bytes) -> FormFile:
         part.get_content_type(),
         payload,
     )
+
+
+class Unseekable(io.RawIOBase):
+    """A pipe-like binary reader over ``data``: readable, not seekable."""
+
+    def __init__(self, data: bytes) -> None:
+        self._inner = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        return self._inner.readinto(buffer)

@@ -30,7 +30,7 @@ from filestack_async import (
 )
 from filestack_async.uploads import engine
 
-from ..fakes import FormFile, form_file
+from ..fakes import FormFile, Unseekable, form_file
 from ._upload_fake import FakeUploadAPI
 from .conftest import API, APIKEY, HANDLE, SECURITY
 
@@ -229,17 +229,6 @@ async def test_a_policy_without_the_store_call_goes_multipart(
 async def _chunks(data: bytes) -> AsyncIterator[bytes]:
     for start in range(0, len(data), 100):
         yield data[start : start + 100]
-
-
-class Unseekable(io.RawIOBase):
-    def __init__(self, data: bytes) -> None:
-        self._inner = io.BytesIO(data)
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        return self._inner.readinto(buffer)
 
 
 @pytest.mark.parametrize(

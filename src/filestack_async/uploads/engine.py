@@ -76,18 +76,37 @@ async def upload(
         mimetype = params.get("mimetype")
         if not mimetype and source.path_hint:
             mimetype = await _guess_type(source.path_hint)
-        tracker = ProgressTracker(total, progress, index=index)
+        job = _Job(
+            context,
+            http,
+            source,
+            params,
+            sec,
+            filename,
+            mimetype or DEFAULT_MIMETYPE,
+            ProgressTracker(total, progress, index=index),
+        )
         if total == 0 or _one_request(context, total, params, intelligent, sec):
-            answer, handle = await _store(
-                context, http, source, params, sec, filename, mimetype, tracker
-            )
+            answer, handle = await _store(job)
         else:
-            answer, handle = await _multipart(
-                context, http, source, params, sec, filename, mimetype, intelligent, tracker
-            )
+            answer, handle = await _multipart(job, intelligent)
     link = Filelink(handle, security=sec, upload_response=answer, context=context)
-    await tracker.finish()
+    await job.tracker.finish()
     return link
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One upload's settled inputs, for either flow."""
+
+    context: Context
+    http: HTTPSession
+    source: Source
+    params: dict[str, Any]
+    security: Security | None
+    filename: str
+    mimetype: str
+    tracker: ProgressTracker
 
 
 class _MimeTypes:
@@ -137,34 +156,26 @@ def _allows_call(security: Security | None, call: str) -> bool:
     return calls is None or call in calls
 
 
-async def _store(
-    context: Context,
-    http: HTTPSession,
-    source: Source,
-    params: dict[str, Any],
-    sec: Security | None,
-    filename: str,
-    mimetype: str | None,
-    tracker: ProgressTracker,
-) -> tuple[dict[str, Any], str]:
+async def _store(job: _Job) -> tuple[dict[str, Any], str]:
     """Store the whole file with one File API request (empty and small files).
 
     Multipart cannot store an empty file; for a small one, one request instead of four
     is what saves time (docs/uploads.md). The body is the source's one part: read again
     from the source for a retry, or held (sequential sources) until the answer came.
     """
+    source = job.source
     request = store_request(
-        context,
-        filename=filename,
-        mimetype=mimetype or DEFAULT_MIMETYPE,
-        store_params=params,
-        security=sec,
+        job.context,
+        filename=job.filename,
+        mimetype=job.mimetype,
+        store_params=job.params,
+        security=job.security,
     )
     part = await source.read_part(0, source.size) if source.size else None
     try:
-        await tracker.begin()
+        await job.tracker.begin()
         content = b"" if part is None else await _content(part)
-        answer = await store(http, request, content, source.size, security=sec)
+        answer = await store(job.http, request, content, source.size, security=job.security)
     finally:
         if part is not None:
             part.release()
@@ -172,30 +183,27 @@ async def _store(
     return _as_upload_response(answer, handle), handle
 
 
-async def _multipart(
-    context: Context,
-    http: HTTPSession,
-    source: Source,
-    params: dict[str, Any],
-    sec: Security | None,
-    filename: str,
-    mimetype: str | None,
-    intelligent: bool,
-    tracker: ProgressTracker,
-) -> tuple[dict[str, Any], str]:
+async def _multipart(job: _Job, intelligent: bool) -> tuple[dict[str, Any], str]:
     """Start, send every part, complete; return the complete answer and the handle."""
+    context, source, params, sec, tracker = (
+        job.context,
+        job.source,
+        job.params,
+        job.security,
+        job.tracker,
+    )
     total = source.size
     parts = plan_parts(total, part_size_for(total, context.upload.part_size))
     start_body = build_start_body(
         context,
-        filename=filename,
-        mimetype=mimetype or DEFAULT_MIMETYPE,
+        filename=job.filename,
+        mimetype=job.mimetype,
         size=total,
         store_params=params,
         security=sec,
         intelligent=intelligent,
     )
-    session = await start(context, http, start_body, security=sec, intelligent=intelligent)
+    session = await start(context, job.http, start_body, security=sec, intelligent=intelligent)
     state = UploadState(parts_total=len(parts), upload_id=session.upload_id)
     await tracker.begin()
     if intelligent:
