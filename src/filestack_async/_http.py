@@ -18,7 +18,7 @@ import weakref
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
@@ -47,8 +47,9 @@ SOURCE = f"Python-async-{__version__}"
 _ALNUM = string.ascii_letters + string.digits
 _BODY_PREVIEW = 300
 
-#: A request body: bytes, or a factory giving a fresh async byte stream per attempt.
-Body = bytes | Callable[[], AsyncIterable[bytes]]
+#: A request body: bytes, or a factory giving a fresh async stream of bytes-like blocks
+#: (bytes or memoryviews, which every httpx transport sends as they are) per attempt.
+Body = bytes | Callable[[], AsyncIterable[bytes | memoryview]]
 
 
 class Retry(enum.Enum):
@@ -337,7 +338,7 @@ class HTTPSession:
         all_headers: dict[str, str] = filestack_headers() if add_filestack_headers else {}
         if headers:
             all_headers.update(headers)
-        body: bytes | AsyncIterable[bytes] | None
+        body: bytes | AsyncIterable[bytes | memoryview] | None
         body = content() if callable(content) else content
         if json is not None:
             body = jsonlib.dumps(json).encode("utf-8")
@@ -348,7 +349,8 @@ class HTTPSession:
             url,
             params=params,
             data=data,
-            content=body,
+            # httpx types body blocks as bytes; its transports take any bytes-like block
+            content=cast("bytes | AsyncIterable[bytes] | None", body),
             headers=all_headers,
             extensions=extensions,
         )
