@@ -73,6 +73,14 @@ async def test_random_access_parts_hash_and_stream_their_range(kind: str, tmp_pa
         assert await collect(part.body(10, 100)) == expected[10:110]
 
 
+@pytest.fixture
+def data_path(tmp_path: Path) -> Path:
+    """A file holding DATA."""
+    path = tmp_path / "d.bin"
+    path.write_bytes(DATA)
+    return path
+
+
 def count_hops(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Record the name of every function sources hands to a worker thread."""
     hops: list[str] = []
@@ -108,11 +116,9 @@ async def test_big_hashes_run_in_a_worker_thread_small_ones_on_the_loop(
 
 
 async def test_a_path_part_is_hashed_in_one_hop_and_sent_from_the_page_cache(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    data_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "d.bin"
-    path.write_bytes(DATA)
-    async with PathSource(path) as source:
+    async with PathSource(data_path) as source:
         part = await source.read_part(0, len(DATA))
         hops = count_hops(monkeypatch)
         assert await part.md5() == md5(DATA)
@@ -124,18 +130,16 @@ async def test_a_path_part_is_hashed_in_one_hop_and_sent_from_the_page_cache(
 
 
 async def test_blocks_not_in_the_page_cache_are_read_in_a_worker_thread(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    data_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "d.bin"
-    path.write_bytes(DATA)
-    async with PathSource(path) as source:
+    async with PathSource(data_path) as source:
         # as if only the first 1000 bytes of each block were cached
         monkeypatch.setattr(source, "read_cached", lambda offset, view: 0 if offset % 2 else 1000)
         part = await source.read_part(5, len(DATA) - 5)
         hops = count_hops(monkeypatch)
         assert await collect(part.body()) == DATA[5:]
         assert hops == ["read_into"] * 4
-        path.write_bytes(DATA[:10])  # shrank under the upload
+        data_path.write_bytes(DATA[:10])  # shrank under the upload
         with pytest.raises(UploadError, match="shorter than when the upload started"):
             await collect(part.body())
 
