@@ -63,6 +63,8 @@ TWINS: dict[str, type] = {
 
 #: the sync mixin written once for the task methods of the twins that have them
 MIXIN = "TaskMethods"
+#: the sync classes that have the mixin's ``_chain``
+CHAINED = {MIXIN, *(name for name, cls in TWINS.items() if issubclass(cls, AsyncTaskMethods))}
 
 #: async members of Client replaced by the hand-written lifecycle (async name -> sync name)
 LIFECYCLE = {"__aenter__": "__enter__", "__aexit__": "__exit__", "aclose": "close"}
@@ -358,17 +360,20 @@ def signature_text(name: str, params: list[Param], returns: str) -> str:
         positional_only = p.kind is inspect.Parameter.POSITIONAL_ONLY
         if positional_only and (i + 1 == len(params) or params[i + 1].kind != p.kind):
             parts.append("/")
-    inner = "".join(f"        {part},\n" for part in parts)
-    return f"    def {name}(\n{inner}    ) -> {returns}:\n"
+    # no trailing comma: ruff puts the parameters on as few lines as fit
+    return f"    def {name}({', '.join(parts)}) -> {returns}:\n"
 
 
-def arguments(params: list[Param]) -> list[str]:
+def arguments(params: list[Param], *, positional: bool = False) -> list[str]:
+    """The arguments passing ``params`` on; ``positional`` passes positional-or-keyword
+    ones by position (a call to the same signature, kept short)."""
     out = []
     for p in params:
         value = p.name
         if p.twin:
             value = f"_portal.async_of({p.name}, {p.twin}, {p.name!r})"
-        if p.kind is inspect.Parameter.POSITIONAL_ONLY:
+        by_position = positional and p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+        if p.kind is inspect.Parameter.POSITIONAL_ONLY or by_position:
             out.append(value)
         elif p.kind is inspect.Parameter.VAR_POSITIONAL:
             out.append(f"*{p.name}")
@@ -380,14 +385,15 @@ def arguments(params: list[Param]) -> list[str]:
 
 
 def call(callee: str, args: list[str], indent: str) -> str:
-    if not args:
-        return f"{callee}()"
-    inner = "".join(f"{indent}    {a},\n" for a in args)
-    return f"{callee}(\n{inner}{indent})"
+    return f"{callee}({', '.join(args)})"
 
 
-def returned(expr: str, annotation: str, namespace: dict[str, Any]) -> str:
-    """The statements returning ``expr`` converted to sync twins as ``annotation`` says."""
+def returned(expr: str, annotation: str, namespace: dict[str, Any], owner: str) -> str:
+    """The statements returning ``expr`` converted to sync twins as ``annotation`` says.
+
+    In the mixin and its subclasses an async `Transformation` becomes its twin by
+    the mixin's ``_chain``.
+    """
     tree = ast.parse(annotation, mode="eval").body
     twins = twins_in(annotation, namespace)
     if not twins:
@@ -395,12 +401,9 @@ def returned(expr: str, annotation: str, namespace: dict[str, Any]) -> str:
             return f"        {expr}\n"
         return f"        return {expr}\n"
     if isinstance(tree, ast.Name):
-        return (
-            f"        return {twins[0]}._from_async(\n"
-            f"            {expr},\n"
-            "            self._runner,\n"
-            "        )\n"
-        )
+        if twins[0] == "Transformation" and owner in CHAINED:
+            return f"        return self._chain({expr})\n"
+        return f"        return {twins[0]}._from_async({expr}, self._runner)\n"
     if (
         isinstance(tree, ast.Subscript)
         and ast.unparse(tree.value) == "list"
@@ -430,11 +433,11 @@ def method_code(owner: str, name: str, fn: Callable[..., Any], imports: Imports)
     head = signature_text(name, params, returns) + docstring(doc, "        ")
     if inspect.iscoroutinefunction(fn):
         callee = "self._runner.run"
-        args = [f"self._async.{name}", *arguments(params)]
+        args = [f"self._async.{name}", *arguments(params, positional=True)]
     else:
         callee = f"self._async.{name}"
-        args = arguments(params)
-    return head + returned(call(callee, args, "        "), raw_return, namespace)
+        args = arguments(params, positional=True)
+    return head + returned(call(callee, args, "        "), raw_return, namespace, owner)
 
 
 def property_code(owner: str, name: str, prop: property, imports: Imports) -> str:
@@ -449,7 +452,7 @@ def property_code(owner: str, name: str, prop: property, imports: Imports) -> st
         "    @property\n"
         f"    def {name}(self) -> {returns}:\n"
         + docstring(fget.__doc__ or f"The ``{name}`` of the async object.", "        ")
-        + returned(f"self._async.{name}", raw, namespace)
+        + returned(f"self._async.{name}", raw, namespace, owner)
     )
 
 
@@ -616,6 +619,9 @@ def mixin_code(imports: Imports) -> str:
         "\n    __slots__ = ()\n\n",
         "    _async: _AsyncTaskMethods\n",
         "    _runner: _portal.Runner\n",
+        "\n    def _chain(self, chain: _AsyncTransformation) -> Transformation:\n",
+        '        """The sync twin of ``chain``; its calls run with this object\'s runner."""\n',
+        "        return Transformation._from_async(chain, self._runner)\n",
     ]
     for name, value in members(AsyncTaskMethods):
         if not inspect.isfunction(value):

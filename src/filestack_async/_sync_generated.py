@@ -129,20 +129,9 @@ class Client(_portal.ClientLifecycle):
         """Settings and connection pool, shared with the objects this client makes."""
         return self._async.context
 
-    def filelink(
-        self,
-        handle: str,
-        *,
-        security: Security | None = None,
-    ) -> Filelink:
+    def filelink(self, handle: str, *, security: Security | None = None) -> Filelink:
         """A `Filelink` for an existing handle that uses this client's pool and defaults."""
-        return Filelink._from_async(
-            self._async.filelink(
-                handle=handle,
-                security=security,
-            ),
-            self._runner,
-        )
+        return Filelink._from_async(self._async.filelink(handle, security=security), self._runner)
 
     def upload_url(
         self,
@@ -160,48 +149,27 @@ class Client(_portal.ClientLifecycle):
                 set here: the service detects it).
         """
         return Filelink._from_async(
-            self._runner.run(
-                self._async.upload_url,
-                url=url,
-                store_params=store_params,
-                security=security,
-            ),
+            self._runner.run(self._async.upload_url, url, store_params, security=security),
             self._runner,
         )
 
-    def transform_external(
-        self,
-        url: str,
-    ) -> Transformation:
+    def transform_external(self, url: str) -> Transformation:
         """A `Transformation` of a file at an http(s) URL or a storage alias ``src://alias/path``.
 
         Example:
             >>> client.transform_external("https://example.com/a.png").resize(width=100).url
             'https://cdn.filestackcontent.com/APIKEY/resize=width:100/https://example.com/a.png'
         """
-        return Transformation._from_async(
-            self._async.transform_external(
-                url=url,
-            ),
-            self._runner,
-        )
+        return Transformation._from_async(self._async.transform_external(url), self._runner)
 
-    def transform_handles(
-        self,
-        handles: Sequence[str],
-    ) -> Transformation:
+    def transform_handles(self, handles: Sequence[str]) -> Transformation:
         """A `Transformation` of several files, for ``zip``, ``pdfcreate`` and ``animate``.
 
         Example:
             >>> client.transform_handles([h1, h2]).pdfcreate().url  # doctest: +SKIP
             'https://cdn.filestackcontent.com/APIKEY/pdfcreate/[h1,h2]'
         """
-        return Transformation._from_async(
-            self._async.transform_handles(
-                handles=handles,
-            ),
-            self._runner,
-        )
+        return Transformation._from_async(self._async.transform_handles(handles), self._runner)
 
     def urlscreenshot(
         self,
@@ -219,15 +187,7 @@ class Client(_portal.ClientLifecycle):
             'https://cdn.filestackcontent.com/APIKEY/urlscreenshot=agent:desktop,width:1024/https://example.com'
         """
         return Transformation._from_async(
-            self._async.urlscreenshot(
-                url=url,
-                agent=agent,
-                mode=mode,
-                width=width,
-                height=height,
-                delay=delay,
-            ),
-            self._runner,
+            self._async.urlscreenshot(url, agent, mode, width, height, delay), self._runner
         )
 
     def zip(
@@ -241,12 +201,7 @@ class Client(_portal.ClientLifecycle):
         The archive is streamed to a temporary file renamed into place when complete.
         Returns the number of bytes written.
         """
-        return self._runner.run(
-            self._async.zip,
-            destination_path=destination_path,
-            files=files,
-            security=security,
-        )
+        return self._runner.run(self._async.zip, destination_path, files, security)
 
     def upload(
         self,
@@ -329,7 +284,7 @@ class Client(_portal.ClientLifecycle):
         """
         results = self._runner.run(
             self._async.upload_many,
-            items=items,
+            items,
             concurrency=concurrency,
             intelligent=intelligent,
             store_params=store_params,
@@ -355,6 +310,10 @@ class TaskMethods:
     _async: _AsyncTaskMethods
     _runner: _portal.Runner
 
+    def _chain(self, chain: _AsyncTransformation) -> Transformation:
+        """The sync twin of ``chain``; its calls run with this object's runner."""
+        return Transformation._from_async(chain, self._runner)
+
     def resize(
         self,
         width: int | None = None,
@@ -363,27 +322,11 @@ class TaskMethods:
         align: Align | None = None,
     ) -> Transformation:
         """Resize (``resize=height:500,width:500``); give width, height or both (1..10000)."""
-        return Transformation._from_async(
-            self._async.resize(
-                width=width,
-                height=height,
-                fit=fit,
-                align=align,
-            ),
-            self._runner,
-        )
+        return self._chain(self._async.resize(width, height, fit, align))
 
-    def crop(
-        self,
-        dim: Rect | None = None,
-    ) -> Transformation:
+    def crop(self, dim: Rect | None = None) -> Transformation:
         """Crop to ``dim=[x, y, width, height]`` (``crop=dim:[0,0,100,100]``)."""
-        return Transformation._from_async(
-            self._async.crop(
-                dim=dim,
-            ),
-            self._runner,
-        )
+        return self._chain(self._async.crop(dim))
 
     def rotate(
         self,
@@ -392,44 +335,21 @@ class TaskMethods:
         background: Color | None = None,
     ) -> Transformation:
         """Rotate clockwise by ``deg`` (0..359) or by the EXIF orientation (``"exif"``)."""
-        return Transformation._from_async(
-            self._async.rotate(
-                deg=deg,
-                exif=exif,
-                background=background,
-            ),
-            self._runner,
-        )
+        return self._chain(self._async.rotate(deg, exif, background))
 
     def flip(self) -> Transformation:
         """Mirror top to bottom (``flip``)."""
-        return Transformation._from_async(
-            self._async.flip(),
-            self._runner,
-        )
+        return self._chain(self._async.flip())
 
     def flop(self) -> Transformation:
         """Mirror left to right (``flop``)."""
-        return Transformation._from_async(
-            self._async.flop(),
-            self._runner,
-        )
+        return self._chain(self._async.flop())
 
     def watermark(
-        self,
-        file: str | None = None,
-        size: int | None = None,
-        position: Position | None = None,
+        self, file: str | None = None, size: int | None = None, position: Position | None = None
     ) -> Transformation:
         """Overlay the image with handle ``file`` (size 1..500 percent)."""
-        return Transformation._from_async(
-            self._async.watermark(
-                file=file,
-                size=size,
-                position=position,
-            ),
-            self._runner,
-        )
+        return self._chain(self._async.watermark(file, size, position))
 
     def detect_faces(
         self,
@@ -439,15 +359,7 @@ class TaskMethods:
         export: bool | None = None,
     ) -> Transformation:
         """Outline faces; ``export=True`` answers JSON coordinates."""
-        return Transformation._from_async(
-            self._async.detect_faces(
-                minsize=minsize,
-                maxsize=maxsize,
-                color=color,
-                export=export,
-            ),
-            self._runner,
-        )
+        return self._chain(self._async.detect_faces(minsize, maxsize, color, export))
 
     def crop_faces(
         self,
@@ -458,16 +370,7 @@ class TaskMethods:
         buffer: int | None = None,
     ) -> Transformation:
         """Crop to the detected faces."""
-        return Transformation._from_async(
-            self._async.crop_faces(
-                mode=mode,
-                width=width,
-                height=height,
-                faces=faces,
-                buffer=buffer,
-            ),
-            self._runner,
-        )
+        return self._chain(self._async.crop_faces(mode, width, height, faces, buffer))
 
     def pixelate_faces(
         self,
@@ -480,17 +383,8 @@ class TaskMethods:
         type: Shape | None = None,
     ) -> Transformation:
         """Pixelate the detected faces (amount 2..100, blur 0..20)."""
-        return Transformation._from_async(
-            self._async.pixelate_faces(
-                faces=faces,
-                minsize=minsize,
-                maxsize=maxsize,
-                buffer=buffer,
-                amount=amount,
-                blur=blur,
-                type=type,
-            ),
-            self._runner,
+        return self._chain(
+            self._async.pixelate_faces(faces, minsize, maxsize, buffer, amount, blur, type)
         )
 
     def round_corners(
@@ -500,14 +394,7 @@ class TaskMethods:
         background: Color | None = None,
     ) -> Transformation:
         """Round the corners (sent as ``round_corners``, like the official Python SDK)."""
-        return Transformation._from_async(
-            self._async.round_corners(
-                radius=radius,
-                blur=blur,
-                background=background,
-            ),
-            self._runner,
-        )
+        return self._chain(self._async.round_corners(radius, blur, background))
 
     def vignette(
         self,
@@ -516,44 +403,19 @@ class TaskMethods:
         background: Color | None = None,
     ) -> Transformation:
         """Fade the edges (amount 0..100)."""
-        return Transformation._from_async(
-            self._async.vignette(
-                amount=amount,
-                blurmode=blurmode,
-                background=background,
-            ),
-            self._runner,
-        )
+        return self._chain(self._async.vignette(amount, blurmode, background))
 
     def polaroid(
-        self,
-        color: Color | None = None,
-        rotate: int | None = None,
-        background: Color | None = None,
+        self, color: Color | None = None, rotate: int | None = None, background: Color | None = None
     ) -> Transformation:
         """A polaroid frame, optionally rotated (0..359)."""
-        return Transformation._from_async(
-            self._async.polaroid(
-                color=color,
-                rotate=rotate,
-                background=background,
-            ),
-            self._runner,
-        )
+        return self._chain(self._async.polaroid(color, rotate, background))
 
     def torn_edges(
-        self,
-        spread: Sequence[int] | None = None,
-        background: Color | None = None,
+        self, spread: Sequence[int] | None = None, background: Color | None = None
     ) -> Transformation:
         """Torn paper edges; ``spread=[min, max]``."""
-        return Transformation._from_async(
-            self._async.torn_edges(
-                spread=spread,
-                background=background,
-            ),
-            self._runner,
-        )
+        return self._chain(self._async.torn_edges(spread, background))
 
     def shadow(
         self,
@@ -564,146 +426,55 @@ class TaskMethods:
         background: Color | None = None,
     ) -> Transformation:
         """A drop shadow offset by ``vector=[x, y]``."""
-        return Transformation._from_async(
-            self._async.shadow(
-                blur=blur,
-                opacity=opacity,
-                vector=vector,
-                color=color,
-                background=background,
-            ),
-            self._runner,
-        )
+        return self._chain(self._async.shadow(blur, opacity, vector, color, background))
 
-    def circle(
-        self,
-        background: Color | None = None,
-    ) -> Transformation:
+    def circle(self, background: Color | None = None) -> Transformation:
         """Crop to a circle (``circle`` or ``circle=background:red``)."""
-        return Transformation._from_async(
-            self._async.circle(
-                background=background,
-            ),
-            self._runner,
-        )
+        return self._chain(self._async.circle(background))
 
     def border(
-        self,
-        width: int | None = None,
-        color: Color | None = None,
-        background: Color | None = None,
+        self, width: int | None = None, color: Color | None = None, background: Color | None = None
     ) -> Transformation:
         """Add a border ``width`` pixels wide (1..1000)."""
-        return Transformation._from_async(
-            self._async.border(
-                width=width,
-                color=color,
-                background=background,
-            ),
-            self._runner,
-        )
+        return self._chain(self._async.border(width, color, background))
 
-    def sharpen(
-        self,
-        amount: int | None = None,
-    ) -> Transformation:
+    def sharpen(self, amount: int | None = None) -> Transformation:
         """Sharpen (amount 0..20)."""
-        return Transformation._from_async(
-            self._async.sharpen(
-                amount=amount,
-            ),
-            self._runner,
-        )
+        return self._chain(self._async.sharpen(amount))
 
-    def blur(
-        self,
-        amount: int | None = None,
-    ) -> Transformation:
+    def blur(self, amount: int | None = None) -> Transformation:
         """Gaussian blur (amount 1..20)."""
-        return Transformation._from_async(
-            self._async.blur(
-                amount=amount,
-            ),
-            self._runner,
-        )
+        return self._chain(self._async.blur(amount))
 
     def monochrome(self) -> Transformation:
         """Greyscale (``monochrome``)."""
-        return Transformation._from_async(
-            self._async.monochrome(),
-            self._runner,
-        )
+        return self._chain(self._async.monochrome())
 
-    def blackwhite(
-        self,
-        threshold: int | None = None,
-    ) -> Transformation:
+    def blackwhite(self, threshold: int | None = None) -> Transformation:
         """Pure black and white at ``threshold`` percent (0..100)."""
-        return Transformation._from_async(
-            self._async.blackwhite(
-                threshold=threshold,
-            ),
-            self._runner,
-        )
+        return self._chain(self._async.blackwhite(threshold))
 
-    def sepia(
-        self,
-        tone: int | None = None,
-    ) -> Transformation:
+    def sepia(self, tone: int | None = None) -> Transformation:
         """Sepia (tone 0..100)."""
-        return Transformation._from_async(
-            self._async.sepia(
-                tone=tone,
-            ),
-            self._runner,
-        )
+        return self._chain(self._async.sepia(tone))
 
-    def pixelate(
-        self,
-        amount: int | None = None,
-    ) -> Transformation:
+    def pixelate(self, amount: int | None = None) -> Transformation:
         """Pixelate with blocks of ``amount`` pixels (2..100)."""
-        return Transformation._from_async(
-            self._async.pixelate(
-                amount=amount,
-            ),
-            self._runner,
-        )
+        return self._chain(self._async.pixelate(amount))
 
-    def oil_paint(
-        self,
-        amount: int | None = None,
-    ) -> Transformation:
+    def oil_paint(self, amount: int | None = None) -> Transformation:
         """Oil paint effect (amount 2..100)."""
-        return Transformation._from_async(
-            self._async.oil_paint(
-                amount=amount,
-            ),
-            self._runner,
-        )
+        return self._chain(self._async.oil_paint(amount))
 
     def negative(self) -> Transformation:
         """Invert the colours (``negative``)."""
-        return Transformation._from_async(
-            self._async.negative(),
-            self._runner,
-        )
+        return self._chain(self._async.negative())
 
     def modulate(
-        self,
-        brightness: int | None = None,
-        hue: int | None = None,
-        saturation: int | None = None,
+        self, brightness: int | None = None, hue: int | None = None, saturation: int | None = None
     ) -> Transformation:
         """Brightness and saturation in percent (100 = unchanged), hue in degrees."""
-        return Transformation._from_async(
-            self._async.modulate(
-                brightness=brightness,
-                hue=hue,
-                saturation=saturation,
-            ),
-            self._runner,
-        )
+        return self._chain(self._async.modulate(brightness, hue, saturation))
 
     def partial_pixelate(
         self,
@@ -713,15 +484,7 @@ class TaskMethods:
         objects: Sequence[Rect] | None = None,
     ) -> Transformation:
         """Pixelate the rectangles ``objects=[[x, y, w, h], ...]``."""
-        return Transformation._from_async(
-            self._async.partial_pixelate(
-                amount=amount,
-                blur=blur,
-                type=type,
-                objects=objects,
-            ),
-            self._runner,
-        )
+        return self._chain(self._async.partial_pixelate(amount, blur, type, objects))
 
     def partial_blur(
         self,
@@ -731,15 +494,7 @@ class TaskMethods:
         objects: Sequence[Rect] | None = None,
     ) -> Transformation:
         """Blur the rectangles ``objects=[[x, y, w, h], ...]``."""
-        return Transformation._from_async(
-            self._async.partial_blur(
-                amount=amount,
-                blur=blur,
-                type=type,
-                objects=objects,
-            ),
-            self._runner,
-        )
+        return self._chain(self._async.partial_blur(amount, blur, type, objects))
 
     def collage(
         self,
@@ -752,17 +507,8 @@ class TaskMethods:
         autorotate: bool | None = None,
     ) -> Transformation:
         """A ``width`` x ``height`` collage of this image and the handles in ``files``."""
-        return Transformation._from_async(
-            self._async.collage(
-                files=files,
-                margin=margin,
-                width=width,
-                height=height,
-                color=color,
-                fit=fit,
-                autorotate=autorotate,
-            ),
-            self._runner,
+        return self._chain(
+            self._async.collage(files, margin, width, height, color, fit, autorotate)
         )
 
     def upscale(
@@ -772,33 +518,15 @@ class TaskMethods:
         style: Literal["artwork", "photo"] | None = None,
     ) -> Transformation:
         """Super-resolution upscale."""
-        return Transformation._from_async(
-            self._async.upscale(
-                upscale=upscale,
-                noise=noise,
-                style=style,
-            ),
-            self._runner,
-        )
+        return self._chain(self._async.upscale(upscale, noise, style))
 
-    def enhance(
-        self,
-        preset: EnhancePreset | None = None,
-    ) -> Transformation:
+    def enhance(self, preset: EnhancePreset | None = None) -> Transformation:
         """Automatic enhancement, optionally with a ``preset``."""
-        return Transformation._from_async(
-            self._async.enhance(
-                preset=preset,
-            ),
-            self._runner,
-        )
+        return self._chain(self._async.enhance(preset))
 
     def redeye(self) -> Transformation:
         """Remove red eyes (``redeye``)."""
-        return Transformation._from_async(
-            self._async.redeye(),
-            self._runner,
-        )
+        return self._chain(self._async.redeye())
 
     def ascii(
         self,
@@ -809,16 +537,7 @@ class TaskMethods:
         reverse: bool | None = None,
     ) -> Transformation:
         """ASCII art as HTML (size 10..100)."""
-        return Transformation._from_async(
-            self._async.ascii(
-                background=background,
-                foreground=foreground,
-                colored=colored,
-                size=size,
-                reverse=reverse,
-            ),
-            self._runner,
-        )
+        return self._chain(self._async.ascii(background, foreground, colored, size, reverse))
 
     def filetype_conversion(
         self,
@@ -836,87 +555,46 @@ class TaskMethods:
         pageorientation: Orientation | None = None,
     ) -> Transformation:
         """Convert to ``format`` (sent as ``output=format:png``)."""
-        return Transformation._from_async(
+        return self._chain(
             self._async.filetype_conversion(
-                format=format,
-                background=background,
-                page=page,
-                density=density,
-                compress=compress,
-                quality=quality,
-                strip=strip,
-                colorspace=colorspace,
-                secure=secure,
-                docinfo=docinfo,
-                pageformat=pageformat,
-                pageorientation=pageorientation,
-            ),
-            self._runner,
+                format,
+                background,
+                page,
+                density,
+                compress,
+                quality,
+                strip,
+                colorspace,
+                secure,
+                docinfo,
+                pageformat,
+                pageorientation,
+            )
         )
 
     def no_metadata(self) -> Transformation:
         """Strip metadata (``no_metadata``)."""
-        return Transformation._from_async(
-            self._async.no_metadata(),
-            self._runner,
-        )
+        return self._chain(self._async.no_metadata())
 
-    def quality(
-        self,
-        value: int | None = None,
-    ) -> Transformation:
+    def quality(self, value: int | None = None) -> Transformation:
         """Output quality 1..100 (``quality=value:75``)."""
-        return Transformation._from_async(
-            self._async.quality(
-                value=value,
-            ),
-            self._runner,
-        )
+        return self._chain(self._async.quality(value))
 
-    def compress(
-        self,
-        metadata: bool | None = None,
-    ) -> Transformation:
+    def compress(self, metadata: bool | None = None) -> Transformation:
         """Optimise the file size (``compress``); not in the official Python SDK."""
-        return Transformation._from_async(
-            self._async.compress(
-                metadata=metadata,
-            ),
-            self._runner,
-        )
+        return self._chain(self._async.compress(metadata))
 
     def zip(self) -> Transformation:
         """Zip the source file(s) (``zip``)."""
-        return Transformation._from_async(
-            self._async.zip(),
-            self._runner,
-        )
+        return self._chain(self._async.zip())
 
-    def fallback(
-        self,
-        file: str | None = None,
-        cache: int | None = None,
-    ) -> Transformation:
+    def fallback(self, file: str | None = None, cache: int | None = None) -> Transformation:
         """Serve handle ``file`` if processing fails (cache in seconds)."""
-        return Transformation._from_async(
-            self._async.fallback(
-                file=file,
-                cache=cache,
-            ),
-            self._runner,
-        )
+        return self._chain(self._async.fallback(file, cache))
 
-    def pdf_info(
-        self,
-        colorinfo: bool | None = None,
-    ) -> Transformation:
+    def pdf_info(self, colorinfo: bool | None = None) -> Transformation:
         """PDF information as JSON (sent as ``pdfinfo``)."""
-        return Transformation._from_async(
-            self._async.pdf_info(
-                colorinfo=colorinfo,
-            ),
-            self._runner,
-        )
+        return self._chain(self._async.pdf_info(colorinfo))
 
     def pdf_convert(
         self,
@@ -926,15 +604,7 @@ class TaskMethods:
         metadata: bool | None = None,
     ) -> Transformation:
         """Rework a PDF's pages (sent as ``pdfconvert``)."""
-        return Transformation._from_async(
-            self._async.pdf_convert(
-                pageorientation=pageorientation,
-                pageformat=pageformat,
-                pages=pages,
-                metadata=metadata,
-            ),
-            self._runner,
-        )
+        return self._chain(self._async.pdf_convert(pageorientation, pageformat, pages, metadata))
 
     def minify_js(
         self,
@@ -949,41 +619,29 @@ class TaskMethods:
         targets: str | None = None,
     ) -> Transformation:
         """Minify JavaScript; ``targets`` is a browserslist query."""
-        return Transformation._from_async(
+        return self._chain(
             self._async.minify_js(
-                gzip=gzip,
-                use_babel_polyfill=use_babel_polyfill,
-                keep_fn_name=keep_fn_name,
-                keep_class_name=keep_class_name,
-                mangle=mangle,
-                merge_vars=merge_vars,
-                remove_console=remove_console,
-                remove_undefined=remove_undefined,
-                targets=targets,
-            ),
-            self._runner,
+                gzip,
+                use_babel_polyfill,
+                keep_fn_name,
+                keep_class_name,
+                mangle,
+                merge_vars,
+                remove_console,
+                remove_undefined,
+                targets,
+            )
         )
 
     def minify_css(
-        self,
-        level: Literal[1, 2] | None = None,
-        gzip: bool | None = None,
+        self, level: Literal[1, 2] | None = None, gzip: bool | None = None
     ) -> Transformation:
         """Minify CSS (level 1 or 2)."""
-        return Transformation._from_async(
-            self._async.minify_css(
-                level=level,
-                gzip=gzip,
-            ),
-            self._runner,
-        )
+        return self._chain(self._async.minify_css(level, gzip))
 
     def auto_image(self) -> Transformation:
         """Pick the best image format for the browser (``auto_image``)."""
-        return Transformation._from_async(
-            self._async.auto_image(),
-            self._runner,
-        )
+        return self._chain(self._async.auto_image())
 
     def doc_to_images(
         self,
@@ -995,16 +653,8 @@ class TaskMethods:
         hidden_slides: bool | None = None,
     ) -> Transformation:
         """Render document pages as images."""
-        return Transformation._from_async(
-            self._async.doc_to_images(
-                pages=pages,
-                engine=engine,
-                format=format,
-                quality=quality,
-                density=density,
-                hidden_slides=hidden_slides,
-            ),
-            self._runner,
+        return self._chain(
+            self._async.doc_to_images(pages, engine, format, quality, density, hidden_slides)
         )
 
     def smart_crop(
@@ -1016,28 +666,11 @@ class TaskMethods:
         coords: bool | None = None,
     ) -> Transformation:
         """Content-aware crop to ``width`` x ``height``."""
-        return Transformation._from_async(
-            self._async.smart_crop(
-                mode=mode,
-                width=width,
-                height=height,
-                fill_color=fill_color,
-                coords=coords,
-            ),
-            self._runner,
-        )
+        return self._chain(self._async.smart_crop(mode, width, height, fill_color, coords))
 
-    def pdfcreate(
-        self,
-        engine: str | None = None,
-    ) -> Transformation:
+    def pdfcreate(self, engine: str | None = None) -> Transformation:
         """One PDF from several files (use on `Client.transform_handles`)."""
-        return Transformation._from_async(
-            self._async.pdfcreate(
-                engine=engine,
-            ),
-            self._runner,
-        )
+        return self._chain(self._async.pdfcreate(engine))
 
     def animate(
         self,
@@ -1050,18 +683,7 @@ class TaskMethods:
         background: Color | None = None,
     ) -> Transformation:
         """An animated GIF of several images (use on `Client.transform_handles`)."""
-        return Transformation._from_async(
-            self._async.animate(
-                delay=delay,
-                loop=loop,
-                width=width,
-                height=height,
-                fit=fit,
-                align=align,
-                background=background,
-            ),
-            self._runner,
-        )
+        return self._chain(self._async.animate(delay, loop, width, height, fit, align, background))
 
     def store(
         self,
@@ -1084,14 +706,14 @@ class TaskMethods:
         return Filelink._from_async(
             self._runner.run(
                 self._async.store,
-                filename=filename,
-                location=location,
-                path=path,
-                container=container,
-                region=region,
-                access=access,
-                base64decode=base64decode,
-                workflows=workflows,
+                filename,
+                location,
+                path,
+                container,
+                region,
+                access,
+                base64decode,
+                workflows,
                 security=security,
             ),
             self._runner,
@@ -1275,28 +897,14 @@ class Filelink(TaskMethods):
             ...     "APP_SECRET", expires_in=86400, call=["read", "remove"]))
             >>> url = link.signed_url(expires_in=600)  # read this file, for 10 minutes
         """
-        return self._async.signed_url(
-            security=security,
-            call=call,
-            expires_in=expires_in,
-        )
+        return self._async.signed_url(security, call=call, expires_in=expires_in)
 
-    def get_content(
-        self,
-        *,
-        security: Security | None = None,
-    ) -> bytes:
+    def get_content(self, *, security: Security | None = None) -> bytes:
         """Download the whole file into memory and return its bytes."""
-        return self._runner.run(
-            self._async.get_content,
-            security=security,
-        )
+        return self._runner.run(self._async.get_content, security=security)
 
     def download(
-        self,
-        destination: str | os.PathLike[str] | BinaryIO,
-        *,
-        security: Security | None = None,
+        self, destination: str | os.PathLike[str] | BinaryIO, *, security: Security | None = None
     ) -> int:
         """Stream the file to a path or a binary file object; return the bytes written.
 
@@ -1305,17 +913,10 @@ class Filelink(TaskMethods):
         or cancellation the temporary file is removed and the destination is left
         as it was.
         """
-        return self._runner.run(
-            self._async.download,
-            destination=destination,
-            security=security,
-        )
+        return self._runner.run(self._async.download, destination, security=security)
 
     def metadata(
-        self,
-        attributes_list: Sequence[str] | None = None,
-        *,
-        security: Security | None = None,
+        self, attributes_list: Sequence[str] | None = None, *, security: Security | None = None
     ) -> dict[str, Any]:
         """Return the file's metadata.
 
@@ -1326,44 +927,19 @@ class Filelink(TaskMethods):
         Example:
             >>> meta = link.metadata(["size", "md5"])  # doctest: +SKIP
         """
-        return self._runner.run(
-            self._async.metadata,
-            attributes_list=attributes_list,
-            security=security,
-        )
+        return self._runner.run(self._async.metadata, attributes_list, security=security)
 
-    def tags(
-        self,
-        *,
-        security: Security | None = None,
-    ) -> dict[str, Any]:
+    def tags(self, *, security: Security | None = None) -> dict[str, Any]:
         """Image tagging: ``{"tags": {"auto": {...}, "user": ...}}``. Needs security."""
-        return self._runner.run(
-            self._async.tags,
-            security=security,
-        )
+        return self._runner.run(self._async.tags, security=security)
 
-    def sfw(
-        self,
-        *,
-        security: Security | None = None,
-    ) -> dict[str, Any]:
+    def sfw(self, *, security: Security | None = None) -> dict[str, Any]:
         """Safe-for-work check: ``{"sfw": true}``. Needs security."""
-        return self._runner.run(
-            self._async.sfw,
-            security=security,
-        )
+        return self._runner.run(self._async.sfw, security=security)
 
-    def ocr(
-        self,
-        *,
-        security: Security | None = None,
-    ) -> dict[str, Any]:
+    def ocr(self, *, security: Security | None = None) -> dict[str, Any]:
         """Optical character recognition of an image. Needs security."""
-        return self._runner.run(
-            self._async.ocr,
-            security=security,
-        )
+        return self._runner.run(self._async.ocr, security=security)
 
     def overwrite(
         self,
@@ -1393,18 +969,9 @@ class Filelink(TaskMethods):
             self._runner,
         )
 
-    def delete(
-        self,
-        *,
-        apikey: str | None = None,
-        security: Security | None = None,
-    ) -> None:
+    def delete(self, *, apikey: str | None = None, security: Security | None = None) -> None:
         """Delete the file. Needs the API key and security (with the ``remove`` call)."""
-        self._runner.run(
-            self._async.delete,
-            apikey=apikey,
-            security=security,
-        )
+        self._runner.run(self._async.delete, apikey=apikey, security=security)
 
     @property
     def context(self) -> Context:
@@ -1535,83 +1102,35 @@ class Transformation(TaskMethods):
                 invalid, is more than the security's policy allows, or is given with a
                 ready-made policy.
         """
-        return self._async.signed_url(
-            security=security,
-            call=call,
-            expires_in=expires_in,
-        )
+        return self._async.signed_url(security, call=call, expires_in=expires_in)
 
-    def get_content(
-        self,
-        *,
-        security: Security | None = None,
-    ) -> bytes:
+    def get_content(self, *, security: Security | None = None) -> bytes:
         """Run the chain and return the result's bytes (signed when security is set)."""
-        return self._runner.run(
-            self._async.get_content,
-            security=security,
-        )
+        return self._runner.run(self._async.get_content, security=security)
 
-    def download(
-        self,
-        path: str | os.PathLike[str],
-        *,
-        security: Security | None = None,
-    ) -> int:
+    def download(self, path: str | os.PathLike[str], *, security: Security | None = None) -> int:
         """Run the chain and stream the result to ``path``; return the bytes written.
 
         The file is written under a temporary name and renamed into place once
         complete, so an error or cancellation never leaves a partial file.
         """
-        return self._runner.run(
-            self._async.download,
-            path=path,
-            security=security,
-        )
+        return self._runner.run(self._async.download, path, security=security)
 
-    def debug(
-        self,
-        *,
-        security: Security | None = None,
-    ) -> dict[str, Any]:
+    def debug(self, *, security: Security | None = None) -> dict[str, Any]:
         """Ask the service to describe this chain (``debug`` task first); returns the JSON."""
-        return self._runner.run(
-            self._async.debug,
-            security=security,
-        )
+        return self._runner.run(self._async.debug, security=security)
 
-    def tags(
-        self,
-        *,
-        security: Security | None = None,
-    ) -> dict[str, Any]:
+    def tags(self, *, security: Security | None = None) -> dict[str, Any]:
         """Image tags of the result: ``{"tags": {"auto": {...}, "user": ...}}``. Needs security."""
-        return self._runner.run(
-            self._async.tags,
-            security=security,
-        )
+        return self._runner.run(self._async.tags, security=security)
 
-    def sfw(
-        self,
-        *,
-        security: Security | None = None,
-    ) -> dict[str, Any]:
+    def sfw(self, *, security: Security | None = None) -> dict[str, Any]:
         """Safe-for-work check of the result: ``{"sfw": true}``. Needs security."""
-        return self._runner.run(
-            self._async.sfw,
-            security=security,
-        )
+        return self._runner.run(self._async.sfw, security=security)
 
-    def ocr(
-        self,
-        *,
-        security: Security | None = None,
-    ) -> dict[str, Any]:
+    def ocr(self, *, security: Security | None = None) -> dict[str, Any]:
         """Text recognition on the result. Needs security."""
-        return self._runner.run(
-            self._async.ocr,
-            security=security,
-        )
+        return self._runner.run(self._async.ocr, security=security)
 
     def __repr__(self) -> str:
         return repr(self._async)
@@ -1707,9 +1226,7 @@ class AudioVisual:
 
         The whole answer is kept in `last_payload`.
         """
-        return self._runner.run(
-            self._async.status,
-        )
+        return self._runner.run(self._async.status)
 
     def to_filelink(self) -> Filelink:
         """The converted file, if the conversion has completed.
@@ -1717,12 +1234,7 @@ class AudioVisual:
         Raises:
             ConversionError: the conversion failed, or is not complete yet.
         """
-        return Filelink._from_async(
-            self._runner.run(
-                self._async.to_filelink,
-            ),
-            self._runner,
-        )
+        return Filelink._from_async(self._runner.run(self._async.to_filelink), self._runner)
 
     def wait_until_complete(
         self,
@@ -1758,11 +1270,11 @@ class AudioVisual:
         return Filelink._from_async(
             self._runner.run(
                 self._async.wait_until_complete,
-                timeout=timeout,
-                initial_delay=initial_delay,
-                max_delay=max_delay,
-                jitter=jitter,
-                progress=progress,
+                timeout,
+                initial_delay,
+                max_delay,
+                jitter,
+                progress,
                 clock=clock,
             ),
             self._runner,
