@@ -364,16 +364,15 @@ def signature_text(name: str, params: list[Param], returns: str) -> str:
     return f"    def {name}({', '.join(parts)}) -> {returns}:\n"
 
 
-def arguments(params: list[Param], *, positional: bool = False) -> list[str]:
-    """The arguments passing ``params`` on; ``positional`` passes positional-or-keyword
-    ones by position (a call to the same signature, kept short)."""
+def arguments(params: list[Param]) -> list[str]:
+    """The arguments passing ``params`` on to the same signature (positional-or-keyword
+    ones by position, which keeps the calls short)."""
     out = []
     for p in params:
         value = p.name
         if p.twin:
             value = f"_portal.async_of({p.name}, {p.twin}, {p.name!r})"
-        by_position = positional and p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
-        if p.kind is inspect.Parameter.POSITIONAL_ONLY or by_position:
+        if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD):
             out.append(value)
         elif p.kind is inspect.Parameter.VAR_POSITIONAL:
             out.append(f"*{p.name}")
@@ -384,7 +383,8 @@ def arguments(params: list[Param], *, positional: bool = False) -> list[str]:
     return out
 
 
-def call(callee: str, args: list[str], indent: str) -> str:
+def call(callee: str, args: list[str]) -> str:
+    """``callee(args...)`` on one line (ruff wraps it)."""
     return f"{callee}({', '.join(args)})"
 
 
@@ -433,11 +433,11 @@ def method_code(owner: str, name: str, fn: Callable[..., Any], imports: Imports)
     head = signature_text(name, params, returns) + docstring(doc, "        ")
     if inspect.iscoroutinefunction(fn):
         callee = "self._runner.run"
-        args = [f"self._async.{name}", *arguments(params, positional=True)]
+        args = [f"self._async.{name}", *arguments(params)]
     else:
         callee = f"self._async.{name}"
-        args = arguments(params, positional=True)
-    return head + returned(call(callee, args, "        "), raw_return, namespace, owner)
+        args = arguments(params)
+    return head + returned(call(callee, args), raw_return, namespace, owner)
 
 
 def property_code(owner: str, name: str, prop: property, imports: Imports) -> str:
@@ -539,15 +539,11 @@ def class_code(sync_name: str, cls: type, imports: Imports) -> str:
     if is_client:
         out.append(
             "        self._async, self._runner = "
-            + call("_portal.start_client", [f"_Async{sync_name}", *arguments(params)], "        ")
+            + call("_portal.start_client", [f"_Async{sync_name}", *arguments(params)])
             + "\n        self._watch()\n"
         )
     else:
-        out.append(
-            "        self._async = "
-            + call(f"_Async{sync_name}", arguments(params), "        ")
-            + "\n"
-        )
+        out.append("        self._async = " + call(f"_Async{sync_name}", arguments(params)) + "\n")
         twin_params = [p for p in params if p.twin]
         runner = "_portal.PER_CALL"
         if twin_params:

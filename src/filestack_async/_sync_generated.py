@@ -90,7 +90,7 @@ class Client(_portal.ClientLifecycle):
     ) -> None:
         self._async, self._runner = _portal.start_client(
             _AsyncClient,
-            apikey=apikey,
+            apikey,
             storage=storage,
             security=security,
             base_url=base_url,
@@ -825,7 +825,7 @@ class Filelink(TaskMethods):
         context: Context | None = None,
     ) -> None:
         self._async = _AsyncFilelink(
-            handle=handle,
+            handle,
             apikey=apikey,
             security=security,
             upload_response=upload_response,
@@ -1018,12 +1018,7 @@ class Transformation(TaskMethods):
         context: Context | None = None,
     ) -> None:
         self._async = _AsyncTransformation(
-            apikey=apikey,
-            handle=handle,
-            external_url=external_url,
-            security=security,
-            handles=handles,
-            context=context,
+            apikey, handle, external_url, security, handles=handles, context=context
         )
         self._runner = _portal.PER_CALL
 
@@ -1172,11 +1167,11 @@ class AudioVisual:
         context: Context | None = None,
     ) -> None:
         self._async = _AsyncAudioVisual(
-            url=url,
-            uuid=uuid,
-            timestamp=timestamp,
-            apikey=apikey,
-            security=security,
+            url,
+            uuid,
+            timestamp,
+            apikey,
+            security,
             transformation=_portal.async_of(transformation, Transformation, "transformation"),
             payload=payload,
             context=context,
