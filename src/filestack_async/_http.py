@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import functools
 import json as jsonlib
 import logging
 import math
@@ -410,9 +411,15 @@ class Response:
     headers: Mapping[str, str]
     content: bytes
     method: str
-    url: str  # redacted
+    #: the URL as sent, credentials included: messages use `url`, redacted
+    sent_url: str = field(repr=False, compare=False)
     #: strings masked in messages made from the body (a page may echo credentials)
     secrets: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    @functools.cached_property
+    def url(self) -> str:
+        """The URL, redacted (only worked out when a message needs it)."""
+        return redact_url(self.sent_url, self.secrets)
 
     @property
     def text(self) -> str:
@@ -837,6 +844,8 @@ class HTTPSession:
             follow_redirects=False,
         )
         self._secrets = tuple(s for s in secrets if s)
+        #: the session's timeouts as the request extension, built once (read, never changed)
+        self._timeout_extension = _httpx_timeout(self.timeouts).as_dict()
         _LOG_REDACTOR.register(self, self._secrets)
         self.closed = False
 
@@ -886,7 +895,10 @@ class HTTPSession:
             all_headers.setdefault("Content-Type", "application/json")
         if isinstance(body, bytes):
             deadline.sent(len(body))
-        extensions = {"timeout": _httpx_timeout(limits).as_dict()}
+        extension = (
+            self._timeout_extension if limits is self.timeouts else _httpx_timeout(limits).as_dict()
+        )
+        extensions = {"timeout": extension}
         return self._client.build_request(
             outgoing.method,
             outgoing.url,
@@ -945,7 +957,7 @@ class HTTPSession:
                 headers=response.headers,
                 content=body,
                 method=method,
-                url=redact_url(str(response.request.url), (*self._secrets, *extra)),
+                sent_url=str(response.request.url),
                 secrets=(*self._secrets, *extra),
             )
 
@@ -1025,7 +1037,6 @@ class HTTPSession:
                         f"cannot send {method} to {redact_url(url, secrets)[:200]!r}: "
                         f"{redact_text(str(err), secrets)}"
                     ) from None
-                safe_url = redact_url(str(request.url), secrets)
                 error: APIError
                 retry_after: float | None = None
                 try:
@@ -1040,10 +1051,12 @@ class HTTPSession:
                             secrets=secrets,
                         )
                 except _HTTPX_ERRORS as err:
+                    safe_url = redact_url(str(request.url), secrets)  # only for a message
                     error, retryable = _error(err, method, safe_url, secrets)
                     retryable = retryable and retry is not Retry.NEVER
                 else:
                     if scope.cancelled_caught:  # the deadline passed
+                        safe_url = redact_url(str(request.url), secrets)
                         error = APITimeoutError(
                             f"{method} {safe_url} took longer than its total deadline "
                             f"({limits.total:g} s plus 1 s per {limits.min_rate:g} bytes moved)",
@@ -1078,7 +1091,7 @@ class HTTPSession:
                 logger.debug(
                     "retrying %s %s in %.2fs (attempt %d): %s",
                     method,
-                    safe_url,
+                    error.url,
                     delay,
                     attempt + 1,
                     error.message,
@@ -1207,16 +1220,20 @@ class HTTPSession:
             APIResponseValidationError: an API answer over ``cap``, or undecodable.
         """
         request = response.request
-        method, safe_url = request.method, redact_url(str(request.url), self._secrets)
+        method = request.method
+
+        def where() -> str:  # the redacted URL, worked out only for a message
+            return redact_url(str(request.url), self._secrets)
+
         if response.is_stream_consumed and cap is not None:
             # built whole in memory (httpx.MockTransport): nothing left to stream
             if len(response.content) <= cap or truncate:
                 return response.content[:cap]
             raise APIResponseValidationError(
-                f"{method} {safe_url} answered with more than {cap} bytes "
+                f"{method} {where()} answered with more than {cap} bytes "
                 f"(the cap on API answers, Timeouts.max_answer_bytes)",
                 method=method,
-                url=safe_url,
+                url=where(),
             )
         if cap is None:
             pieces: list[bytes] = []
@@ -1227,10 +1244,10 @@ class HTTPSession:
 
         def too_large(what: str) -> APIResponseValidationError:
             return APIResponseValidationError(
-                f"{method} {safe_url} answered with more than {cap} bytes {what} "
+                f"{method} {where()} answered with more than {cap} bytes {what} "
                 f"(the cap on API answers, Timeouts.max_answer_bytes)",
                 method=method,
-                url=safe_url,
+                url=where(),
             )
 
         length = response.headers.get("content-length", "")
@@ -1242,7 +1259,7 @@ class HTTPSession:
             if truncate:
                 return b""
             raise APIResponseValidationError(
-                f"{method} {safe_url} answered with {err}", method=method, url=safe_url
+                f"{method} {where()} answered with {err}", method=method, url=where()
             ) from None
         try:
             async for raw in response.aiter_raw():
@@ -1260,10 +1277,10 @@ class HTTPSession:
         except zlib.error as err:
             if not truncate:
                 raise APIResponseValidationError(
-                    f"{method} {safe_url} answered with a body that cannot be decoded "
+                    f"{method} {where()} answered with a body that cannot be decoded "
                     f"({response.headers.get('content-encoding')}): {err}",
                     method=method,
-                    url=safe_url,
+                    url=where(),
                 ) from None
         return bytes(decoder.output)
 

@@ -35,7 +35,17 @@ def _add_emulator(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback)")
     p.add_argument("--port", type=int, default=8700, help="port (0 picks a free one)")
     p.add_argument("--data-dir", help="where files are kept (default: a temporary folder)")
-    p.add_argument("--secret", help="app secret: check policies and signatures")
+    p.add_argument(
+        "--secret",
+        help="app secret: check policies and signatures, guard the control plane "
+        "(shows in ps: prefer FILESTACK_EMULATOR_SECRET or --secret-file)",
+    )
+    p.add_argument("--secret-file", help="read the app secret from this file (first line)")
+    p.add_argument(
+        "--allow-open",
+        action="store_true",
+        help="listen beyond loopback without a secret (anyone reaching it controls it)",
+    )
     p.add_argument("--apikey", action="append", default=[], help="accept only these API keys")
     p.add_argument("--strict", action="store_true", help="reject every protocol deviation")
     p.add_argument(
@@ -64,6 +74,30 @@ def _add_emulator(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
         "--wan-profile", action="store_true", help="40 ms per request and 16 MiB/s per connection"
     )
     p.set_defaults(run=lambda args, out: _run_emulator(args))
+
+
+#: the environment variable the emulator reads its app secret from
+EMULATOR_SECRET_ENV = "FILESTACK_EMULATOR_SECRET"
+
+
+def _emulator_secret(args: argparse.Namespace) -> str | None:
+    """The emulator's secret: ``--secret``, else ``--secret-file``, else the environment."""
+    import os
+
+    if args.secret:
+        return str(args.secret)
+    if args.secret_file:
+        try:
+            with open(args.secret_file, encoding="utf-8") as file:
+                secret = file.readline().rstrip("\r\n")
+        except OSError as err:
+            raise ValueError(
+                f"cannot read the secret file {args.secret_file!r}: {err.strerror}"
+            ) from None
+        if not secret:
+            raise ValueError(f"the secret file {args.secret_file!r} is empty")
+        return secret
+    return os.environ.get(EMULATOR_SECRET_ENV) or None
 
 
 def _positive_seconds(text: str) -> float:
@@ -120,9 +154,17 @@ def _run_emulator(args: argparse.Namespace) -> int:
     except FaultConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    from .emulator.server import OpenBindError, check_bind
+
+    try:
+        secret = _emulator_secret(args)
+        check_bind(args.host, secret=secret, allow_open=args.allow_open)
+    except (OSError, OpenBindError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     config = EmulatorConfig(
         data_dir=Path(args.data_dir) if args.data_dir else None,
-        secret=args.secret,
+        secret=secret,
         apikeys=frozenset(args.apikey),
         strict=args.strict,
         faults=faults,
@@ -147,6 +189,8 @@ def _run_emulator(args: argparse.Namespace) -> int:
     url = f"http://{host}:{sock.getsockname()[1]}"
     print(f"Filestack emulator listening on {url}", flush=True)
     print(f"  data: {emulator.data_dir}", flush=True)
+    if secret is not None:
+        print("  control: /_emulator/* needs the secret (Authorization: Bearer ...)", flush=True)
     print(f"  use:  Client(apikey, base_url={url!r})  or  FILESTACK_BASE_URL={url}", flush=True)
     try:
         server.run(sockets=[sock])

@@ -19,6 +19,11 @@ Fixtures:
   (``.url`` for ``base_url=``), for code that needs a real socket.
 * ``filestack_emulator_factory``: call it with `EmulatorConfig` fields
   (``secret=``, ``strict=``, ``faults=Faults(...)``) for more emulators.
+
+An emulator with a ``secret`` guards its control plane (``/_emulator/reset``,
+``files``, ``faults``, ``violations``) with it: send ``emulator.control_headers``
+(or ``server.control_headers``) with those requests; without a secret they are
+empty and the control plane is open.
 """
 
 from __future__ import annotations

@@ -42,7 +42,10 @@ def test_a_temporary_data_dir_is_removed_on_close() -> None:
 async def test_control_plane(tmp_path: Path) -> None:
     emulator = Emulator(EmulatorConfig(data_dir=tmp_path, strict=True, secret="s"))
     try:
-        async with httpx.AsyncClient(transport=EmulatorTransport(emulator.app)) as http:
+        # with a secret, the control plane needs it (health excepted)
+        async with httpx.AsyncClient(
+            transport=EmulatorTransport(emulator.app), headers=emulator.control_headers
+        ) as http:
             health = (await http.get(f"{IN_PROCESS_URL}/_emulator/health")).json()
             assert health == {
                 "status": "ok",

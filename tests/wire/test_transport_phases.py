@@ -10,9 +10,11 @@ The ``http_backend`` fixture (tests/conftest.py) runs each test on both.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 import pytest
@@ -75,10 +77,10 @@ async def read_request(reader: asyncio.StreamReader) -> tuple[bytes, bytes]:
     return head, await reader.readexactly(length)
 
 
-def session(http_backend: str, **timeouts: float) -> HTTPSession:
-    limits = {"connect": 5.0, "read": 5.0, "write": 5.0, "pool": 5.0, **timeouts}
+def session(http_backend: str, **timeouts: Any) -> HTTPSession:
+    limits = dataclasses.replace(Timeouts(connect=5.0, read=5.0, write=5.0, pool=5.0), **timeouts)
     return HTTPSession(
-        timeouts=Timeouts(**limits),
+        timeouts=limits,
         retry=RetryPolicy.disabled(),
         backend=http_backend,  # type: ignore[arg-type]
     )

@@ -22,7 +22,7 @@ from .._client import Client
 from .config import EmulatorConfig
 from .disk import DISK_FULL_MESSAGE, is_disk_full
 from .faults import Decision, FaultInjector
-from .security import Credentials, Denied, check
+from .security import Credentials, Denied, StoreGrant, check, check_store
 from .storage import Storage
 from .strict import Checker, ProtocolError, ViolationLog
 from .web import ResetResponse, error, protocol_error
@@ -146,6 +146,27 @@ class Emulator:
         """Check credentials against this emulator's secret (see `security.check`)."""
         return check(self.config.secret, credentials, **rules)
 
+    def store_grant(
+        self,
+        credentials: Credentials,
+        *,
+        call: str,
+        path: str | None,
+        container: str | None,
+        **rules: Any,
+    ) -> StoreGrant:
+        """The security check of a route that stores a file (see `security.check_store`)."""
+        return check_store(
+            self.config.secret, credentials, call=call, path=path, container=container, **rules
+        )
+
+    @property
+    def control_headers(self) -> dict[str, str]:
+        """The headers a control-plane request needs (the secret, when one is set)."""
+        from .control import control_headers
+
+        return control_headers(self.config.secret)
+
     def set_faults(self, faults: Any) -> None:
         """Replace the fault settings at runtime."""
         self.faults.replace(faults)
@@ -181,10 +202,18 @@ class Emulator:
         plane = control.Control(self)
         routes = [
             Route("/_emulator/health", guard(plane.health), methods=["GET"]),
-            Route("/_emulator/reset", guard(plane.reset), methods=["POST"]),
-            Route("/_emulator/files", guard(plane.files), methods=["GET"]),
-            Route("/_emulator/faults", guard(plane.faults), methods=["GET", "POST", "DELETE"]),
-            Route("/_emulator/violations", guard(plane.violations), methods=["GET", "DELETE"]),
+            Route("/_emulator/reset", guard(plane.secured(plane.reset)), methods=["POST"]),
+            Route("/_emulator/files", guard(plane.secured(plane.files)), methods=["GET"]),
+            Route(
+                "/_emulator/faults",
+                guard(plane.secured(plane.faults)),
+                methods=["GET", "POST", "DELETE"],
+            ),
+            Route(
+                "/_emulator/violations",
+                guard(plane.secured(plane.violations)),
+                methods=["GET", "DELETE"],
+            ),
             Route("/multipart/start", guard(uploads.start), methods=["POST"]),
             Route("/multipart/upload", guard(uploads.upload), methods=["POST"]),
             Route("/multipart/commit", guard(uploads.commit), methods=["POST"]),

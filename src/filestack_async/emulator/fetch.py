@@ -2,7 +2,10 @@
 
 The emulator never reaches the internet: a source is a file of this emulator (a
 handle, or a URL on the emulator's own origin) or an http(s) URL on a loopback
-address; anything else is refused with a clear 400.
+address; anything else is refused with a clear 400. A name (``localhost``,
+``*.localhost``) is resolved first and every address it resolves to must be
+loopback; the fetch then connects to the address checked, so a name that resolves
+differently a moment later (DNS rebinding) cannot send it elsewhere.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import posixpath
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,7 +25,7 @@ import httpx
 from .._exceptions import ConfigurationError
 from .._params import validate_handle
 from .._tasks import parse_path
-from .security import Credentials
+from .security import Credentials, Denied
 from .strict import ProtocolError
 
 if TYPE_CHECKING:
@@ -54,6 +58,45 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+def _not_loopback(host: str, detail: str) -> ProtocolError:
+    return ProtocolError(
+        f"the emulator does not fetch from {host!r}{detail}: it never reaches the "
+        "internet; use a file of this emulator or a loopback (127.0.0.1/localhost) URL",
+        code="BadSource",
+    )
+
+
+async def resolve_loopback(host: str, port: int) -> str:
+    """The address to connect to for ``host``: itself if it is a loopback address,
+    else the first address of a loopback name once every address it resolves to has
+    been checked to be loopback.
+
+    Raises:
+        ProtocolError: the host is not loopback, resolves to a non-loopback address,
+            or does not resolve.
+    """
+    if not is_loopback_host(host):
+        raise _not_loopback(host, "")
+    literal = host.strip("[]")
+    try:
+        return str(ipaddress.ip_address(literal))
+    except ValueError:
+        pass
+    try:
+        infos = await anyio.getaddrinfo(literal, port, type=socket.SOCK_STREAM)
+    except OSError as err:
+        raise ProtocolError(
+            f"the source host {host!r} does not resolve ({err.strerror or err})", code="BadSource"
+        ) from None
+    addresses = [str(info[4][0]) for info in infos]
+    for address in addresses:
+        if not ipaddress.ip_address(address.partition("%")[0]).is_loopback:
+            raise _not_loopback(host, f" (it resolves to {address}, not a loopback address)")
+    if not addresses:
+        raise ProtocolError(f"the source host {host!r} does not resolve", code="BadSource")
+    return addresses[0]
+
+
 def own_file(url: str, own_netloc: str) -> tuple[str, Credentials] | None:
     """``(handle, credentials)`` if ``url`` is a file URL on this emulator's origin.
 
@@ -83,16 +126,23 @@ def own_file(url: str, own_netloc: str) -> tuple[str, Credentials] | None:
 
 
 async def fetch(
-    emulator: Emulator, url: str, own_netloc: str, *, authorized: bool = False
+    emulator: Emulator,
+    url: str,
+    own_netloc: str,
+    *,
+    authorized: bool = False,
+    limit: int | None = None,
 ) -> Fetched:
     """Copy a source into a temporary file under the data folder.
 
     A file of this emulator is read as the CDN would serve it: with a secret set,
     the URL must carry read rights, unless the request is ``authorized`` already
-    (a processing URL whose own security was checked for that handle).
+    (a processing URL whose own security was checked for that handle). Any other
+    URL must be on a loopback address (see `resolve_loopback`).
 
     Raises:
         ProtocolError: the URL is not an allowed source, or fetching it failed.
+        Denied: the source is larger than ``limit`` (a policy's ``maxSize``).
     """
     try:
         url.encode("utf-8")  # UnicodeEncodeError (a ValueError) for lone surrogates
@@ -118,6 +168,8 @@ async def fetch(
             raise ProtocolError(f"the source file {handle} does not exist", status=404)
         stored = reading.file
         try:
+            if limit is not None and stored.size > limit:
+                raise _too_big(limit)
             digest = await emulator.run(reading.copy_to, temp)
         except BaseException:
             await discard(temp)
@@ -125,16 +177,21 @@ async def fetch(
         finally:
             await emulator.run(reading.close)
         return Fetched(temp, stored.size, stored.mimetype, stored.filename, digest)
-    if not is_loopback_host(parts.hostname) and parts.netloc != own_netloc:
-        raise ProtocolError(
-            f"the emulator does not fetch from {parts.hostname!r}: it never reaches the "
-            "internet; use a file of this emulator or a loopback (127.0.0.1/localhost) URL",
-            code="BadSource",
-        )
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    address = await resolve_loopback(parts.hostname, port)
+    # connect to the address checked (not the name again), telling the server the name
+    host = f"[{address}]" if ":" in address else address
+    pinned = parts._replace(netloc=f"{host}:{port}").geturl()
+    extensions = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
     size = 0
     try:
         async with httpx.AsyncClient(timeout=30.0, trust_env=False) as client:
-            async with client.stream("GET", url) as response:
+            async with client.stream(
+                "GET",
+                pinned,
+                headers={"Host": parts.netloc.rpartition("@")[2]},
+                extensions=extensions,
+            ) as response:
                 if response.status_code != 200:
                     raise ProtocolError(
                         f"fetching the source answered {response.status_code}", code="BadSource"
@@ -146,6 +203,8 @@ async def fetch(
                         size += len(chunk)
                         if size > MAX_FETCH:
                             raise ProtocolError("the source is larger than the emulator fetches")
+                        if limit is not None and size > limit:
+                            raise _too_big(limit)
                         md5.update(chunk)
                         await emulator.run(file.write, chunk)
                 finally:
@@ -161,6 +220,10 @@ async def fetch(
         raise
     filename = posixpath.basename(unquote(parts.path)) or "file"
     return Fetched(temp, size, mimetype.split(";")[0].strip(), filename, md5.hexdigest())
+
+
+def _too_big(limit: int) -> Denied:
+    return Denied("maxSize", f"the source is more than the policy's maxSize ({limit} bytes)")
 
 
 async def discard(path: Path) -> None:

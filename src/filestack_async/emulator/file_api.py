@@ -17,20 +17,32 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from .fetch import Fetched, discard, fetch
 from .images import probe_size, sniff_mimetype
-from .security import Credentials
+from .security import Credentials, Denied, StoreGrant, query_credentials
 from .storage import StoredFile, new_handle
 from .strict import ProtocolError
 from .upload_api import upload_answer
-from .web import error, loads_strict, origin
+from .web import (
+    MAX_JSON_BODY,
+    capped_request,
+    error,
+    loads_strict,
+    origin,
+    paced,
+    read_capped,
+    require_handle,
+    too_large,
+)
 
 if TYPE_CHECKING:
     from .app import Emulator
 
 _BLOCK = 1024 * 1024
+#: what a multipart form may hold beyond its file (boundaries, headers, small fields)
+FORM_SLACK = 64 * 1024
 
 
-def _query_credentials(request: Request) -> Credentials:
-    return Credentials(request.query_params.get("policy"), request.query_params.get("signature"))
+def _over_max_size(limit: int) -> Denied:
+    return Denied("maxSize", f"the file is more than the policy's maxSize ({limit} bytes)")
 
 
 #: where ``POST /api/store/<location>`` can store
@@ -45,20 +57,28 @@ class FileAPI:
 
     async def overwrite(self, request: Request) -> Response:
         """Replace a file's bytes (multipart ``fileUpload`` or form field ``url``)."""
-        handle = str(request.path_params["handle"])
+        handle = require_handle(str(request.path_params["handle"]))
         if faulty := await self.emu.fault("file"):
             return faulty
-        self.emu.security(_query_credentials(request), call="write", required=True, handle=handle)
+        grant = self.emu.store_grant(
+            query_credentials(request.query_params),
+            call="write",
+            required=True,
+            handle=handle,
+            path=None,
+            container=None,
+        )
         existing = await self.emu.run(self.emu.storage.get_file, handle)
         if existing is None:
             return error(404, f"file {handle} not found")
         decode = request.query_params.get("base64decode", "false").lower() == "true"
-        incoming = await self._incoming(request, raw_body=False)
+        incoming = await self._incoming(request, raw_body=False, grant=grant, decode=decode)
         if isinstance(incoming, Response):
             return incoming
         try:
             if decode:
                 incoming = await self.emu.run(_decode_base64, incoming)
+            grant.admit(incoming.size)
             sniffed = await self.emu.run(sniff_mimetype, incoming.path)
             dims = await self.emu.run(probe_size, incoming.path)
             updated = dataclasses.replace(
@@ -105,13 +125,17 @@ class FileAPI:
             return faulty
         path = query.get("path") or None
         container = query.get("container") or None
-        self.emu.security(_query_credentials(request), call="store", path=path, container=container)
-        incoming = await self._incoming(request, raw_body=True)
+        grant = self.emu.store_grant(
+            query_credentials(query), call="store", path=path, container=container
+        )
+        decode = query.get("base64decode", "false").lower() == "true"
+        incoming = await self._incoming(request, raw_body=True, grant=grant, decode=decode)
         if isinstance(incoming, Response):
             return incoming
         try:
-            if query.get("base64decode", "false").lower() == "true":
+            if decode:
                 incoming = await self.emu.run(_decode_base64, incoming)
+            grant.admit(incoming.size)
             handle = new_handle()
             filename = query.get("filename") or incoming.filename
             mimetype = query.get("mimetype") or await self._mimetype(incoming)
@@ -149,51 +173,74 @@ class FileAPI:
             file.width, file.height = dims
         await self.emu.run(self.emu.storage.store_blob, path, file)
 
-    async def _incoming(self, request: Request, *, raw_body: bool) -> Fetched | Response:
+    async def _incoming(
+        self, request: Request, *, raw_body: bool, grant: StoreGrant, decode: bool
+    ) -> Fetched | Response:
         """The request's file: a multipart ``fileUpload``, a form ``url`` to fetch, or
-        (with ``raw_body``) the body itself; an error response when there is none."""
+        (with ``raw_body``) the body itself; an error response when there is none.
+
+        Reading stops as soon as the file passes the policy's ``maxSize`` (unless
+        ``decode``: the size that counts is then the decoded one, checked after).
+        """
+        limit = None if decode else grant.max_size
         content_type = request.headers.get("content-type", "")
         if content_type.startswith("multipart/form-data"):
-            return await self._from_form(request)
+            if limit is not None:
+                request = capped_request(request, limit + FORM_SLACK, _over_max_size(limit))
+            return await self._from_form(request, limit)
         if content_type.startswith("application/x-www-form-urlencoded"):
-            form = await request.form()
+            form_request = capped_request(
+                request, MAX_JSON_BODY, too_large("form body", MAX_JSON_BODY)
+            )
+            form = await form_request.form()
             url = form.get("url")
             await form.close()
             if not isinstance(url, str) or not url:
                 return error(400, "the form has no 'url' field")
-            return await fetch(self.emu, url, request.url.netloc)
+            return await fetch(self.emu, url, request.url.netloc, limit=limit)
         if raw_body:
-            return await self._from_body(request, content_type)
+            return await self._from_body(request, content_type, limit)
         return error(400, "send the file as multipart 'fileUpload' or a form field 'url'")
 
-    async def _receive(self, blocks: AsyncIterator[bytes]) -> tuple[Path, int, str]:
-        """Write ``blocks`` to a new incoming file; its path, size and MD5 (hex)."""
+    async def _receive(
+        self, blocks: AsyncIterator[bytes], limit: int | None
+    ) -> tuple[Path, int, str]:
+        """Write ``blocks`` to a new incoming file; its path, size and MD5 (hex).
+
+        Past ``limit`` bytes, stop reading and refuse (the policy's ``maxSize``). The
+        network profile's bandwidth applies, as it does to part PUTs.
+        """
         temp = self.emu.storage.incoming_path()
         md5 = hashlib.md5()
         size = 0
         try:
             with temp.open("wb") as out:
-                async for block in blocks:
+                async for block in paced(blocks, self.emu.bandwidth):
+                    size += len(block)
+                    if limit is not None and size > limit:
+                        raise _over_max_size(limit)
                     md5.update(block)
                     await self.emu.run(out.write, block)
-                    size += len(block)
         except BaseException:
             await discard(temp)
             raise
         return temp, size, md5.hexdigest()
 
-    async def _from_body(self, request: Request, content_type: str) -> Fetched:
-        temp, size, md5 = await self._receive(request.stream())
+    async def _from_body(self, request: Request, content_type: str, limit: int | None) -> Fetched:
+        declared = request.headers.get("content-length", "")
+        if limit is not None and declared.isdigit() and int(declared) > limit:
+            raise _over_max_size(limit)  # refused before reading
+        temp, size, md5 = await self._receive(request.stream(), limit)
         mimetype = content_type.split(";", 1)[0].strip() or "text/plain"
         return Fetched(temp, size, mimetype, "file", md5)
 
-    async def _from_form(self, request: Request) -> Fetched:
+    async def _from_form(self, request: Request, limit: int | None) -> Fetched:
         form = await request.form()
         try:
             upload = form.get("fileUpload")
             if not isinstance(upload, UploadFile):
                 raise ProtocolError("the multipart body has no 'fileUpload' file field")
-            temp, size, md5 = await self._receive(_blocks_of(upload))
+            temp, size, md5 = await self._receive(_blocks_of(upload), limit)
             return Fetched(temp, size, "application/octet-stream", upload.filename or "file", md5)
         finally:
             await form.close()
@@ -204,12 +251,14 @@ class FileAPI:
 
     async def delete(self, request: Request) -> Response:
         """Delete a file (needs ``key``, and a policy allowing ``remove``)."""
-        handle = str(request.path_params["handle"])
+        handle = require_handle(str(request.path_params["handle"]))
         if faulty := await self.emu.fault("file"):
             return faulty
         checker = self.emu.checker("file")
         self.emu.check_apikey(checker, request.query_params.get("key"))
-        self.emu.security(_query_credentials(request), call="remove", required=True, handle=handle)
+        self.emu.security(
+            query_credentials(request.query_params), call="remove", required=True, handle=handle
+        )
         if not await self.emu.run(self.emu.storage.delete_file, handle):
             return error(404, f"file {handle} not found")
         return PlainTextResponse("success")
@@ -218,7 +267,7 @@ class FileAPI:
         """``POST /process``: store a file fetched from ``sources[0]``."""
         checker = self.emu.checker("process")
         try:
-            body = loads_strict(await request.body())
+            body = loads_strict(await read_capped(request, what="JSON body"))
         except ValueError as err:
             checker.fatal(f"the body is not JSON: {err}")
         if not isinstance(body, dict):
@@ -243,17 +292,20 @@ class FileAPI:
                 checker.fatal(f"the emulator's /process does not run the {task.get('name')!r} task")
         if faulty := await self.emu.fault("process"):
             return faulty
-        self.emu.security(
+        decode = store.get("base64decode") is True
+        grant = self.emu.store_grant(
             credentials,
             call="store",
             url=sources[0],
             path=_text(store.get("path")),
             container=_text(store.get("container")),
         )
-        fetched = await fetch(self.emu, sources[0], request.url.netloc)
+        limit = None if decode else grant.max_size
+        fetched = await fetch(self.emu, sources[0], request.url.netloc, limit=limit)
         try:
-            if store.get("base64decode") is True:
+            if decode:
                 fetched = await self.emu.run(_decode_base64, fetched)
+            grant.admit(fetched.size)
             handle = new_handle()
             filename = str(store.get("filename") or fetched.filename)
             workflows = store.get("workflows")

@@ -33,6 +33,7 @@ from .._tasks import ParsedPath, Task
 from . import av_convert, image_tasks
 from .fetch import Fetched, discard, fetch
 from .images import probe_size
+from .security import Credentials, StoreGrant, query_credentials
 from .storage import StoredFile, new_handle
 from .strict import ProtocolError
 from .upload_api import upload_answer
@@ -80,6 +81,19 @@ async def run_processing(emulator: Emulator, request: Request, parsed: ParsedPat
         return error(400, "multi-file sources are not implemented by the emulator")
     if not tasks and store is None:
         return error(400, "a processing URL needs at least one task")
+    grant = None
+    if store is not None:  # the store rules hold before any work is done
+        credentials = (
+            Credentials(parsed.policy, parsed.signature)
+            if parsed.policy
+            else query_credentials(request.query_params)
+        )
+        grant = emulator.store_grant(
+            credentials,
+            call="store",
+            path=_text(store.get("path")),
+            container=_text(store.get("container")),
+        )
     source = parsed.source
     url = source if "://" in source else f"{origin(request)}/{source}"
     current = await fetch(emulator, url, request.url.netloc, authorized="://" not in source)
@@ -88,10 +102,10 @@ async def run_processing(emulator: Emulator, request: Request, parsed: ParsedPat
         if tasks:
             current, hit = await _run_cached(emulator, current, tasks)
             cache_state = "hit" if hit else "miss"
-        if store is None:
+        if store is None or grant is None:
             response = await _respond_with(emulator, current)
         else:
-            response = await _store(emulator, request, current, store)
+            response = await _store(emulator, request, current, store, grant)
     finally:
         await discard(current.path)
     if cache_state != "none":
@@ -204,11 +218,19 @@ async def _respond_with(emulator: Emulator, result: Fetched) -> Response:
     return Response(data, media_type=result.mimetype)
 
 
-async def _store(emulator: Emulator, request: Request, result: Fetched, task: Task) -> Response:
+def _text(value: object) -> str | None:
+    """A store path or container as stored: any value but an empty one, as text."""
+    return str(value) if value else None
+
+
+async def _store(
+    emulator: Emulator, request: Request, result: Fetched, task: Task, grant: StoreGrant
+) -> Response:
     params: dict[str, Any] = dict(task.params)
     if params.get("base64decode") is True:
         await emulator.run(_base64decode_in_place, result.path)
         result.size = result.path.stat().st_size
+    grant.admit(result.size)
     handle = new_handle()
     filename = str(params.get("filename") or result.filename or "file")
     workflows = params.get("workflows")
@@ -222,8 +244,8 @@ async def _store(emulator: Emulator, request: Request, result: Fetched, task: Ta
         uploaded=int(time.time() * 1000),
         location=str(params.get("location") or "S3"),
         key=f"{handle}_{filename}",
-        path=str(params["path"]) if params.get("path") else None,
-        container=str(params["container"]) if params.get("container") else None,
+        path=_text(params.get("path")),
+        container=_text(params.get("container")),
         workflows=[str(w) for w in workflows] if isinstance(workflows, list) else None,
     )
     dims = await emulator.run(probe_size, result.path)

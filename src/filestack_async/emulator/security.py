@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from .._exceptions import ConfigurationError
 from .._security import decode_policy, signature_matches
+from .policy_regex import PatternError, fullmatch
 
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 
@@ -35,11 +37,76 @@ class Credentials:
         return bool(self.policy or self.signature)
 
 
-def _regex_allows(pattern: str, value: str) -> bool:
+def query_credentials(params: Mapping[str, str]) -> Credentials:
+    """The ``policy`` and ``signature`` of a query string."""
+    return Credentials(params.get("policy"), params.get("signature"))
+
+
+def _regex_allows(rule: str, pattern: str, value: str) -> bool:
+    """Match a policy pattern without backtracking (`policy_regex`), within its bounds."""
     try:
-        return re.fullmatch(pattern, value) is not None
-    except re.error:
-        return False
+        return fullmatch(pattern, value)
+    except PatternError as err:
+        raise Denied(rule, f"the policy's {rule} pattern cannot be evaluated: {err}") from None
+
+
+def _check_size(policy: Mapping[str, Any], size: int) -> None:
+    max_size, min_size = policy.get("maxSize"), policy.get("minSize")
+    if isinstance(max_size, int) and not isinstance(max_size, bool) and size > max_size:
+        raise Denied("maxSize", f"{size} bytes is more than the policy's maxSize")
+    if isinstance(min_size, int) and not isinstance(min_size, bool) and size < min_size:
+        raise Denied("minSize", f"{size} bytes is less than the policy's minSize")
+
+
+@dataclass(frozen=True)
+class StoreGrant:
+    """What a checked policy lets one store request write.
+
+    Every route that stores a file gets one from `check_store` before it reads the
+    file, then calls `admit` with the size it is about to store.
+    """
+
+    #: the enforced policy (``None`` when the emulator has no secret)
+    policy: Mapping[str, Any] | None = None
+
+    @property
+    def max_size(self) -> int | None:
+        """The policy's ``maxSize`` (a body can be cut off there), or ``None``."""
+        value = None if self.policy is None else self.policy.get("maxSize")
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    def admit(self, size: int) -> None:
+        """Refuse a file of ``size`` bytes outside the policy's ``maxSize``/``minSize``.
+
+        Raises:
+            Denied: naming the rule.
+        """
+        if self.policy is not None:
+            _check_size(self.policy, size)
+
+
+def check_store(
+    secret: str | None,
+    credentials: Credentials,
+    *,
+    call: str,
+    path: str | None,
+    container: str | None,
+    size: int | None = None,
+    **rules: Any,
+) -> StoreGrant:
+    """The one security check of every route that stores a file (see `check`).
+
+    ``path`` and ``container`` are where the file goes (``None``: the default);
+    ``size``, when already known, is checked now, else by `StoreGrant.admit`.
+
+    Raises:
+        Denied: naming the rule that failed.
+    """
+    policy = check(
+        secret, credentials, call=call, size=size, path=path, container=container, **rules
+    )
+    return StoreGrant(policy if secret is not None else None)
 
 
 def check(
@@ -94,17 +161,14 @@ def check(
     if handle is not None and "handle" in policy and policy["handle"] != handle:
         raise Denied("handle", "the policy is for another handle")
     if size is not None:
-        if isinstance(policy.get("maxSize"), int) and size > policy["maxSize"]:
-            raise Denied("maxSize", f"{size} bytes is more than the policy's maxSize")
-        if isinstance(policy.get("minSize"), int) and size < policy["minSize"]:
-            raise Denied("minSize", f"{size} bytes is less than the policy's minSize")
+        _check_size(policy, size)
     if isinstance(policy.get("path"), str) and path is not None:
-        if not _regex_allows(policy["path"], path):
+        if not _regex_allows("path", policy["path"], path):
             raise Denied("path", "the store path does not match the policy's path")
     if isinstance(policy.get("container"), str) and container is not None:
-        if not _regex_allows(policy["container"], container):
+        if not _regex_allows("container", policy["container"], container):
             raise Denied("container", "the container does not match the policy's container")
     if isinstance(policy.get("url"), str) and url is not None:
-        if not _regex_allows(policy["url"], url):
+        if not _regex_allows("url", policy["url"], url):
             raise Denied("url", "the source URL does not match the policy's url")
     return policy

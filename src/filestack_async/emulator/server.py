@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import socket
 import threading
@@ -27,11 +28,46 @@ class _DropEmulatedResets(logging.Filter):
 _FILTER = _DropEmulatedResets()
 
 
+class OpenBindError(ValueError):
+    """The emulator was asked to listen beyond loopback with no secret."""
+
+
+def is_loopback_bind(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (``0.0.0.0``, ``::`` or a LAN
+    address are not; neither is any other name)."""
+    host = host.strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_bind(host: str, *, secret: str | None, allow_open: bool) -> None:
+    """Refuse to listen on ``host`` beyond loopback without a secret, unless ``allow_open``.
+
+    Without a secret anyone who reaches the port can read, overwrite and delete every
+    file, and reset the emulator or inject faults through the control plane.
+
+    Raises:
+        OpenBindError: saying why and what to do.
+    """
+    if secret is None and not allow_open and not is_loopback_bind(host):
+        raise OpenBindError(
+            f"refusing to listen on {host!r} without a secret: anyone who reaches it could "
+            "read, change and delete every file and drive the control plane; set a secret "
+            "(FILESTACK_EMULATOR_SECRET, --secret-file) or allow it explicitly (--allow-open)"
+        )
+
+
 class EmulatorServer:
     """The emulator on a loopback port, for code that needs a real socket.
 
     ``port=0`` (the default) picks a free port. `start` returns once the server
-    accepts connections; use it as a context manager, sync or async.
+    accepts connections; use it as a context manager, sync or async. A ``host``
+    beyond loopback needs a ``secret`` or ``allow_open=True`` (`check_bind`).
+    `control_headers` are the headers the control plane (``/_emulator/*``) needs.
 
     Example:
         >>> with EmulatorServer() as server:  # doctest: +SKIP
@@ -45,11 +81,14 @@ class EmulatorServer:
         host: str = "127.0.0.1",
         port: int = 0,
         log_level: str = "warning",
+        allow_open: bool = False,
         **settings: Any,
     ) -> None:
         if config is not None and settings:
             raise TypeError("give config= or keyword settings, not both")
-        self.emulator = Emulator(config or EmulatorConfig(**settings))
+        config = config or EmulatorConfig(**settings)
+        check_bind(host, secret=config.secret, allow_open=allow_open)
+        self.emulator = Emulator(config)
         self.host = host
         self._socket = socket.socket(
             socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM
@@ -73,6 +112,11 @@ class EmulatorServer:
         """The base URL to give the SDK (``base_url=``)."""
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
+
+    @property
+    def control_headers(self) -> dict[str, str]:
+        """The headers a control-plane request needs (the secret, when one is set)."""
+        return self.emulator.control_headers
 
     def start(self) -> EmulatorServer:
         """Start serving; blocks until the server accepts connections."""

@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse, Response
 from .images import probe_size
 from .security import Credentials
 from .storage import Piece, StoredFile, Upload, new_handle
-from .strict import Checker
+from .strict import Checker, ProtocolError
 from .web import ResetResponse, error, origin, paced, read_json
 
 if TYPE_CHECKING:
@@ -74,14 +74,21 @@ class UploadAPI:
     # -- shared checks ------------------------------------------------------------------
 
     async def _session(self, checker: Checker, body: dict[str, Any]) -> Upload:
-        """The upload a body names, checking the echoed ``uri`` and ``region``."""
-        self.emu.check_apikey(checker, body.get("apikey"))
+        """The upload a body names, checking the echoed ``uri`` and ``region``.
+
+        The upload is bound to the API key that started it: another key is a 403.
+        """
+        apikey = self.emu.check_apikey(checker, body.get("apikey"))
         upload_id = checker.field(body, "upload_id", str)
         assert upload_id is not None
         upload = await self.emu.run(self.emu.storage.get_upload, upload_id)
         if upload is None:
             checker.fatal(f"unknown upload_id {upload_id[:40]!r}", code="NoSuchUpload")
         assert upload is not None
+        if not hmac.compare_digest(apikey.encode(), upload.apikey.encode()):
+            raise ProtocolError(
+                "this upload was started with another apikey", status=403, code="WrongApikey"
+            )
         if body.get("uri") != _uri(upload):
             checker.deviation("field 'uri' does not echo the start response")
         if body.get("region") != _REGION:
@@ -90,6 +97,22 @@ class UploadAPI:
         if not isinstance(store, dict) or not isinstance(store.get("location"), str):
             checker.deviation("field 'store' must be an object with a 'location'")
         return upload
+
+    def _carried_security(self, body: dict[str, Any]) -> None:
+        """Check the policy of a call that may go without one (upload, commit): the
+        official SDK sends none there; whatever is sent must be valid (§2.4)."""
+        if "policy" in body or "signature" in body:
+            self.emu.security(self._credentials(body), call="pick")
+
+    def _store_grant(self, body: dict[str, Any], store: dict[str, Any], size: int) -> None:
+        """The store rules of start and complete: the policy, ``maxSize``, path, container."""
+        self.emu.store_grant(
+            self._credentials(body),
+            call="pick",
+            size=size,
+            path=store.get("path") if isinstance(store.get("path"), str) else None,
+            container=store.get("container") if isinstance(store.get("container"), str) else None,
+        )
 
     def _credentials(self, body: dict[str, Any]) -> Credentials:
         policy, signature = body.get("policy"), body.get("signature")
@@ -128,13 +151,7 @@ class UploadAPI:
             fii = bool(fii)
         if faulty := await self.emu.fault("start"):
             return faulty
-        self.emu.security(
-            self._credentials(body),
-            call="pick",
-            size=size,
-            path=store.get("path") if isinstance(store.get("path"), str) else None,
-            container=store.get("container") if isinstance(store.get("container"), str) else None,
-        )
+        self._store_grant(body, store, size)
         upload = await self.emu.run(
             self.emu.storage.create_upload,
             apikey=apikey,
@@ -189,8 +206,7 @@ class UploadAPI:
             checker.fatal(f"offset {offset} is beyond the end of the {upload.size}-byte file")
         if faulty := await self.emu.fault("upload", f"{part}:{offset}"):
             return faulty
-        if "policy" in body or "signature" in body:
-            self.emu.security(self._credentials(body), call="pick")
+        self._carried_security(body)
         md5_text = md5 if isinstance(md5, str) else ""
         path = f"/_s3/{upload.upload_id}/{part}" + (f"/{offset}" if offset is not None else "")
         query = urlencode(
@@ -240,17 +256,21 @@ class UploadAPI:
             status = self.emu.faults.faults.chunk_status
             if status is None:
                 return ResetResponse()
-            await _drain(request)
+            await _drain(request, size)
             return error(status, f"injected fault: chunks over the maximum size fail ({status})")
         header_md5 = request.headers.get("content-md5", "")
         if md5_text and header_md5 != md5_text:
-            await _drain(request)
+            await _drain(request, size)
             checker.fatal("the Content-MD5 header differs from the md5 sent to /multipart/upload")
         upload = await self.emu.run(self.emu.storage.get_upload, upload_id)
         if upload is None:
-            await _drain(request)
+            await _drain(request, size)
             checker.fatal("the upload does not exist (completed or unknown)", code="NoSuchUpload")
         assert upload is not None
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) != size:
+            # refused before reading: nothing of the body is written
+            _wrong_length(checker, int(declared), size)
         temp = self.emu.storage.temp_path(upload_id)
         file: BinaryIO = await self.emu.run(_open_for_writing, temp)
         sink = _Sink(file)
@@ -260,7 +280,11 @@ class UploadAPI:
                 held = 0
                 bandwidth = self.emu.bandwidth
                 body = request.stream() if bandwidth is None else paced(request.stream(), bandwidth)
+                received = 0
                 async for chunk in body:
+                    received += len(chunk)
+                    if received > size:  # stop at the signed size: nothing more is read
+                        _wrong_length(checker, received, size)
                     pending.append(chunk)
                     held += len(chunk)
                     if held >= _BLOCK:
@@ -308,6 +332,7 @@ class UploadAPI:
             )
         if faulty := await self.emu.fault("commit", str(part)):
             return faulty
+        self._carried_security(body)
         pieces = [p for p in await self.emu.run(self.emu.storage.pieces, upload.upload_id)]
         chunks = [p for p in pieces if p.part == part]
         if not chunks:
@@ -326,6 +351,9 @@ class UploadAPI:
         if isinstance(upload_id, str):
             done = await self.emu.run(self.emu.storage.completed_handle, upload_id)
             if done is not None:  # a retried complete whose first answer was lost
+                # the same checks as a first complete (the upload row is gone)
+                self.emu.check_apikey(checker, body.get("apikey"))
+                self.emu.security(self._credentials(body), call="pick")
                 stored = await self.emu.run(self.emu.storage.get_file, done)
                 if stored is not None:
                     return JSONResponse(upload_answer(stored, origin(request)))
@@ -342,13 +370,7 @@ class UploadAPI:
         if faulty := await self.emu.fault("complete"):
             return faulty
         store = upload.store
-        self.emu.security(
-            self._credentials(body),
-            call="pick",
-            size=upload.size,
-            path=store.get("path") if isinstance(store.get("path"), str) else None,
-            container=store.get("container") if isinstance(store.get("container"), str) else None,
-        )
+        self._store_grant(body, store, upload.size)
         pieces = await self.emu.run(self.emu.storage.pieces, upload.upload_id)
         if upload.fii:
             if "parts" in body:
@@ -467,6 +489,19 @@ def _check_contiguous(checker: Checker, part: int, chunks: list[Piece]) -> None:
         expected = chunk.offset + chunk.size
 
 
+def _wrong_length(checker: Checker, length: int, size: int) -> None:
+    """A part body that is not the size its URL was signed for, as S3 answers it: 400
+    ``IncompleteBody`` when shorter, 400 ``EntityTooLarge`` when longer."""
+    if length < size:
+        checker.fatal(
+            f"the body has {length} bytes but {size} were declared", code="IncompleteBody"
+        )
+    checker.fatal(
+        f"the body is longer than the {size} bytes this URL was signed for",
+        code="EntityTooLarge",
+    )
+
+
 def _path_int(text: object) -> int | None:
     """A non-negative integer path segment of up to 18 ASCII digits, else ``None``."""
     if not isinstance(text, str) or not (0 < len(text) <= 18) or not text.isascii():
@@ -507,7 +542,11 @@ def _open_for_writing(path: Path) -> BinaryIO:
     return path.open("wb")
 
 
-async def _drain(request: Request) -> None:
-    """Read and drop a body we refuse, so the connection stays usable."""
-    async for _ in request.stream():
-        pass
+async def _drain(request: Request, limit: int) -> None:
+    """Read and drop a body we refuse, so the connection stays usable; past ``limit``
+    bytes (the signed size) stop reading: the server then closes the connection."""
+    read = 0
+    async for chunk in request.stream():
+        read += len(chunk)
+        if read > limit:
+            return

@@ -12,11 +12,16 @@ import anyio
 import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from .._exceptions import ConfigurationError
+from .._params import validate_handle
 from .strict import Checker, ProtocolError
 
 _SEND_BLOCK = 1024 * 1024
+#: the largest JSON (or form) body a route reads: every Upload API call, ``/process``
+#: and the control plane's settings are a few hundred bytes
+MAX_JSON_BODY = 1024 * 1024
 
 
 class EmulatedReset(Exception):
@@ -79,9 +84,70 @@ def loads_strict(raw: bytes | str) -> Any:
     return value
 
 
+def too_large(what: str, limit: int) -> ProtocolError:
+    """The 413 for a body over its limit, naming the limit."""
+    return ProtocolError(
+        f"the {what} is larger than the {limit} bytes the emulator reads",
+        status=413,
+        code="BodyTooLarge",
+    )
+
+
+async def read_capped(request: Request, *, limit: int = MAX_JSON_BODY, what: str = "body") -> bytes:
+    """The whole body, streamed, refused with a 413 as soon as it passes ``limit`` bytes
+    (at once when ``Content-Length`` says so, so nothing is read)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large(what, limit)
+    chunks: list[bytes] = []
+    total = 0
+    async for chunk in request.stream():
+        total += len(chunk)
+        if total > limit:
+            raise too_large(what, limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def capped_request(request: Request, limit: int, refusal: Exception) -> Request:
+    """The same request, whose body raises ``refusal`` once it passes ``limit`` bytes
+    (for bodies parsed by Starlette, such as forms); a ``Content-Length`` over the
+    limit is refused before anything is read."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise refusal
+    received = 0
+    receive = request.receive
+
+    async def counted() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise refusal
+        return message
+
+    return Request(request.scope, counted)
+
+
+def require_handle(text: str) -> str:
+    """``text`` if it is a handle, else a 400 naming it (``..``, ``.``, NUL...)."""
+    try:
+        return validate_handle(text)
+    except ConfigurationError:
+        raise ProtocolError(
+            f"{text[:40]!r} is not a handle (20 letters and digits)", code="BadHandle"
+        ) from None
+
+
 async def read_json(request: Request, checker: Checker) -> dict[str, Any]:
-    """The request body as a JSON object, or a fatal protocol error."""
-    raw = await request.body()
+    """The request body (at most `MAX_JSON_BODY` bytes) as a JSON object, or a fatal
+    protocol error (413 when too large)."""
+    try:
+        raw = await read_capped(request, what="JSON body")
+    except ProtocolError as err:
+        checker.fatal(err.message, status=err.status, code=err.code)
     try:
         value = loads_strict(raw)
     except ValueError as err:

@@ -9,7 +9,8 @@ Every source gives a part as `PartData` by ``(offset, length)``:
   read each part in order into memory, and that part's bytes live only until it is
   acknowledged (`PartData.release`).
 
-All file reads and all MD5 hashing run in worker threads, a block at a time.
+All file reads run in worker threads, a block at a time; so does MD5 hashing, except of
+in-memory bytes up to `INLINE_HASH`, which is hashed on the event loop.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ from .._http import Body
 
 #: Bytes per read, hash update and body block.
 BLOCK = 1024 * 1024
+#: In-memory bytes up to this size are hashed on the event loop: cheaper than the hop
+#: to a worker thread and back (MD5 of 256 KiB takes about 0.4 ms).
+INLINE_HASH = 256 * 1024
 
 #: A blocking ``read_at(offset, length) -> bytes`` over a random-access source.
 ReadAt = Callable[[int, int], bytes]
@@ -98,6 +102,8 @@ class _RangePart(PartData):
 
     async def md5(self, start: int = 0, length: int | None = None) -> str:
         length = self.size - start if length is None else length
+        if not self._threaded and length <= INLINE_HASH:
+            return _md5_of_range(self._read_at, self._offset + start, length)
         return await anyio.to_thread.run_sync(
             _md5_of_range, self._read_at, self._offset + start, length
         )
@@ -136,7 +142,10 @@ class _HeldPart(PartData):
         return memoryview(self._data)[start:end]
 
     async def md5(self, start: int = 0, length: int | None = None) -> str:
-        return await anyio.to_thread.run_sync(_md5_of_view, self._view(start, length))
+        view = self._view(start, length)
+        if len(view) <= INLINE_HASH:
+            return _md5_of_view(view)
+        return await anyio.to_thread.run_sync(_md5_of_view, view)
 
     def body(self, start: int = 0, length: int | None = None) -> Body:
         view = self._view(start, length)

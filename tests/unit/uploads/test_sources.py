@@ -70,18 +70,30 @@ async def test_random_access_parts_hash_and_stream_their_range(kind: str, tmp_pa
 
 
 async def test_hashing_runs_in_a_worker_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-memory bytes up to INLINE_HASH are hashed on the loop (cheaper than a hop);
+    more, or bytes read from a file, in a worker thread."""
     threads: list[str] = []
-    real = sources._md5_of_range
+    real_range, real_view = sources._md5_of_range, sources._md5_of_view
 
-    def spy(*args: object) -> str:
+    def spy_range(*args: object) -> str:
         threads.append(threading.current_thread().name)
-        return real(*args)  # type: ignore[arg-type]
+        return real_range(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(sources, "_md5_of_range", spy)
+    def spy_view(view: memoryview) -> str:
+        threads.append(threading.current_thread().name)
+        return real_view(view)
+
+    monkeypatch.setattr(sources, "_md5_of_range", spy_range)
+    monkeypatch.setattr(sources, "_md5_of_view", spy_view)
+    small, large = sources.INLINE_HASH, sources.INLINE_HASH + 1
     async with BytesSource(DATA) as source:
-        part = await source.read_part(0, 10)
-        await part.md5()
-    assert threads and threads[0] != threading.main_thread().name
+        for size in (small, large):
+            assert await (await source.read_part(0, size)).md5() == md5(DATA[:size])
+    async with StreamSource(chunks(DATA[: small + large], 4096), small + large) as stream:
+        for size in (small, large):
+            await (await stream.read_part(0 if size == small else small, size)).md5()
+    main = threading.main_thread().name
+    assert [name == main for name in threads] == [True, False, True, False]
 
 
 async def test_a_path_source_closes_its_file(tmp_path: Path) -> None:
