@@ -299,34 +299,30 @@ def _catalogue_type(task: str, param: str) -> ParamType:
     return spec.type
 
 
-def _aliases() -> dict[str, str]:
-    """Written annotation -> alias name, for the aliases of catalogue types."""
-    found: dict[str, str] = {}
-    for named in NAMED_TYPES:
-        if isinstance(named.source, tuple):
-            found[structural(_catalogue_type(*named.source))] = named.name
-    return found
-
-
 def annotation(kind: ParamType) -> str:
     """The annotation of a parameter of type ``kind``: an alias's name when one fits."""
     text = structural(kind)
     return _ALIASES.get(text, text)
 
 
+#: written annotation -> alias name, and alias name -> its definition; filled in
+#: `NAMED_TYPES` order, so an alias's definition uses only the aliases before it
 _ALIASES: dict[str, str] = {}
-_ALIASES.update(_aliases())
+_DEFINITIONS: dict[str, str] = {}
+for _named in NAMED_TYPES:
+    if isinstance(_named.source, tuple):
+        _text = structural(_catalogue_type(*_named.source))
+        _ALIASES[_text] = _named.name
+    else:
+        _text = _named.source
+    _DEFINITIONS[_named.name] = _text
 
 
 def alias_code() -> str:
     out = []
     for named in NAMED_TYPES:
-        if isinstance(named.source, tuple):
-            value = structural(_catalogue_type(*named.source))
-        else:
-            value = named.source
         comment = f"#: {named.comment}\n" if named.comment else ""
-        out.append(f"{comment}{named.name} = {value}\n")
+        out.append(f"{comment}{named.name} = {_DEFINITIONS[named.name]}\n")
     return "".join(out)
 
 
