@@ -58,7 +58,7 @@ _ALNUM = string.ascii_letters + string.digits
 _BODY_PREVIEW = 300
 
 #: A request body: bytes, or a factory giving a fresh async byte stream per attempt.
-Body = bytes | Callable[[], AsyncIterable[bytes]]
+Body = bytes | Callable[[], AsyncIterable[bytes | memoryview]]
 
 #: Which connection pool sends the requests (see `resolve_backend`).
 HTTPBackend = Literal["auto", "aiohttp", "httpx"]
@@ -280,7 +280,9 @@ class _Deadline:
                 self._scope = None
 
 
-async def _counted(body: AsyncIterable[bytes], deadline: _Deadline) -> AsyncIterator[bytes]:
+async def _counted(
+    body: AsyncIterable[bytes | memoryview], deadline: _Deadline
+) -> AsyncIterator[bytes | memoryview]:
     """Pass a request body through, telling ``deadline`` of each piece sent."""
     async for chunk in body:
         yield chunk
@@ -888,7 +890,7 @@ class HTTPSession:
         if outgoing.headers:
             all_headers.update(outgoing.headers)
         content = outgoing.content
-        body: bytes | AsyncIterable[bytes] | None
+        body: bytes | AsyncIterable[bytes | memoryview] | None
         body = _counted(content(), deadline) if callable(content) else content
         if outgoing.json is not None:
             body = jsonlib.dumps(outgoing.json).encode("utf-8")
@@ -904,7 +906,8 @@ class HTTPSession:
             outgoing.url,
             params=outgoing.params,
             data=outgoing.data,
-            content=body,
+            # httpx types body blocks as bytes; its transports take any bytes-like block
+            content=cast("bytes | AsyncIterable[bytes] | None", body),
             headers=all_headers,
             extensions=extensions,
         )
