@@ -289,7 +289,7 @@ class StoreRequest:
             return b"".join((self.head, content, self.tail))
         head, tail = self.head, self.tail
 
-        async def stream() -> AsyncIterator[bytes]:
+        async def stream() -> AsyncIterator[bytes | memoryview]:
             yield head
             async for block in content():
                 yield block
