@@ -3,6 +3,7 @@
 from ._av import AudioVisual
 from ._client import Client
 from ._config import Endpoints, RetryPolicy, Timeouts, UploadConfig
+from ._context import Context
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -41,6 +42,7 @@ __all__ = [
     "BadRequestError",
     "Client",
     "ConfigurationError",
+    "Context",
     "ConversionError",
     "Endpoints",
     "Filelink",

@@ -157,7 +157,7 @@ def test_values_with_separators_are_quoted_in_url_and_encoded_on_the_wire() -> N
     t = Transformation(handle=HANDLE).minify_js(targets="> 1%, not dead")
     assert t.url == f'{CDN}/minify_js=targets:"> 1%, not dead"/{HANDLE}'
     assert (
-        t._request_url(None) == f"{CDN}/minify_js=targets:%22%3E%201%25,%20not%20dead%22/{HANDLE}"
+        t.request_url() == f"{CDN}/minify_js=targets:%22%3E%201%25,%20not%20dead%22/{HANDLE}"
     )
 
 

@@ -1,0 +1,116 @@
+"""How a `Transformation` makes the objects its runs return, without importing their modules.
+
+The modules import one way: ``_av`` → ``_filelink`` → ``_transform`` (a conversion
+returns a Filelink and polls a chain; a Filelink makes chains). Running a chain
+returns a `Filelink` (``store``) or an `AudioVisual` (``av_convert``), the classes
+of modules above it: those modules register their makers here when imported, and
+``_transform`` calls `make_filelink` and `make_conversion`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from ._av import AudioVisual
+    from ._context import Context
+    from ._filelink import Filelink
+    from ._security import Security
+    from ._transform import Transformation
+
+__all__ = [
+    "ConversionMaker",
+    "FilelinkMaker",
+    "make_conversion",
+    "make_filelink",
+    "register_conversion_maker",
+    "register_filelink_maker",
+]
+
+
+class FilelinkMaker(Protocol):
+    """Makes the Filelink a service answer names (`filelink_from_answer`)."""
+
+    def __call__(
+        self,
+        handle: object,
+        *,
+        what: str,
+        method: str,
+        url: str | None,
+        security: Security | None,
+        upload_response: dict[str, Any],
+        context: Context,
+    ) -> Filelink: ...
+
+
+class ConversionMaker(Protocol):
+    """Makes the `AudioVisual` of a conversion the service started."""
+
+    def __call__(
+        self,
+        url: str,
+        uuid: str,
+        timestamp: str,
+        *,
+        transformation: Transformation,
+        security: Security | None,
+        payload: dict[str, Any],
+    ) -> AudioVisual: ...
+
+
+_filelink_maker: FilelinkMaker | None = None
+_conversion_maker: ConversionMaker | None = None
+
+
+def register_filelink_maker(maker: FilelinkMaker) -> None:
+    """Called once by ``_filelink`` when it is imported."""
+    global _filelink_maker
+    _filelink_maker = maker
+
+
+def register_conversion_maker(maker: ConversionMaker) -> None:
+    """Called once by ``_av`` when it is imported."""
+    global _conversion_maker
+    _conversion_maker = maker
+
+
+def make_filelink(
+    handle: object,
+    *,
+    what: str,
+    method: str,
+    url: str | None,
+    security: Security | None,
+    upload_response: dict[str, Any],
+    context: Context,
+) -> Filelink:
+    """The Filelink a service answer names, made by the registered maker."""
+    if _filelink_maker is None:  # pragma: no cover - the package imports _filelink
+        raise RuntimeError("filestack_async._filelink is not imported")
+    return _filelink_maker(
+        handle,
+        what=what,
+        method=method,
+        url=url,
+        security=security,
+        upload_response=upload_response,
+        context=context,
+    )
+
+
+def make_conversion(
+    url: str,
+    uuid: str,
+    timestamp: str,
+    *,
+    transformation: Transformation,
+    security: Security | None,
+    payload: dict[str, Any],
+) -> AudioVisual:
+    """The `AudioVisual` of a started conversion, made by the registered maker."""
+    if _conversion_maker is None:  # pragma: no cover - the package imports _av
+        raise RuntimeError("filestack_async._av is not imported")
+    return _conversion_maker(
+        url, uuid, timestamp, transformation=transformation, security=security, payload=payload
+    )
