@@ -120,7 +120,7 @@ def test_signed_chains_on_external_and_multi_file_sources(campaign: Campaign) ->
         t = Transformation(apikey, security=sec, **source)
         for spec, params in chain:
             t = _apply(t, spec, params)
-        wire = t._render(t.tasks, sec, wire=True)
+        wire = t.request_url(sec)
         for parsed in (_parse(t.signed_url()), parse_path(_wire_path(wire))):
             assert parsed.tasks == t.tasks
             assert (parsed.policy, parsed.signature) == (sec.policy_b64, sec.signature)
