@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -26,7 +26,7 @@ from ._params import validate_handle
 from ._results import register_filelink_maker
 from ._security import Security, url_security
 from ._task_methods import TaskMethods
-from ._tasks import check_apikey
+from ._tasks import Task, check_apikey
 from ._transform import Transformation
 
 #: Attributes ``metadata()`` can ask for.
@@ -321,6 +321,23 @@ class Filelink(TaskMethods):
         endpoint = f"{self._context.endpoints.api}/file/{self.handle}"
         async with self._context.session(sec) as http:
             await http.request("DELETE", endpoint, params=params, redact=(key, *sec.secrets()))
+
+    # -- processing --------------------------------------------------------------------
+
+    def with_tasks(self, tasks: str | Iterable[Task]) -> Transformation:
+        """A chain on this file with ``tasks``: URL grammar or `Task` objects (no I/O).
+
+        As `Transformation.with_tasks`.
+
+        Raises:
+            ConfigurationError: ``tasks`` is neither, or holds a task the catalogue
+                rejects, or a ``security`` task.
+
+        Example:
+            >>> Filelink("AbCdEfGhIjKlMnOpQrSt").with_tasks("resize=w:200/flip").url
+            'https://cdn.filestackcontent.com/resize=width:200/flip/AbCdEfGhIjKlMnOpQrSt'
+        """
+        return self._transformation().with_tasks(tasks)
 
     # -- for other modules -----------------------------------------------------------
 

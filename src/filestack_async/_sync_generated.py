@@ -570,6 +570,29 @@ class Filelink:
             security=security,
         )
 
+    def with_tasks(
+        self,
+        tasks: str | Iterable[Task],
+    ) -> Transformation:
+        """A chain on this file with ``tasks``: URL grammar or `Task` objects (no I/O).
+
+        As `Transformation.with_tasks`.
+
+        Raises:
+            ConfigurationError: ``tasks`` is neither, or holds a task the catalogue
+                rejects, or a ``security`` task.
+
+        Example:
+            >>> Filelink("AbCdEfGhIjKlMnOpQrSt").with_tasks("resize=w:200/flip").url
+            'https://cdn.filestackcontent.com/resize=width:200/flip/AbCdEfGhIjKlMnOpQrSt'
+        """
+        return Transformation._from_async(
+            self._async.with_tasks(
+                tasks=tasks,
+            ),
+            self._runner,
+        )
+
     @property
     def context(self) -> Context:
         """The settings this link uses (for the SDK's own modules)."""

@@ -1263,6 +1263,20 @@ def _rows() -> Iterator[Row]:
     ):
         yield Row("Transformation.download", bad, call, CE, match)
     yield Row(
+        "Filelink.with_tasks",
+        "tasks an int",
+        lambda e: e.link.with_tasks(5),
+        CE,
+        "tasks must be URL grammar",
+    )
+    yield Row(
+        "Filelink.with_tasks",
+        "an unknown task",
+        lambda e: e.link.with_tasks("fly"),
+        CE,
+        "fly",
+    )
+    yield Row(
         "Transformation.with_tasks",
         "tasks an int",
         lambda e: e.chain.with_tasks(5),
