@@ -4,7 +4,7 @@ The modules import one way: ``_av`` → ``_filelink`` → ``_transform`` (a conv
 returns a Filelink and polls a chain; a Filelink makes chains). Running a chain
 returns a `Filelink` (``store``) or an `AudioVisual` (``av_convert``), the classes
 of modules above it: those modules register their makers here when imported, and
-``_transform`` calls `make_filelink` and `make_conversion`.
+``_transform`` calls the makers `filelink_maker()` and `conversion_maker()` return.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 __all__ = [
     "ConversionMaker",
     "FilelinkMaker",
-    "make_conversion",
-    "make_filelink",
+    "conversion_maker",
+    "filelink_maker",
     "register_conversion_maker",
     "register_filelink_maker",
 ]
@@ -75,42 +75,15 @@ def register_conversion_maker(maker: ConversionMaker) -> None:
     _conversion_maker = maker
 
 
-def make_filelink(
-    handle: object,
-    *,
-    what: str,
-    method: str,
-    url: str | None,
-    security: Security | None,
-    upload_response: dict[str, Any],
-    context: Context,
-) -> Filelink:
-    """The Filelink a service answer names, made by the registered maker."""
+def filelink_maker() -> FilelinkMaker:
+    """The registered `FilelinkMaker` (``_filelink``'s `filelink_from_answer`)."""
     if _filelink_maker is None:  # pragma: no cover - the package imports _filelink
         raise RuntimeError("filestack_async._filelink is not imported")
-    return _filelink_maker(
-        handle,
-        what=what,
-        method=method,
-        url=url,
-        security=security,
-        upload_response=upload_response,
-        context=context,
-    )
+    return _filelink_maker
 
 
-def make_conversion(
-    url: str,
-    uuid: str,
-    timestamp: str,
-    *,
-    transformation: Transformation,
-    security: Security | None,
-    payload: dict[str, Any],
-) -> AudioVisual:
-    """The `AudioVisual` of a started conversion, made by the registered maker."""
+def conversion_maker() -> ConversionMaker:
+    """The registered `ConversionMaker` (``_av``'s `AudioVisual`)."""
     if _conversion_maker is None:  # pragma: no cover - the package imports _av
         raise RuntimeError("filestack_async._av is not imported")
-    return _conversion_maker(
-        url, uuid, timestamp, transformation=transformation, security=security, payload=payload
-    )
+    return _conversion_maker

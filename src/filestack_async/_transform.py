@@ -29,7 +29,7 @@ from ._download import download_to
 from ._exceptions import APIResponseValidationError, ConfigurationError
 from ._http import Kind, Retry
 from ._params import validate_handle
-from ._results import make_conversion, make_filelink
+from ._results import conversion_maker, filelink_maker
 from ._security import Security, url_security
 from ._task_methods import TaskMethods
 from ._tasks import Invalid, Task, build_task, check_apikey, parse_task, split_top_level
@@ -465,7 +465,7 @@ class Transformation(TaskMethods):
             raise APIResponseValidationError(
                 "the store answer has neither a handle nor a url", method="POST", url=response.url
             )
-        return make_filelink(
+        return filelink_maker()(
             handle,
             what="the store answer",
             method="POST",
@@ -508,7 +508,7 @@ class Transformation(TaskMethods):
                 method="GET",
                 url=response.url,
             )
-        return make_conversion(
+        return conversion_maker()(
             chain.url,
             str(uuid),
             str(timestamp),
