@@ -5,6 +5,9 @@ from __future__ import annotations
 import errno
 import io
 import os
+from dataclasses import dataclass
+from email.parser import BytesParser
+from email.policy import HTTP
 from pathlib import Path
 from typing import Any
 
@@ -65,3 +68,44 @@ def fill_disk_after(monkeypatch: pytest.MonkeyPatch, capacity: int) -> None:
 
     monkeypatch.setattr(anyio, "open_file", open_file)
     monkeypatch.setattr(Path, "open", path_open)
+
+
+@dataclass(frozen=True)
+class FormFile:
+    """The one file field of a ``multipart/form-data`` body."""
+
+    field: str
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def form_file(content_type: str, body: bytes) -> FormFile:
+    """Parse a multipart body that has exactly one field (a file), as a server would."""
+    message = BytesParser(policy=HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + body
+    )
+    parts = list(message.iter_parts())
+    assert len(parts) == 1, f"{len(parts)} fields in the form"
+    part = parts[0]
+    payload = part.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return FormFile(
+        str(part.get_param("name", header="content-disposition")),
+        str(part.get_filename()),
+        part.get_content_type(),
+        payload,
+    )
+
+
+class Unseekable(io.RawIOBase):
+    """A pipe-like binary reader over ``data``: readable, not seekable."""
+
+    def __init__(self, data: bytes) -> None:
+        self._inner = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        return self._inner.readinto(buffer)

@@ -19,6 +19,8 @@ the module, one way (``_av`` → ``_filelink`` → ``_transform``).
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -205,3 +207,19 @@ def test_filelink_transform_av_import_one_way_at_top_level(module: str) -> None:
     anywhere = _imports_of(module, ast.Module(body=list(runtime), type_ignores=[]), top_level=False)
     assert anywhere == top, f"{module} imports {sorted(anywhere - top)} inside a function"
     assert top <= _DIRECTION[module], f"{module} imports {sorted(top - _DIRECTION[module])}"
+
+
+def test_a_chain_loaded_alone_still_makes_filelinks_and_conversions() -> None:
+    """The package imports names on first use: `Transformation` may come without the others."""
+    code = (
+        "import sys\n"
+        "from filestack_async import Transformation\n"
+        "assert 'filestack_async._filelink' not in sys.modules\n"
+        "from filestack_async._results import conversion_maker, filelink_maker\n"
+        "made = (filelink_maker(), conversion_maker())\n"
+        "from filestack_async._filelink import filelink_from_answer\n"
+        "from filestack_async._av import AudioVisual\n"
+        "assert made == (filelink_from_answer, AudioVisual)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

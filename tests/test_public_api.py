@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import inspect
+import subprocess
+import sys
+
+import pytest
 
 import filestack_async
 
@@ -10,8 +14,8 @@ import filestack_async
 def _public_names() -> set[str]:
     return {
         name
-        for name, value in vars(filestack_async).items()
-        if not name.startswith("_") and not inspect.ismodule(value)
+        for name in dir(filestack_async)
+        if not name.startswith("_") and not inspect.ismodule(getattr(filestack_async, name))
     } | {"__version__"}
 
 
@@ -37,3 +41,21 @@ def test_every_public_name_is_documented() -> None:
                     if not inspect.getdoc(target):
                         missing.append(f"{name}.{attr}")
     assert missing == []
+
+
+def test_importing_the_package_loads_no_public_module_until_a_name_is_used() -> None:
+    code = (
+        "import sys, filestack_async as f\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('httpx', 'anyio', 'filestack'))))\n"
+        "f.Client\n"
+        "print('httpx' in sys.modules, 'filestack_async._client' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert out == ["['filestack_async', 'filestack_async._version']", "True True"]
+
+
+def test_an_unknown_name_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="has no attribute 'Clinet'"):
+        filestack_async.Clinet  # type: ignore[attr-defined]  # noqa: B018

@@ -274,9 +274,12 @@ class RetryPolicy:
 
 @dataclass(frozen=True)
 class UploadConfig:
-    """Tuning for multipart uploads.
+    """Tuning for uploads.
 
     Attributes:
+        multipart_threshold: files of at least this many bytes go multipart; smaller
+            ones (above 0) are stored with one File API request (docs/uploads.md).
+            ``0``: every non-empty file goes multipart.
         part_size: bytes per part (at least 5 MiB; grown so no file needs over 10,000 parts).
         concurrency: parts in flight per upload.
         max_parts_in_flight: parts in flight across the whole client.
@@ -291,8 +294,10 @@ class UploadConfig:
     intelligent_chunk_size: int = 8 * MiB
     min_chunk_size: int = 32 * 1024
     complete_budget: float = 120.0
+    multipart_threshold: int = 8 * MiB
 
     def __post_init__(self) -> None:
+        _check_int("multipart_threshold", self.multipart_threshold, 0)
         for name in (
             "part_size",
             "concurrency",

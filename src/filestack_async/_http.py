@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import functools
 import json as jsonlib
 import logging
 import math
@@ -57,7 +58,7 @@ _ALNUM = string.ascii_letters + string.digits
 _BODY_PREVIEW = 300
 
 #: A request body: bytes, or a factory giving a fresh async byte stream per attempt.
-Body = bytes | Callable[[], AsyncIterable[bytes]]
+Body = bytes | Callable[[], AsyncIterable[bytes | memoryview]]
 
 #: Which connection pool sends the requests (see `resolve_backend`).
 HTTPBackend = Literal["auto", "aiohttp", "httpx"]
@@ -279,7 +280,9 @@ class _Deadline:
                 self._scope = None
 
 
-async def _counted(body: AsyncIterable[bytes], deadline: _Deadline) -> AsyncIterator[bytes]:
+async def _counted(
+    body: AsyncIterable[bytes | memoryview], deadline: _Deadline
+) -> AsyncIterator[bytes | memoryview]:
     """Pass a request body through, telling ``deadline`` of each piece sent."""
     async for chunk in body:
         yield chunk
@@ -410,9 +413,15 @@ class Response:
     headers: Mapping[str, str]
     content: bytes
     method: str
-    url: str  # redacted
+    #: the URL as sent, credentials included: messages use `url`, redacted
+    sent_url: str = field(repr=False, compare=False)
     #: strings masked in messages made from the body (a page may echo credentials)
     secrets: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    @functools.cached_property
+    def url(self) -> str:
+        """The URL, redacted (only worked out when a message needs it)."""
+        return redact_url(self.sent_url, self.secrets)
 
     @property
     def text(self) -> str:
@@ -837,6 +846,8 @@ class HTTPSession:
             follow_redirects=False,
         )
         self._secrets = tuple(s for s in secrets if s)
+        #: the session's timeouts as the request extension, built once (read, never changed)
+        self._timeout_extension = _httpx_timeout(self.timeouts).as_dict()
         _LOG_REDACTOR.register(self, self._secrets)
         self.closed = False
 
@@ -879,20 +890,24 @@ class HTTPSession:
         if outgoing.headers:
             all_headers.update(outgoing.headers)
         content = outgoing.content
-        body: bytes | AsyncIterable[bytes] | None
+        body: bytes | AsyncIterable[bytes | memoryview] | None
         body = _counted(content(), deadline) if callable(content) else content
         if outgoing.json is not None:
             body = jsonlib.dumps(outgoing.json).encode("utf-8")
             all_headers.setdefault("Content-Type", "application/json")
         if isinstance(body, bytes):
             deadline.sent(len(body))
-        extensions = {"timeout": _httpx_timeout(limits).as_dict()}
+        extension = (
+            self._timeout_extension if limits is self.timeouts else _httpx_timeout(limits).as_dict()
+        )
+        extensions = {"timeout": extension}
         return self._client.build_request(
             outgoing.method,
             outgoing.url,
             params=outgoing.params,
             data=outgoing.data,
-            content=body,
+            # httpx types body blocks as bytes; its transports take any bytes-like block
+            content=cast("bytes | AsyncIterable[bytes] | None", body),
             headers=all_headers,
             extensions=extensions,
         )
@@ -945,7 +960,7 @@ class HTTPSession:
                 headers=response.headers,
                 content=body,
                 method=method,
-                url=redact_url(str(response.request.url), (*self._secrets, *extra)),
+                sent_url=str(response.request.url),
                 secrets=(*self._secrets, *extra),
             )
 
@@ -1025,7 +1040,6 @@ class HTTPSession:
                         f"cannot send {method} to {redact_url(url, secrets)[:200]!r}: "
                         f"{redact_text(str(err), secrets)}"
                     ) from None
-                safe_url = redact_url(str(request.url), secrets)
                 error: APIError
                 retry_after: float | None = None
                 try:
@@ -1040,10 +1054,12 @@ class HTTPSession:
                             secrets=secrets,
                         )
                 except _HTTPX_ERRORS as err:
+                    safe_url = redact_url(str(request.url), secrets)  # only for a message
                     error, retryable = _error(err, method, safe_url, secrets)
                     retryable = retryable and retry is not Retry.NEVER
                 else:
                     if scope.cancelled_caught:  # the deadline passed
+                        safe_url = redact_url(str(request.url), secrets)
                         error = APITimeoutError(
                             f"{method} {safe_url} took longer than its total deadline "
                             f"({limits.total:g} s plus 1 s per {limits.min_rate:g} bytes moved)",
@@ -1078,7 +1094,7 @@ class HTTPSession:
                 logger.debug(
                     "retrying %s %s in %.2fs (attempt %d): %s",
                     method,
-                    safe_url,
+                    error.url,
                     delay,
                     attempt + 1,
                     error.message,
@@ -1207,16 +1223,20 @@ class HTTPSession:
             APIResponseValidationError: an API answer over ``cap``, or undecodable.
         """
         request = response.request
-        method, safe_url = request.method, redact_url(str(request.url), self._secrets)
+        method = request.method
+
+        def where() -> str:  # the redacted URL, worked out only for a message
+            return redact_url(str(request.url), self._secrets)
+
         if response.is_stream_consumed and cap is not None:
             # built whole in memory (httpx.MockTransport): nothing left to stream
             if len(response.content) <= cap or truncate:
                 return response.content[:cap]
             raise APIResponseValidationError(
-                f"{method} {safe_url} answered with more than {cap} bytes "
+                f"{method} {where()} answered with more than {cap} bytes "
                 f"(the cap on API answers, Timeouts.max_answer_bytes)",
                 method=method,
-                url=safe_url,
+                url=where(),
             )
         if cap is None:
             pieces: list[bytes] = []
@@ -1227,10 +1247,10 @@ class HTTPSession:
 
         def too_large(what: str) -> APIResponseValidationError:
             return APIResponseValidationError(
-                f"{method} {safe_url} answered with more than {cap} bytes {what} "
+                f"{method} {where()} answered with more than {cap} bytes {what} "
                 f"(the cap on API answers, Timeouts.max_answer_bytes)",
                 method=method,
-                url=safe_url,
+                url=where(),
             )
 
         length = response.headers.get("content-length", "")
@@ -1242,7 +1262,7 @@ class HTTPSession:
             if truncate:
                 return b""
             raise APIResponseValidationError(
-                f"{method} {safe_url} answered with {err}", method=method, url=safe_url
+                f"{method} {where()} answered with {err}", method=method, url=where()
             ) from None
         try:
             async for raw in response.aiter_raw():
@@ -1260,10 +1280,10 @@ class HTTPSession:
         except zlib.error as err:
             if not truncate:
                 raise APIResponseValidationError(
-                    f"{method} {safe_url} answered with a body that cannot be decoded "
+                    f"{method} {where()} answered with a body that cannot be decoded "
                     f"({response.headers.get('content-encoding')}): {err}",
                     method=method,
-                    url=safe_url,
+                    url=where(),
                 ) from None
         return bytes(decoder.output)
 

@@ -9,6 +9,7 @@ of modules above it: those modules register their makers here when imported, and
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -76,14 +77,20 @@ def register_conversion_maker(maker: ConversionMaker) -> None:
 
 
 def filelink_maker() -> FilelinkMaker:
-    """The registered `FilelinkMaker` (``_filelink``'s `filelink_from_answer`)."""
-    if _filelink_maker is None:  # pragma: no cover - the package imports _filelink
-        raise RuntimeError("filestack_async._filelink is not imported")
+    """The registered `FilelinkMaker` (``_filelink``'s `filelink_from_answer`).
+
+    The package imports its names on first use, so ``_transform`` may be loaded
+    alone: then ``_filelink`` is loaded now, and registers its maker.
+    """
+    if _filelink_maker is None:
+        importlib.import_module("._filelink", __package__)
+    assert _filelink_maker is not None, "_filelink registers its maker when imported"
     return _filelink_maker
 
 
 def conversion_maker() -> ConversionMaker:
-    """The registered `ConversionMaker` (``_av``'s `AudioVisual`)."""
-    if _conversion_maker is None:  # pragma: no cover - the package imports _av
-        raise RuntimeError("filestack_async._av is not imported")
+    """The registered `ConversionMaker` (``_av``'s `AudioVisual`), loading ``_av`` if need be."""
+    if _conversion_maker is None:
+        importlib.import_module("._av", __package__)
+    assert _conversion_maker is not None, "_av registers its maker when imported"
     return _conversion_maker

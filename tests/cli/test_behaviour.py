@@ -85,7 +85,8 @@ def test_other_api_errors_exit_6(run: Run) -> None:
 
 def test_upload_errors_exit_7(run: Run, tmp_path: Path) -> None:
     path = tmp_path / "f.bin"
-    path.write_bytes(b"f" * 1000)
+    # at the multipart threshold, so the upload goes multipart and its part PUT fails
+    path.write_bytes(b"f" * fa.UploadConfig().multipart_threshold)
     faults = Faults(rules=(RouteFault(route="put", error_rate=1.0, status=500),))
     with EmulatorServer(data_dir=tmp_path / "faulty", faults=faults) as srv:
         result = run("upload", str(path), *lenient_args(srv), "--retries", "0", "--json")

@@ -1,15 +1,24 @@
-"""``POST /api/store/<location>``: the File API's one-request store, used for empty files."""
+"""``POST /api/store/<location>``: the File API's one-request store (empty and small files)."""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
 
 import httpx
 import pytest
 
 from filestack_async import Security
-from filestack_async.emulator import Emulator, EmulatorTransport, Faults, RouteFault
+from filestack_async.emulator import (
+    Emulator,
+    EmulatorTransport,
+    Faults,
+    NetworkProfile,
+    RouteFault,
+    web,
+)
 from filestack_async.emulator.app import IN_PROCESS_URL
 
 from .conftest import APIKEY, Origin
@@ -89,3 +98,46 @@ async def test_the_store_route_can_fail_on_purpose(make_emulator: Callable[..., 
         r = await http.post(f"{IN_PROCESS_URL}/api/store/S3", params={"key": APIKEY}, content=b"")
     assert r.status_code == 503 and emulator.faults.injected["store:503"] == 1
     assert emulator.storage.list_files() == []
+
+
+@pytest.mark.parametrize(
+    ("limits", "status"),
+    [({"max_size": 4}, 403), ({"min_size": 6}, 403), ({"max_size": 5, "min_size": 5}, 200)],
+    ids=["over maxSize", "under minSize", "within"],
+)
+async def test_the_policy_size_limits_apply_to_the_stored_body(
+    make_emulator: Callable[..., Emulator], limits: dict[str, Any], status: int
+) -> None:
+    emulator = make_emulator(secret=SECRET, strict=True)
+    security = Security.create(SECRET, expires_in=600, call=["store"], **limits).as_params()
+    async with httpx.AsyncClient(transport=EmulatorTransport(emulator.app)) as http:
+        r = await http.post(
+            f"{IN_PROCESS_URL}/api/store/S3",
+            params={"key": APIKEY, **security},
+            files={"fileUpload": ("f.bin", b"12345", "application/octet-stream")},
+        )
+    assert r.status_code == status, r.text
+    if status == 403:
+        assert r.json()["rule"] in ("maxSize", "minSize")
+    assert len(emulator.storage.list_files()) == (1 if status == 200 else 0)
+
+
+async def test_the_network_profile_paces_a_stored_body(
+    make_emulator: Callable[..., Emulator], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bandwidth applies to a stored body as to a part PUT (the clock is frozen)."""
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr(web, "time", SimpleNamespace(monotonic=lambda: 0.0))
+    monkeypatch.setattr(web, "anyio", SimpleNamespace(sleep=sleep))
+    network = NetworkProfile(bandwidth=1000.0)
+    emulator = make_emulator(faults=Faults(network=network))
+    async with httpx.AsyncClient(transport=EmulatorTransport(emulator.app)) as http:
+        r = await http.post(
+            f"{IN_PROCESS_URL}/api/store/S3", params={"key": APIKEY}, content=b"x" * 3000
+        )
+    assert r.status_code == 200, r.text
+    assert waits and waits[-1] == pytest.approx(3.0)

@@ -39,7 +39,8 @@ async def test_upload_is_streamed_to_filestack_while_the_body_arrives(
             "APIKEY",
             base_url="http://emulator.invalid",
             transport=transport,
-            upload=UploadConfig(part_size=5 * MiB),
+            # multipart even below the one-request threshold: parts go as the body arrives
+            upload=UploadConfig(part_size=5 * MiB, multipart_threshold=0),
         )
 
     app = create_app(factory)

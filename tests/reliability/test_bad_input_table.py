@@ -2082,6 +2082,34 @@ def _rows() -> Iterator[Row]:
         "complete_budget must not be negative",
     )
     yield Row(
+        "UploadConfig",
+        "multipart_threshold negative",
+        lambda e: fa.UploadConfig(multipart_threshold=-1),
+        CE,
+        "multipart_threshold must be at least 0",
+    )
+    yield Row(
+        "UploadConfig",
+        "multipart_threshold float",
+        lambda e: fa.UploadConfig(multipart_threshold=1.5e6),
+        CE,
+        "multipart_threshold must be an int, not float",
+    )
+    yield Row(
+        "UploadConfig",
+        "multipart_threshold bool",
+        lambda e: fa.UploadConfig(multipart_threshold=True),
+        CE,
+        "multipart_threshold must be an int, not bool",
+    )
+    yield Row(
+        "UploadConfig",
+        "multipart_threshold str",
+        lambda e: fa.UploadConfig(multipart_threshold="8MB"),
+        CE,
+        "multipart_threshold must be an int, not str",
+    )
+    yield Row(
         "Endpoints",
         "api URL int",
         lambda e: fa.Endpoints(api=5),

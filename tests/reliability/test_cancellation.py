@@ -30,6 +30,7 @@ from filestack_async import Client, RetryPolicy, UploadConfig, UploadProgress
 from filestack_async._http import PoolState
 from filestack_async.emulator import EmulatorServer, Faults, NetworkProfile
 
+from ..fakes import Unseekable
 from .conftest import Campaign
 
 MiB = 1024 * 1024
@@ -37,21 +38,6 @@ MiB = 1024 * 1024
 BANDWIDTH = 48 * MiB
 LATENCY = 0.004
 SOURCES = ("path", "bytes", "file_obj", "unseekable+size", "stream+size", "stream")
-
-
-class Unseekable(io.RawIOBase):
-    """A pipe-like binary reader (no seek)."""
-
-    def __init__(self, data: bytes) -> None:
-        self._inner = io.BytesIO(data)
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        chunk = self._inner.read(len(buffer))
-        buffer[: len(chunk)] = chunk
-        return len(chunk)
 
 
 async def _blocks(data: bytes, size: int = 256 * 1024) -> AsyncIterator[bytes]:

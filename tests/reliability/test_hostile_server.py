@@ -21,7 +21,7 @@ import anyio
 import pytest
 
 import filestack_async as fa
-from filestack_async import Client, RetryPolicy, Security, Timeouts
+from filestack_async import Client, RetryPolicy, Security, Timeouts, UploadConfig
 from filestack_async._http import MAX_REDIRECTS, Kind
 from filestack_async.emulator import EmulatorServer
 
@@ -113,11 +113,20 @@ async def eventually(condition: Callable[[], bool]) -> bool:
 # -- redirects ----------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("route", "threshold"),
+    [("/multipart/start", 0), ("/api/store/S3", 8 * 1024 * 1024)],
+    ids=["multipart", "one-request"],
+)
 async def test_an_upload_api_redirect_to_another_host_is_not_followed(
-    hostile: HostileServer, elsewhere: HostileServer, make_client: ClientFactory
+    hostile: HostileServer,
+    elsewhere: HostileServer,
+    make_client: ClientFactory,
+    route: str,
+    threshold: int,
 ) -> None:
-    hostile.route("/multipart/start", redirect(307, f"{elsewhere.url}/multipart/start"))
-    async with make_client() as client:
+    hostile.route(route, redirect(307, f"{elsewhere.url}{route}"))
+    async with make_client(upload=UploadConfig(multipart_threshold=threshold)) as client:
         with pytest.raises(fa.APIStatusError) as caught:
             await client.upload(content=b"hello")
     assert caught.value.status_code == 307

@@ -1,7 +1,8 @@
 """A small in-memory Filestack for the sync facade tests, served through httpx.MockTransport.
 
 It answers the calls the facade is tested with: file content and metadata, the
-upload flow (start, upload, storage PUT, complete), ``/process`` (upload_url),
+upload flow (start, upload, storage PUT, complete), the File API store of small files,
+``/process`` (upload_url),
 store and video_convert on the CDN, overwrite and delete. ``hang`` makes one kind
 of request wait until it is cancelled (recording that it was), for Ctrl+C tests.
 """
@@ -15,6 +16,8 @@ from dataclasses import dataclass, field
 
 import anyio
 import httpx
+
+from ..fakes import form_file
 
 BASE = "http://fake.test"
 HANDLE = "AbCdEfGhIjKlMnOpQrSt"
@@ -93,6 +96,11 @@ class FakeFilestack:
                 b"fetched from " + json.loads(request.content)["sources"][0].encode()
             )
             return httpx.Response(200, json={"handle": handle, "url": f"{BASE}/{handle}"})
+        if kind == "api-store":
+            form = form_file(request.headers["content-type"], request.content)
+            assert form.field == "fileUpload"
+            handle = self._store(form.data)
+            return httpx.Response(200, json={"url": f"{BASE}/api/file/{handle}", "size": 0})
         if kind == "store":
             source = path.rsplit("/", 1)[-1]
             handle = self._store(self.files.get(source, b"") + b" (transformed)")
@@ -131,6 +139,8 @@ class FakeFilestack:
             return "put"
         if path == "/process":
             return "process"
+        if path.startswith("/api/store/"):
+            return "api-store"
         if path.startswith("/api/file/"):
             return "delete" if request.method == "DELETE" else "overwrite"
         if path.endswith("/metadata"):

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from filestack_async import UploadConfig
 from filestack_async.sync import Client
 
-from ._fake import CONTENT, HANDLE, FakeFilestack
+from ._fake import BASE, CONTENT, HANDLE, FakeFilestack
 
 pytestmark = pytest.mark.skipif(
     threading.current_thread() is not threading.main_thread(),
@@ -41,8 +42,21 @@ def interrupt_when(event: threading.Event, interrupt: Callable[[], None]) -> thr
 
 
 @pytest.mark.parametrize("how", sorted(INTERRUPTS))
-def test_ctrl_c_during_an_upload_cancels_it(client: Client, fake: FakeFilestack, how: str) -> None:
-    fake.hang.add("put")  # the storage PUT of the part waits until cancelled
+@pytest.mark.parametrize("hang", ["put", "api-store"], ids=["multipart", "one-request"])
+def test_ctrl_c_during_an_upload_cancels_it(fake: FakeFilestack, how: str, hang: str) -> None:
+    # the storage PUT of the part (multipart), or the one store request, waits until cancelled
+    fake.hang.add(hang)
+    threshold = 0 if hang == "put" else UploadConfig().multipart_threshold
+    with Client(
+        "APIKEY",
+        base_url=BASE,
+        transport=fake.transport(),
+        upload=UploadConfig(multipart_threshold=threshold),
+    ) as client:
+        _interrupt_the_upload(client, fake, how)
+
+
+def _interrupt_the_upload(client: Client, fake: FakeFilestack, how: str) -> None:
     interrupter = interrupt_when(fake.hanging, INTERRUPTS[how])
     started = time.monotonic()
     with pytest.raises(KeyboardInterrupt):

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from filestack_async import Client, RetryPolicy, Security
+from filestack_async import Client, RetryPolicy, Security, UploadConfig
 
 APIKEY = "APIKEY"
 HANDLE = "AbCdEfGhIjKlMnOpQrSt"
@@ -15,6 +15,9 @@ POLICY = SECURITY.policy_b64
 SIGNATURE = SECURITY.signature
 CDN = "https://cdn.filestackcontent.com"
 API = "https://www.filestackapi.com/api"
+#: every non-empty upload multipart: the tests of the multipart flow use small bodies
+#: (tests/wire/test_upload_small.py covers the one-request path below the threshold)
+MULTIPART = UploadConfig(multipart_threshold=0)
 
 
 class Sleeps(list[float]):
@@ -36,11 +39,11 @@ def retry_policy(sleeps: Sleeps) -> RetryPolicy:
 
 @pytest.fixture
 async def client(retry_policy: RetryPolicy) -> AsyncIterator[Client]:
-    async with Client(APIKEY, retry=retry_policy) as c:
+    async with Client(APIKEY, retry=retry_policy, upload=MULTIPART) as c:
         yield c
 
 
 @pytest.fixture
 async def secure_client(retry_policy: RetryPolicy) -> AsyncIterator[Client]:
-    async with Client(APIKEY, retry=retry_policy, security=SECURITY) as c:
+    async with Client(APIKEY, retry=retry_policy, security=SECURITY, upload=MULTIPART) as c:
         yield c

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import httpx
@@ -11,7 +12,7 @@ import pytest
 import respx
 
 import filestack_async as fa
-from filestack_async import Client, RetryPolicy, Security, Timeouts
+from filestack_async import Client, RetryPolicy, Security, Timeouts, _http, _redact
 
 from .conftest import APIKEY, CDN, HANDLE, SECURITY, Sleeps
 
@@ -369,3 +370,30 @@ async def test_api_calls_ask_for_the_codings_the_sdk_decodes_itself(client: Clie
     route = respx.get(f"{CDN}/{HANDLE}/metadata").respond(200, json={"size": 1})
     await client.filelink(HANDLE).metadata()
     assert route.calls.last.request.headers["accept-encoding"] == "gzip, deflate"
+
+
+async def test_a_url_is_redacted_only_when_a_message_needs_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Redacting costs a parse and a rebuild of the URL: a request that succeeds skips it."""
+    calls: list[str] = []
+    real = _redact.redact_url
+
+    def counting(url: str, secrets: Iterable[str] = ()) -> str:
+        calls.append(url)
+        return real(url, secrets)
+
+    monkeypatch.setattr(_http, "redact_url", counting)
+    answers = iter([httpx.Response(200, json={}), httpx.Response(404, text="gone")])
+    transport = httpx.MockTransport(lambda request: next(answers))
+    session = _http.HTTPSession(transport=transport, secrets=["SECRETKEY"])
+    try:
+        url = "https://www.filestackapi.com/api/file/H?key=SECRETKEY"
+        response = await session.request("GET", url)
+        assert calls == []
+        assert "SECRETKEY" not in response.url and calls == [url]
+        with pytest.raises(fa.NotFoundError) as info:
+            await session.request("GET", url)
+        assert "SECRETKEY" not in str(info.value)
+    finally:
+        await session.aclose()

@@ -37,6 +37,7 @@ from filestack_async import (
     RateLimitError,
     RetryPolicy,
     Security,
+    UploadConfig,
     UploadError,
 )
 
@@ -153,7 +154,11 @@ async def world() -> AsyncIterator[World]:
     sleeps = Sleeps()
     policy = RetryPolicy(sleep=sleeps, random=lambda: 0.5)
     transport = httpx.MockTransport(service)
-    async with Client(APIKEY, security=SECURITY, retry=policy, transport=transport) as client:
+    # multipart for every non-empty file: the table checks each multipart request's answers
+    upload = UploadConfig(multipart_threshold=0)
+    async with Client(
+        APIKEY, security=SECURITY, retry=policy, transport=transport, upload=upload
+    ) as client:
         yield World(client, service, sleeps)
 
 

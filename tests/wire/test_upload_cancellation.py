@@ -19,6 +19,7 @@ import respx
 
 from filestack_async import Client, RetryPolicy, UploadConfig
 
+from ..fakes import Unseekable
 from ._upload_fake import FakeUploadAPI
 from .conftest import APIKEY
 
@@ -49,24 +50,13 @@ class Stream:
             self.closed = True
 
 
-class Pipe(io.RawIOBase):
-    def __init__(self, data: bytes) -> None:
-        self._data = io.BytesIO(data)
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        return self._data.readinto(buffer)
-
-
 def source(kind: str, path: Path) -> tuple[dict[str, Any], Stream | None]:
     stream = Stream(DATA)
     makers: dict[str, Callable[[], dict[str, Any]]] = {
         "path": lambda: {"filepath": path},
         "bytes": lambda: {"content": DATA},
         "seekable file": lambda: {"file_obj": io.BytesIO(DATA)},
-        "unseekable file": lambda: {"file_obj": Pipe(DATA), "size": len(DATA)},
+        "unseekable file": lambda: {"file_obj": Unseekable(DATA), "size": len(DATA)},
         "stream with size": lambda: {"stream": stream, "size": len(DATA)},
         "stream spooled": lambda: {"stream": stream},
     }

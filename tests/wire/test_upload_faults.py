@@ -35,7 +35,7 @@ DATA = random.Random(4).randbytes(21 * MiB + 5)
 
 @pytest.fixture
 async def client(retry_policy: RetryPolicy) -> AsyncIterator[Client]:
-    config = UploadConfig(part_size=5 * MiB, concurrency=2)
+    config = UploadConfig(part_size=5 * MiB, concurrency=2, multipart_threshold=0)
     async with Client(APIKEY, retry=retry_policy, upload=config) as c:
         yield c
 

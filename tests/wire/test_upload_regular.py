@@ -6,6 +6,7 @@ import json
 import random
 import sys
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,18 +20,18 @@ from filestack_async import (
     InternalServerError,
     RetryPolicy,
     Security,
-    UploadConfig,
     UploadError,
     UploadIncompleteError,
 )
 
 from ._upload_fake import HANDLE, LOCATION, STORAGE, UPLOAD, FakeUploadAPI, md5_b64
-from .conftest import APIKEY, POLICY, SECURITY, SIGNATURE, Sleeps
+from .conftest import APIKEY, MULTIPART, POLICY, SECURITY, SIGNATURE, Sleeps
 
 if sys.version_info < (3, 11):
     from exceptiongroup import BaseExceptionGroup  # type: ignore[import-not-found,unused-ignore]
 
 MiB = 1024 * 1024
+MULTIPART_5 = replace(MULTIPART, part_size=5 * MiB)
 FILESTACK_HEADERS = ("Filestack-Source", "Filestack-Trace-Id", "Filestack-Trace-Span")
 
 
@@ -45,7 +46,7 @@ def fake() -> FakeUploadAPI:
 
 @pytest.fixture
 async def small_parts(retry_policy: RetryPolicy) -> AsyncIterator[Client]:
-    async with Client(APIKEY, retry=retry_policy, upload=UploadConfig(part_size=5 * MiB)) as c:
+    async with Client(APIKEY, retry=retry_policy, upload=MULTIPART_5) as c:
         yield c
 
 
@@ -70,7 +71,7 @@ async def test_every_request_of_a_regular_upload(
         storage="gcs",
         security=SECURITY,
         retry=retry_policy,
-        upload=UploadConfig(part_size=5 * MiB),
+        upload=MULTIPART_5,
     ) as client:
         link = await client.upload(filepath=path, store_params=store_params)
 
@@ -157,7 +158,7 @@ async def test_per_call_security_wins_and_is_kept_on_the_filelink(
 ) -> None:
     fake.install(respx.mock)
     other = Security({"expiry": 1655992432, "call": ["write"]}, "another-secret")
-    async with Client(APIKEY, security=SECURITY, retry=retry_policy) as client:
+    async with Client(APIKEY, security=SECURITY, retry=retry_policy, upload=MULTIPART) as client:
         link = await client.upload(content=b"hello world!", security=other)
     for kind in ("start", "upload", "complete"):
         for body in fake.bodies(kind):
@@ -291,7 +292,9 @@ async def test_complete_202_past_its_budget(fake: FakeUploadAPI, sleeps: Sleeps)
     fake.complete_202s = 1000
     fake.install(respx.mock)
     policy = RetryPolicy(sleep=sleeps, random=lambda: 0.5)
-    async with Client(APIKEY, retry=policy, upload=UploadConfig(complete_budget=10)) as client:
+    async with Client(
+        APIKEY, retry=policy, upload=replace(MULTIPART, complete_budget=10)
+    ) as client:
         with pytest.raises(UploadIncompleteError) as info:
             await client.upload(content=b"abc")
     assert info.value.upload_id == "UPID"

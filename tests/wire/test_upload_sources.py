@@ -79,7 +79,9 @@ KINDS = [
 
 @pytest.fixture
 async def client(retry_policy: RetryPolicy) -> AsyncIterator[Client]:
-    config = UploadConfig(part_size=5 * MiB, intelligent_chunk_size=2 * MiB, concurrency=3)
+    config = UploadConfig(
+        part_size=5 * MiB, intelligent_chunk_size=2 * MiB, concurrency=3, multipart_threshold=0
+    )
     async with Client(APIKEY, retry=retry_policy, upload=config) as c:
         yield c
 

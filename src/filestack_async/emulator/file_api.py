@@ -27,6 +27,7 @@ from .web import (
     error,
     loads_strict,
     origin,
+    paced,
     read_capped,
     require_handle,
     too_large,
@@ -206,14 +207,15 @@ class FileAPI:
     ) -> tuple[Path, int, str]:
         """Write ``blocks`` to a new incoming file; its path, size and MD5 (hex).
 
-        Past ``limit`` bytes, stop reading and refuse (the policy's ``maxSize``).
+        Past ``limit`` bytes, stop reading and refuse (the policy's ``maxSize``). The
+        network profile's bandwidth applies, as it does to part PUTs.
         """
         temp = self.emu.storage.incoming_path()
         md5 = hashlib.md5()
         size = 0
         try:
             with temp.open("wb") as out:
-                async for block in blocks:
+                async for block in paced(blocks, self.emu.bandwidth):
                     size += len(block)
                     if limit is not None and size > limit:
                         raise _over_max_size(limit)

@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from typing import cast
+
 import anyio
 import httpx
 from starlette.applications import Starlette
 
 from .web import EmulatedReset
+
+
+class _AsBytes(httpx.AsyncByteStream):
+    """A request body whose blocks reach the app as ``bytes``, as a socket delivers them
+    (a client may send memoryviews; ASGI apps and their parsers expect bytes)."""
+
+    def __init__(self, stream: httpx.AsyncByteStream) -> None:
+        self._stream = stream
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for block in self._stream:
+            yield block if isinstance(block, bytes) else bytes(block)
 
 
 class EmulatorTransport(httpx.ASGITransport):
@@ -28,6 +43,7 @@ class EmulatorTransport(httpx.ASGITransport):
         """Send the request to the app; resets and late answers fail as on a network."""
         timeouts = request.extensions.get("timeout") or {}
         read = timeouts.get("read") if isinstance(timeouts, dict) else None
+        request.stream = _AsBytes(cast(httpx.AsyncByteStream, request.stream))
         try:
             with anyio.move_on_after(read if isinstance(read, (int, float)) else None):
                 return await super().handle_async_request(request)

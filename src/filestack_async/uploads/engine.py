@@ -19,7 +19,7 @@ from .._exceptions import (
     UploadError,
 )
 from .._filelink import Filelink
-from .._http import HTTPSession
+from .._http import Body, HTTPSession
 from .._params import validate_handle, validate_store_params
 from .._security import Security
 from . import intelligent as fii
@@ -28,11 +28,20 @@ from .complete import complete
 from .planner import part_size_for, plan_parts
 from .pool import UploadState
 from .progress import ProgressCallback, ProgressTracker
-from .protocol import build_complete_body, build_start_body, start, store_empty
-from .sources import BinaryReadable, BytesLike, Source, make_source
+from .protocol import (
+    STORE_UNSUPPORTED,
+    build_complete_body,
+    build_start_body,
+    start,
+    store,
+    store_request,
+)
+from .sources import BinaryReadable, BytesLike, PartData, Source, make_source
 
 DEFAULT_FILENAME = "unnamed_file"
 DEFAULT_MIMETYPE = "application/octet-stream"
+#: a one-request body up to this size is sent from one bytes object
+WHOLE_BODY = 1024 * 1024
 
 
 async def upload(
@@ -66,53 +75,135 @@ async def upload(
         filename = params.get("filename") or source.default_filename or DEFAULT_FILENAME
         mimetype = params.get("mimetype")
         if not mimetype and source.path_hint:
-            guessed, _ = await anyio.to_thread.run_sync(mimetypes.guess_type, source.path_hint)
-            mimetype = guessed
-        tracker = ProgressTracker(total, progress, index=index)
-        if total == 0:
-            # multipart cannot store an empty file; the File API's store endpoint can
-            answer = await store_empty(
-                context,
-                http,
-                filename=filename,
-                mimetype=mimetype or DEFAULT_MIMETYPE,
-                store_params=params,
-                security=sec,
-            )
-            handle = _handle_of(answer, "/api/store")
+            mimetype = await _guess_type(source.path_hint)
+        job = _Job(
+            context,
+            http,
+            source,
+            params,
+            sec,
+            filename,
+            mimetype or DEFAULT_MIMETYPE,
+            ProgressTracker(total, progress, index=index),
+        )
+        if total == 0 or _one_request(context, total, params, intelligent, sec):
+            answer, handle = await _store(job)
         else:
-            answer, handle = await _multipart(
-                context, http, source, params, sec, filename, mimetype, intelligent, tracker
-            )
+            answer, handle = await _multipart(job, intelligent)
     link = Filelink(handle, security=sec, upload_response=answer, context=context)
-    await tracker.finish()
+    await job.tracker.finish()
     return link
 
 
-async def _multipart(
+@dataclass(frozen=True)
+class _Job:
+    """One upload's settled inputs, for either flow."""
+
+    context: Context
+    http: HTTPSession
+    source: Source
+    params: dict[str, Any]
+    security: Security | None
+    filename: str
+    mimetype: str
+    tracker: ProgressTracker
+
+
+class _MimeTypes:
+    """`mimetypes.guess_type`: the first call in a worker thread (it reads the system's
+    type files), later ones inline (a few dictionary lookups, cheaper than a hop)."""
+
+    loaded = False
+
+    @classmethod
+    async def guess(cls, path: str) -> str | None:
+        if cls.loaded:
+            return mimetypes.guess_type(path)[0]
+        guessed, _ = await anyio.to_thread.run_sync(mimetypes.guess_type, path)
+        cls.loaded = True
+        return guessed
+
+
+_guess_type = _MimeTypes.guess
+
+
+def _one_request(
     context: Context,
-    http: HTTPSession,
-    source: Source,
-    params: dict[str, Any],
-    sec: Security | None,
-    filename: str,
-    mimetype: str | None,
+    size: int,
+    params: Mapping[str, Any],
     intelligent: bool,
-    tracker: ProgressTracker,
-) -> tuple[dict[str, Any], str]:
+    security: Security | None,
+) -> bool:
+    """True when a non-empty file goes as one ``/api/store`` request instead of multipart.
+
+    Only below the threshold, for regular uploads whose store params ``/api/store`` can
+    carry, and when the policy in effect allows the ``store`` call that request needs
+    (multipart needs ``pick``): an app whose policies allow only ``pick`` keeps working.
+    """
+    return (
+        size < context.upload.multipart_threshold
+        and not intelligent
+        and not any(params.get(key) for key in STORE_UNSUPPORTED)
+        and _allows_call(security, "store")
+    )
+
+
+def _allows_call(security: Security | None, call: str) -> bool:
+    """True unless the policy lists its calls and ``call`` is not one of them."""
+    if security is None:
+        return True
+    calls = security.policy.get("call")  # a list or tuple (`Security` checks it)
+    return calls is None or call in calls
+
+
+async def _store(job: _Job) -> tuple[dict[str, Any], str]:
+    """Store the whole file with one File API request (empty and small files).
+
+    Multipart cannot store an empty file; for a small one, one request instead of four
+    is what saves time (docs/uploads.md). The body is the source's one part: read again
+    from the source for a retry, or held (sequential sources) until the answer came.
+    """
+    source = job.source
+    request = store_request(
+        job.context,
+        filename=job.filename,
+        mimetype=job.mimetype,
+        store_params=job.params,
+        security=job.security,
+    )
+    part = await source.read_part(0, source.size) if source.size else None
+    try:
+        await job.tracker.begin()
+        content = b"" if part is None else await _content(part)
+        answer = await store(job.http, request, content, source.size, security=job.security)
+    finally:
+        if part is not None:
+            part.release()
+    handle = _handle_of(answer, "/api/store")
+    return _as_upload_response(answer, handle), handle
+
+
+async def _multipart(job: _Job, intelligent: bool) -> tuple[dict[str, Any], str]:
     """Start, send every part, complete; return the complete answer and the handle."""
+    context, source, params, sec, tracker = (
+        job.context,
+        job.source,
+        job.params,
+        job.security,
+        job.tracker,
+    )
     total = source.size
     parts = plan_parts(total, part_size_for(total, context.upload.part_size))
     start_body = build_start_body(
         context,
-        filename=filename,
-        mimetype=mimetype or DEFAULT_MIMETYPE,
+        filename=job.filename,
+        mimetype=job.mimetype,
         size=total,
         store_params=params,
         security=sec,
         intelligent=intelligent,
     )
-    session = await start(context, http, start_body, security=sec, intelligent=intelligent)
+    session = await start(context, job.http, start_body, security=sec, intelligent=intelligent)
     state = UploadState(parts_total=len(parts), upload_id=session.upload_id)
     await tracker.begin()
     if intelligent:
@@ -131,6 +222,24 @@ async def _multipart(
             f"upload {state.upload_id}: every part was sent but complete failed: {err}"
         ) from err
     return answer, handle
+
+
+def _as_upload_response(answer: dict[str, Any], handle: str) -> dict[str, Any]:
+    """The store answer plus the keys a multipart complete answer has (``handle``,
+    ``mimetype``) when it lacks them, so ``upload_response`` reads the same either way."""
+    shaped = {"handle": handle, **answer}
+    if "mimetype" not in shaped and isinstance(answer.get("type"), str):
+        shaped["mimetype"] = answer["type"]
+    return shaped
+
+
+async def _content(part: PartData) -> Body:
+    """The part's bytes in one piece when small (one write, nothing to re-read for a
+    retry), else a stream read again from the source for each attempt."""
+    body = part.body()
+    if isinstance(body, bytes) or part.size > WHOLE_BODY:
+        return body
+    return b"".join([block async for block in body()])
 
 
 def _handle_of(answer: dict[str, Any], request: str = "/multipart/complete") -> str:

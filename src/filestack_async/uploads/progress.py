@@ -64,7 +64,8 @@ class ProgressTracker:
         self._callback = callback
         self._index = index
         self._reported = -1
-        self._lock = anyio.Lock()
+        # one call at a time; without a callback there is nothing to serialise
+        self._lock = anyio.Lock() if callback is not None else None
 
     async def begin(self) -> None:
         """Report ``0`` of the total, so a progress bar can size itself."""
@@ -80,7 +81,7 @@ class ProgressTracker:
         await self._report(final=True)
 
     async def _report(self, *, final: bool) -> None:
-        if self._callback is None:
+        if self._callback is None or self._lock is None:
             return
         async with self._lock:
             value = self.total if final else self.acknowledged

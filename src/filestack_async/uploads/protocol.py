@@ -10,14 +10,15 @@ Choices beyond the reference SDK (see docs/uploads.md):
   complete), as filestack-js sends them, not only on start and complete;
 * ``Filestack-Upload-Region: <location_region>`` goes on every call after start
   when the start response has ``location_region``;
-* an empty file, which multipart cannot store, goes to the File API's store
-  endpoint instead (`store_empty`).
+* an empty file, which multipart cannot store, and a small one (below
+  ``UploadConfig.multipart_threshold``) go to the File API's store endpoint instead
+  (`store_request`, `store`).
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -265,39 +266,72 @@ async def start(
     )
 
 
-#: store parameters `store_empty` cannot send: ``/api/store`` has no such parameter
-EMPTY_UNSUPPORTED: tuple[str, ...] = ("region", "workflows", "upload_tags")
+#: store parameters ``/api/store`` has no query parameter for: a file stored with any of
+#: them goes multipart (an empty one, which multipart cannot store, is refused)
+STORE_UNSUPPORTED: tuple[str, ...] = ("region", "workflows", "upload_tags")
 
 
-def store_empty_request(
+@dataclass(frozen=True)
+class StoreRequest:
+    """The File API store call for one file: where it goes and the multipart frame around
+    the file's bytes (``head + content + tail`` is the whole body)."""
+
+    url: str
+    query: dict[str, str]
+    head: bytes
+    tail: bytes
+    content_type: str
+
+    def body(self, content: Body) -> Body:
+        """The whole request body around ``content`` (bytes, or a factory of byte streams
+        that is called again for each attempt)."""
+        if isinstance(content, bytes):
+            return b"".join((self.head, content, self.tail))
+        head, tail = self.head, self.tail
+
+        async def stream() -> AsyncIterator[bytes | memoryview]:
+            yield head
+            async for block in content():
+                yield block
+            yield tail
+
+        return stream
+
+    def headers(self, size: int) -> dict[str, str]:
+        """``Content-Type`` and ``Content-Length`` for a file of ``size`` bytes."""
+        length = len(self.head) + size + len(self.tail)
+        return {"Content-Type": self.content_type, "Content-Length": str(length)}
+
+
+def store_request(
     context: Context,
     *,
     filename: str,
     mimetype: str,
     store_params: Mapping[str, Any],
     security: Security | None,
-) -> tuple[str, dict[str, str], bytes, str]:
-    """URL, query, body and content type of the store request for an empty file.
+) -> StoreRequest:
+    """The File API store request for one file (empty or small).
 
     ``POST {api}/store/{location}?key=...&filename=...&mimetype=...[&path&container
-    &access&policy&signature]`` with a multipart body whose ``fileUpload`` field is
-    empty (protocol reference §5, File API store).
+    &access&policy&signature]`` with a multipart body whose one field, ``fileUpload``,
+    is the file (protocol reference §5, File API store).
 
     Raises:
         ConfigurationError: a store parameter ``/api/store`` cannot take
-            (``region``, ``workflows``, ``upload_tags``) or an unknown location.
+            (`STORE_UNSUPPORTED`) or an unknown location.
 
     Example:
         >>> from filestack_async import Endpoints
-        >>> url, query, body, ctype = store_empty_request(
+        >>> request = store_request(
         ...     Context(Endpoints(), apikey="K"), filename="e.txt", mimetype="text/plain",
         ...     store_params={"path": "p/e.txt"}, security=None)
-        >>> url
+        >>> request.url
         'https://www.filestackapi.com/api/store/S3'
-        >>> sorted(query.items())
+        >>> sorted(request.query.items())
         [('filename', 'e.txt'), ('key', 'K'), ('mimetype', 'text/plain'), ('path', 'p/e.txt')]
     """
-    given = [key for key in EMPTY_UNSUPPORTED if store_params.get(key)]
+    given = [key for key in STORE_UNSUPPORTED if store_params.get(key)]
     if given:
         raise ConfigurationError(
             "an empty file (0 bytes) is stored through the File API's /api/store, which "
@@ -306,7 +340,7 @@ def store_empty_request(
     location = store_params.get("location") or context.storage
     if location not in STORAGES:
         raise ConfigurationError(
-            f"an empty file can only be stored to one of {', '.join(STORAGES)}, not {location!r}"
+            f"/api/store can only store to one of {', '.join(STORAGES)}, not {location!r}"
         )
     query: dict[str, str] = {
         "key": context.apikey or "",
@@ -319,57 +353,50 @@ def store_empty_request(
     if security is not None:
         query.update(security.as_params())
     boundary = f"filestack-async-{secrets.token_hex(12)}"
-    safe_name = _header_safe(filename)
-    body = (
+    head = (
         f"--{boundary}\r\n"
-        f'Content-Disposition: form-data; name="fileUpload"; filename="{safe_name}"\r\n'
-        f"Content-Type: {_header_safe(mimetype)}\r\n\r\n"
-        f"\r\n--{boundary}--\r\n"
+        f'Content-Disposition: form-data; name="fileUpload"; filename="{_header_safe(filename)}"'
+        f"\r\nContent-Type: {_header_safe(mimetype)}\r\n\r\n"
     ).encode()
-    return (
-        f"{context.endpoints.api}/store/{location}",
-        query,
-        body,
-        f"multipart/form-data; boundary={boundary}",
+    return StoreRequest(
+        url=f"{context.endpoints.api}/store/{location}",
+        query=query,
+        head=head,
+        tail=f"\r\n--{boundary}--\r\n".encode(),
+        content_type=f"multipart/form-data; boundary={boundary}",
     )
+
+
+_HEADER_UNSAFE = str.maketrans({ch: "_" for ch in '"\\\r\n'})
 
 
 def _header_safe(text: str) -> str:
     """``text`` with quotes, backslashes and line breaks replaced (for a multipart header)."""
-    return "".join("_" if ch in '"\\\r\n' else ch for ch in text)
+    return text.translate(_HEADER_UNSAFE)
 
 
-async def store_empty(
-    context: Context,
+async def store(
     http: HTTPSession,
+    request: StoreRequest,
+    content: Body,
+    size: int,
     *,
-    filename: str,
-    mimetype: str,
-    store_params: Mapping[str, Any],
     security: Security | None,
 ) -> dict[str, Any]:
-    """Store an empty file with one File API request; return the service's answer.
+    """Store one file of ``size`` bytes with one File API request; return the answer.
 
-    Retried only when no response arrived (a store is not idempotent: each one makes
-    a new file), as ``/multipart/start`` is.
+    Retried only when no response arrived: a store is not idempotent (each one makes a
+    new file), as ``/multipart/start`` (each one opens a new upload) is not.
 
     Raises:
-        ConfigurationError: see `store_empty_request`.
         APIResponseValidationError: the answer has no ``url`` (nor ``handle``).
     """
-    url, query, body, content_type = store_empty_request(
-        context,
-        filename=filename,
-        mimetype=mimetype,
-        store_params=store_params,
-        security=security,
-    )
     response = await http.request(
         "POST",
-        url,
-        params=query,
-        content=body,
-        headers={"Content-Type": content_type},
+        request.url,
+        params=request.query,
+        content=request.body(content),
+        headers=request.headers(size),
         retry=Retry.NO_RESPONSE,
         redact=security.secrets() if security is not None else (),
     )

@@ -1,15 +1,21 @@
 """Where upload bytes come from: paths, bytes-like objects, file objects and async streams.
 
-Every source gives a part as `PartData` by ``(offset, length)``:
+Every source gives a part as `PartData` by ``(offset, length)``, in one of two shapes:
 
-* random-access sources (a path, bytes, a seekable file object, a spooled stream) hand
-  out a light `PartData` that hashes its range in a worker thread in one pass and streams
-  the same range again for each PUT attempt, so nothing is held between the two;
-* sequential sources (a non-seekable file object or an async stream with ``size=``)
-  read each part in order into memory, and that part's bytes live only until it is
-  acknowledged (`PartData.release`).
+* **streamed** (a path, a seekable file object, a spooled stream): the part's range is
+  hashed in one worker-thread hop (read through one scratch block), then read again,
+  a block at a time, for each PUT attempt, so nothing is held between the two. A path
+  on Linux reads those blocks on the event loop from the page cache, where the hash
+  pass has just put them (``preadv`` with ``RWF_NOWAIT``, which never waits for a
+  disk); whatever is not cached is read in a worker thread;
+* **held** (``content=``, parts of at most `BLOCK` bytes, and sequential sources: a
+  non-seekable file object or an async stream with ``size=``): the part's bytes are in
+  memory, hashed once and sent as memoryview slices of that memory (never copied by the
+  SDK), replayed for a retry and dropped once the part is acknowledged
+  (`PartData.release`).
 
-All file reads and all MD5 hashing run in worker threads, a block at a time.
+All file reads that may wait for a disk, and hashing of more than `INLINE_HASH` bytes,
+run in worker threads; each part costs one hop for its hash.
 """
 
 from __future__ import annotations
@@ -31,11 +37,15 @@ from .._exceptions import ConfigurationError, UploadError
 from .._files import check_binary_file_obj, check_readable_file, is_seekable
 from .._http import Body
 
-#: Bytes per read, hash update and body block.
+#: Bytes per read of a streamed part and per body block.
 BLOCK = 1024 * 1024
+#: Bytes in memory hashed on the event loop: less CPU and latency than a thread hop.
+INLINE_HASH = 64 * 1024
 
-#: A blocking ``read_at(offset, length) -> bytes`` over a random-access source.
-ReadAt = Callable[[int, int], bytes]
+#: ``preadv`` flag: read only what the page cache holds, never wait for the disk (Linux)
+_RWF_NOWAIT: int | None = getattr(os, "RWF_NOWAIT", None) if hasattr(os, "preadv") else None
+#: A blocking ``read_into(offset, view)`` that fills ``view`` from ``offset``.
+ReadInto = Callable[[int, memoryview], None]
 
 BytesLike = bytes | bytearray | memoryview
 
@@ -55,20 +65,16 @@ def md5_base64(data: BytesLike) -> str:
     return base64.b64encode(hashlib.md5(data).digest()).decode("ascii")
 
 
-def _md5_of_range(read_at: ReadAt, offset: int, length: int) -> str:
+def _md5_of_range(read_into: ReadInto, offset: int, length: int) -> str:
+    """Hash a range block by block through one scratch buffer (in a worker thread)."""
     digest = hashlib.md5()
+    scratch = memoryview(bytearray(min(BLOCK, length)))
     done = 0
     while done < length:
-        block = read_at(offset + done, min(BLOCK, length - done))
-        digest.update(block)
-        done += len(block)
-    return base64.b64encode(digest.digest()).decode("ascii")
-
-
-def _md5_of_view(view: memoryview) -> str:
-    digest = hashlib.md5()
-    for start in range(0, len(view), BLOCK):
-        digest.update(view[start : start + BLOCK])
+        view = scratch[: min(BLOCK, length - done)]
+        read_into(offset + done, view)
+        digest.update(view)
+        done += len(view)
     return base64.b64encode(digest.digest()).decode("ascii")
 
 
@@ -90,68 +96,114 @@ class PartData(ABC):
 
 
 class _RangePart(PartData):
-    def __init__(self, read_at: ReadAt, offset: int, size: int, *, threaded: bool) -> None:
-        self._read_at = read_at
+    """A streamed part: hashed in one hop, read again for each body.
+
+    The body reads each block from the page cache on the event loop when the source
+    can do that without waiting for the disk (`read_cached`: a path on Linux, right
+    after the hash pass has read it), else in a worker thread.
+    """
+
+    def __init__(self, source: _RandomAccessSource, offset: int, size: int) -> None:
+        self._source = source
         self._offset = offset
         self.size = size
-        self._threaded = threaded
 
     async def md5(self, start: int = 0, length: int | None = None) -> str:
         length = self.size - start if length is None else length
         return await anyio.to_thread.run_sync(
-            _md5_of_range, self._read_at, self._offset + start, length
+            _md5_of_range, self._source.read_into, self._offset + start, length
         )
 
     def body(self, start: int = 0, length: int | None = None) -> Body:
         length = self.size - start if length is None else length
         first = self._offset + start
-        read_at, threaded = self._read_at, self._threaded
+        source = self._source
 
-        async def blocks() -> AsyncIterator[bytes]:
+        async def blocks() -> AsyncIterator[memoryview]:
             done = 0
             while done < length:
-                size = min(BLOCK, length - done)
-                if threaded:
-                    block = await anyio.to_thread.run_sync(read_at, first + done, size)
-                else:
-                    block = read_at(first + done, size)
-                done += len(block)
-                yield block
+                view = memoryview(bytearray(min(BLOCK, length - done)))
+                got = source.read_cached(first + done, view)
+                if got < len(view):
+                    await anyio.to_thread.run_sync(source.read_into, first + done + got, view[got:])
+                done += len(view)
+                yield view
 
         return blocks
 
 
 class _HeldPart(PartData):
-    """A part read into one buffer; sent in 1 MiB blocks so no transport copies it whole."""
+    """A part in memory: hashed once (or given its digest) and sent as slices of it.
 
-    def __init__(self, data: bytearray, recycle: Callable[[bytearray], None] | None = None) -> None:
-        self._data = data
+    The body's blocks are memoryviews of the part, ``BLOCK`` bytes each, so no
+    transport copies the whole part at once and the SDK copies nothing.
+    """
+
+    def __init__(
+        self,
+        data: memoryview,
+        *,
+        md5: str | None = None,
+        release: Callable[[], None] | None = None,
+    ) -> None:
+        self._data: memoryview | None = data
         self.size = len(data)
-        self._recycle = recycle
+        self._md5 = md5
+        self._release = release
 
     def _view(self, start: int, length: int | None) -> memoryview:
-        if len(self._data) != self.size:
+        if self._data is None:
             raise RuntimeError("this part was released")
         end = self.size if length is None else start + length
-        return memoryview(self._data)[start:end]
+        return self._data[start:end]
 
     async def md5(self, start: int = 0, length: int | None = None) -> str:
-        return await anyio.to_thread.run_sync(_md5_of_view, self._view(start, length))
+        whole = start == 0 and (length is None or length == self.size)
+        if whole and self._md5 is not None:
+            return self._md5
+        view = self._view(start, length)
+        if len(view) <= INLINE_HASH:
+            digest = md5_base64(view)
+        else:
+            digest = await anyio.to_thread.run_sync(md5_base64, view)
+        view.release()
+        if whole:
+            self._md5 = digest
+        return digest
 
     def body(self, start: int = 0, length: int | None = None) -> Body:
-        view = self._view(start, length)
+        end = self.size if length is None else start + length
+        self._view(start, end - start).release()  # fails now if already released
 
-        async def blocks() -> AsyncIterator[bytes]:
-            for first in range(0, len(view), BLOCK):
-                yield bytes(view[first : first + BLOCK])
+        async def blocks() -> AsyncIterator[memoryview]:
+            for first in range(start, end, BLOCK):
+                yield self._view(first, min(BLOCK, end - first))
 
         return blocks
 
     def release(self) -> None:
-        data, self._data = self._data, bytearray()
-        recycle, self._recycle = self._recycle, None
-        if recycle is not None and self.size and len(data) == self.size:
-            recycle(data)  # the source fills it again for a later part
+        data, self._data = self._data, None
+        release, self._release = self._release, None
+        if data is not None:
+            data.release()
+        if release is not None:
+            release()
+
+
+def unshared(buffer: bytearray) -> bool:
+    """True when no memoryview of ``buffer`` is alive anywhere.
+
+    A bytearray cannot change size while it is exported, so shrinking it by one byte
+    and growing it back (both within its allocation: no copy) fails exactly then.
+    """
+    if not buffer:
+        return True
+    try:
+        last = buffer.pop()
+    except BufferError:
+        return False
+    buffer.append(last)
+    return True
 
 
 _S = TypeVar("_S", bound="Source")
@@ -196,30 +248,39 @@ class Source(ABC):
 
 
 class _RandomAccessSource(Source):
-    _threaded = True
+    """A source read at offsets: parts are hashed in one pass and streamed again."""
 
     @abstractmethod
+    def read_into(self, offset: int, view: memoryview) -> None:
+        """Blocking read filling all of ``view`` from ``offset`` (`UploadError` if short)."""
+
+    def read_cached(self, offset: int, view: memoryview) -> int:
+        """Bytes read into ``view`` from ``offset`` without waiting for a disk (may be 0)."""
+        return 0
+
     def read_at(self, offset: int, length: int) -> bytes:
         """Blocking read of exactly ``length`` bytes at ``offset``."""
+        data = bytearray(length)
+        self.read_into(offset, memoryview(data))
+        return bytes(data)
 
     async def read_part(self, offset: int, length: int) -> PartData:
-        return _RangePart(self.read_at, offset, length, threaded=self._threaded)
+        if length <= BLOCK:  # small: read and hash into bytes of its own, in one hop
+            data, md5 = await anyio.to_thread.run_sync(self._read_and_hash, offset, length)
+            return _HeldPart(memoryview(data), md5=md5)
+        return _RangePart(self, offset, length)
+
+    def _read_and_hash(self, offset: int, length: int) -> tuple[bytes, str]:
+        data = self.read_at(offset, length)
+        return data, md5_base64(data)
 
 
-def _read_fully(read: Callable[[int], bytes], length: int, what: str) -> bytes:
-    pieces: list[bytes] = []
-    got = 0
-    while got < length:
-        block = read(length - got)
-        if not block:
-            raise UploadError(f"{what} ended early: it is shorter than when the upload started")
-        pieces.append(block)
-        got += len(block)
-    return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+def _short(what: str) -> UploadError:
+    return UploadError(f"{what} ended early: it is shorter than when the upload started")
 
 
 class PathSource(_RandomAccessSource):
-    """A file on disk, read with ``os.pread`` (or a locked seek and read) in worker threads."""
+    """A file on disk, read with ``os.preadv`` (or a locked seek and read) in worker threads."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         super().__init__()
@@ -228,6 +289,7 @@ class PathSource(_RandomAccessSource):
         self.path_hint = os.fspath(self.path)
         self._file: IO[bytes] | None = None
         self._lock = threading.Lock()
+        self._nowait = _RWF_NOWAIT is not None
 
     async def _open(self) -> None:
         await anyio.to_thread.run_sync(check_readable_file, self.path)
@@ -242,24 +304,68 @@ class PathSource(_RandomAccessSource):
             file, self._file = self._file, None
             file.close()
 
-    def read_at(self, offset: int, length: int) -> bytes:
-        file = self._file
-        if file is None:
+    def _opened(self) -> IO[bytes]:
+        if self._file is None:
             raise UploadError("the file was closed while the upload was running")
-        if hasattr(os, "pread"):
-            fd = file.fileno()
-            return _read_fully(
-                lambda n: os.pread(fd, n, offset + length - n), length, repr(self.path_hint)
-            )
+        return self._file
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        file = self._opened()
+        if not hasattr(os, "pread"):
+            return super().read_at(offset, length)
+        fd, got, pieces = file.fileno(), 0, []
+        while got < length:
+            piece = os.pread(fd, length - got, offset + got)
+            if not piece:
+                raise _short(repr(self.path_hint))
+            pieces.append(piece)
+            got += len(piece)
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+
+    def read_cached(self, offset: int, view: memoryview) -> int:
+        if not self._nowait or _RWF_NOWAIT is None:
+            return 0
+        try:
+            return os.preadv(self._opened().fileno(), [view], offset, _RWF_NOWAIT)
+        except BlockingIOError:  # not in the page cache
+            return 0
+        except OSError:  # not supported on this file system
+            self._nowait = False
+            return 0
+
+    def read_into(self, offset: int, view: memoryview) -> None:
+        file = self._opened()
+        if hasattr(os, "preadv"):
+            fd, got = file.fileno(), 0
+            while got < len(view):
+                count = os.preadv(fd, [view[got:]], offset + got)
+                if not count:
+                    raise _short(repr(self.path_hint))
+                got += count
+            return
         with self._lock:
             file.seek(offset)
-            return _read_fully(file.read, length, repr(self.path_hint))
+            _readinto_fully(file, view, repr(self.path_hint))
 
 
-class BytesSource(_RandomAccessSource):
-    """A bytes-like object in memory (not copied; hashed in worker threads)."""
+def _readinto_fully(file: Any, view: memoryview, what: str) -> None:
+    """Fill ``view`` from ``file``'s position (``readinto`` when it has one, else ``read``)."""
+    readinto = getattr(file, "readinto", None)
+    got = 0
+    while got < len(view):
+        if callable(readinto):
+            count = int(readinto(view[got:]) or 0)
+        else:
+            block = _as_bytes(file.read(len(view) - got) or b"", what)
+            count = len(block)
+            view[got : got + count] = block
+        if not count:
+            raise _short(what)
+        got += count
 
-    _threaded = False
+
+class BytesSource(Source):
+    """A bytes-like object in memory: parts are slices of it, never copied."""
 
     def __init__(self, content: BytesLike) -> None:
         super().__init__()
@@ -271,8 +377,8 @@ class BytesSource(_RandomAccessSource):
     async def _open(self) -> None:
         self.size = len(self._view)
 
-    def read_at(self, offset: int, length: int) -> bytes:
-        return bytes(self._view[offset : offset + length])
+    async def read_part(self, offset: int, length: int) -> PartData:
+        return _HeldPart(self._view[offset : offset + length])
 
 
 class SeekableFileSource(_RandomAccessSource):
@@ -282,7 +388,11 @@ class SeekableFileSource(_RandomAccessSource):
     """
 
     def __init__(
-        self, file_obj: BinaryIO | None, size: int | None = None, *, owned: bool = False
+        self,
+        file_obj: BinaryIO | None,
+        size: int | None = None,
+        *,
+        owned: bool = False,
     ) -> None:
         super().__init__()
         self._file: BinaryIO | None = file_obj
@@ -313,13 +423,30 @@ class SeekableFileSource(_RandomAccessSource):
             file, self._file = self._file, None
             await anyio.to_thread.run_sync(file.close)
 
-    def read_at(self, offset: int, length: int) -> bytes:
-        file = self._file
-        if file is None:
+    def _opened(self) -> BinaryIO:
+        if self._file is None:
             raise UploadError("the file was closed while the upload was running")
+        return self._file
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        file = self._opened()
         with self._lock:
             file.seek(self._start + offset)
-            return _read_fully(file.read, length, "the file object")
+            pieces: list[bytes] = []
+            got = 0
+            while got < length:
+                piece = _as_bytes(file.read(length - got) or b"", "the file object")
+                if not piece:
+                    raise _short("the file object")
+                pieces.append(piece)
+                got += len(piece)
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+
+    def read_into(self, offset: int, view: memoryview) -> None:
+        file = self._opened()
+        with self._lock:
+            file.seek(self._start + offset)
+            _readinto_fully(file, view, "the file object")
 
 
 #: released part buffers a sequential source keeps for its next parts
@@ -332,7 +459,8 @@ class _SequentialSource(Source):
     A released part's buffer is reused for a later part of the same size, so a long
     upload allocates about ``concurrency + 1`` part buffers in all instead of one per
     part (allocating and zeroing a fresh multi-megabyte buffer runs on the event loop
-    and can stall it for milliseconds).
+    and can stall it for milliseconds). A buffer something still has a view of (a
+    transport that has not written all of it) is not reused.
     """
 
     random_access = False
@@ -351,7 +479,7 @@ class _SequentialSource(Source):
         return bytearray(length)
 
     def _keep(self, buffer: bytearray) -> None:
-        if len(self._spare) < _SPARE_BUFFERS:
+        if len(self._spare) < _SPARE_BUFFERS and unshared(buffer):
             self._spare.append(buffer)
 
     async def _open(self) -> None:
@@ -363,25 +491,34 @@ class _SequentialSource(Source):
     async def _read_into(self, target: memoryview) -> int:
         """Copy up to ``len(target)`` bytes into ``target``; ``0`` at the end."""
 
+    async def _fill(self, view: memoryview, offset: int) -> str | None:
+        """Fill ``view`` with the part at ``offset``; its MD5 when it was computed on the way."""
+        got = 0
+        while got < len(view):
+            count = await self._read_into(view[got:])
+            if not count:
+                raise self._ended(offset + got)
+            got += count
+        return None
+
+    def _ended(self, at: int) -> UploadError:
+        return UploadError(f"the stream ended after {at} bytes, but size={self.size} was declared")
+
     async def read_part(self, offset: int, length: int) -> PartData:
         if offset != self._position:
             raise RuntimeError(f"sequential source read at {offset}, expected {self._position}")
         buffer = self._buffer(length)
         view = memoryview(buffer)
-        got = 0
-        while got < length:
-            count = await self._read_into(view[got:])
-            if not count:
-                raise UploadError(
-                    f"the stream ended after {offset + got} bytes, but size={self.size} was "
-                    "declared"
-                )
-            got += count
-        view.release()
+        try:
+            md5 = await self._fill(view, offset)
+        except BaseException:
+            view.release()
+            raise
         self._position += length
         if self._position == self.size and await self._read_into(memoryview(bytearray(1))):
+            view.release()
             raise UploadError(f"the stream has more than the {self.size} bytes declared with size=")
-        return _HeldPart(buffer, self._keep)
+        return _HeldPart(view, md5=md5, release=lambda: self._keep(buffer))
 
 
 class StreamSource(_SequentialSource):
@@ -416,22 +553,37 @@ class StreamSource(_SequentialSource):
 
 
 class UnseekableFileSource(_SequentialSource):
-    """A non-seekable binary file object with a declared ``size`` (not closed)."""
+    """A non-seekable binary file object with a declared ``size`` (not closed).
+
+    Each part is read and hashed in one worker-thread hop.
+    """
 
     def __init__(self, file_obj: BinaryIO, size: int) -> None:
         super().__init__(size)
         self._file = file_obj
 
-    async def _read_into(self, target: memoryview) -> int:
-        target = target[:BLOCK]
+    def _readinto(self, target: memoryview) -> int:
         readinto = getattr(self._file, "readinto", None)
         if callable(readinto):
-            return int(await anyio.to_thread.run_sync(readinto, target) or 0)
-        block = _as_bytes(
-            await anyio.to_thread.run_sync(self._file.read, len(target)) or b"", "file_obj.read()"
-        )
+            return int(readinto(target) or 0)
+        block = _as_bytes(self._file.read(len(target)) or b"", "file_obj.read()")
         target[: len(block)] = block
         return len(block)
+
+    async def _read_into(self, target: memoryview) -> int:
+        return await anyio.to_thread.run_sync(self._readinto, target[:BLOCK])
+
+    async def _fill(self, view: memoryview, offset: int) -> str | None:
+        return await anyio.to_thread.run_sync(self._fill_and_hash, view, offset)
+
+    def _fill_and_hash(self, view: memoryview, offset: int) -> str:
+        got = 0
+        while got < len(view):
+            count = self._readinto(view[got:])
+            if not count:
+                raise self._ended(offset + got)
+            got += count
+        return md5_base64(view)
 
 
 def _as_bytes(block: object, what: str) -> bytes:

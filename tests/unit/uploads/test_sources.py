@@ -7,9 +7,12 @@ import hashlib
 import io
 import random
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
+import anyio
+import anyio.to_thread
 import pytest
 
 from filestack_async import ConfigurationError, UploadError
@@ -24,6 +27,7 @@ from filestack_async.uploads.sources import (
     md5_base64,
 )
 
+T = TypeVar("T")
 DATA = random.Random(6).randbytes(3 * sources.BLOCK + 17)
 
 
@@ -69,19 +73,86 @@ async def test_random_access_parts_hash_and_stream_their_range(kind: str, tmp_pa
         assert await collect(part.body(10, 100)) == expected[10:110]
 
 
-async def test_hashing_runs_in_a_worker_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def data_path(tmp_path: Path) -> Path:
+    """A file holding DATA."""
+    path = tmp_path / "d.bin"
+    path.write_bytes(DATA)
+    return path
+
+
+def count_hops(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record the name of every function sources hands to a worker thread."""
+    hops: list[str] = []
+    real = anyio.to_thread.run_sync
+
+    async def spy(func: Callable[..., T], *args: object, **kwargs: Any) -> T:
+        hops.append(getattr(func, "__name__", repr(func)))
+        return await real(func, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", spy)
+    return hops
+
+
+async def test_big_hashes_run_in_a_worker_thread_small_ones_on_the_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     threads: list[str] = []
-    real = sources._md5_of_range
+    real = sources.md5_base64
 
-    def spy(*args: object) -> str:
+    def spy(data: sources.BytesLike) -> str:
         threads.append(threading.current_thread().name)
-        return real(*args)  # type: ignore[arg-type]
+        return real(data)
 
-    monkeypatch.setattr(sources, "_md5_of_range", spy)
+    monkeypatch.setattr(sources, "md5_base64", spy)
     async with BytesSource(DATA) as source:
-        part = await source.read_part(0, 10)
-        await part.md5()
-    assert threads and threads[0] != threading.main_thread().name
+        small = await source.read_part(0, sources.INLINE_HASH)
+        assert await small.md5() == md5(DATA[: sources.INLINE_HASH])
+        big = await source.read_part(0, sources.INLINE_HASH + 1)
+        assert await big.md5() == md5(DATA[: sources.INLINE_HASH + 1])
+        assert await big.md5() == md5(DATA[: sources.INLINE_HASH + 1])  # kept, not redone
+    main = threading.main_thread().name
+    assert threads[0] == main and len(threads) == 2 and threads[1] != main
+
+
+async def test_a_path_part_is_hashed_in_one_hop_and_sent_from_the_page_cache(
+    data_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with PathSource(data_path) as source:
+        part = await source.read_part(0, len(DATA))
+        hops = count_hops(monkeypatch)
+        assert await part.md5() == md5(DATA)
+        assert hops == ["_md5_of_range"]  # one hop for the whole part, not one per block
+        if not source._nowait or source.read_cached(0, memoryview(bytearray(1))) != 1:
+            pytest.skip("no RWF_NOWAIT reads on this platform or file system")
+        assert await collect(part.body()) == DATA
+        assert hops == ["_md5_of_range"]  # every block came from the page cache on the loop
+
+
+async def test_blocks_not_in_the_page_cache_are_read_in_a_worker_thread(
+    data_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with PathSource(data_path) as source:
+        # as if only the first 1000 bytes of each block were cached
+        monkeypatch.setattr(source, "read_cached", lambda offset, view: 0 if offset % 2 else 1000)
+        part = await source.read_part(5, len(DATA) - 5)
+        hops = count_hops(monkeypatch)
+        assert await collect(part.body()) == DATA[5:]
+        assert hops == ["read_into"] * 4
+        data_path.write_bytes(DATA[:10])  # shrank under the upload
+        with pytest.raises(UploadError, match="shorter than when the upload started"):
+            await collect(part.body())
+
+
+async def test_held_bytes_are_sent_as_views_never_copied() -> None:
+    content = bytearray(DATA)
+    async with BytesSource(content) as source:
+        part = await source.read_part(10, 2 * sources.BLOCK)
+        body = part.body()
+        assert callable(body)
+        blocks = [block async for block in body()]
+    assert [len(b) for b in blocks] == [sources.BLOCK, sources.BLOCK]
+    assert all(isinstance(b, memoryview) and b.obj is content for b in blocks)
 
 
 async def test_a_path_source_closes_its_file(tmp_path: Path) -> None:
@@ -128,13 +199,38 @@ async def test_a_sequential_part_is_held_until_released() -> None:
         assert await collect(rest.body()) == DATA[5000:]
 
 
+def buffer_of(part: sources.PartData) -> object:
+    assert isinstance(part, sources._HeldPart) and part._data is not None
+    return part._data.obj
+
+
+async def test_a_buffer_something_still_has_a_view_of_is_not_reused() -> None:
+    data = random.Random(3).randbytes(3000)
+    source = StreamSource(chunks(data, 700), len(data))
+    async with source:
+        first = await source.read_part(0, 1000)
+        body = first.body()
+        assert callable(body)
+        kept = [block async for block in body()]  # e.g. a transport not done writing it
+        buffer = buffer_of(first)
+        first.release()
+        second = await source.read_part(1000, 1000)
+        assert buffer_of(second) is not buffer
+        assert bytes(kept[0]) == data[:1000]  # what the transport still sends is intact
+        unviewed = buffer_of(second)
+        second.release()
+        third = await source.read_part(2000, 1000)
+        assert buffer_of(third) is unviewed  # nothing saw it: reused
+        assert await collect(third.body()) == data[2000:]
+
+
 async def test_released_buffers_are_reused_for_later_parts_of_the_same_size() -> None:
     data = random.Random(9).randbytes(6 * 1000 + 300)
     source = StreamSource(chunks(data, 700), len(data))
     async with source:
         first = await source.read_part(0, 1000)
         second = await source.read_part(1000, 1000)
-        buffers = {id(first._data), id(second._data)}  # type: ignore[attr-defined]
+        buffers = {id(buffer_of(first)), id(buffer_of(second))}
         first.release()
         second.release()
         with pytest.raises(RuntimeError, match="released"):
@@ -146,9 +242,9 @@ async def test_released_buffers_are_reused_for_later_parts_of_the_same_size() ->
             assert await collect(part.body()) == data[offset : offset + 1000]
             assert await part.md5() == md5(data[offset : offset + 1000])
             if offset < 4000:  # the two spares are used first, then fresh buffers
-                assert id(part._data) in buffers  # type: ignore[attr-defined]
+                assert id(buffer_of(part)) in buffers
             else:
-                assert id(part._data) not in buffers  # type: ignore[attr-defined]
+                assert id(buffer_of(part)) not in buffers
         held = parts[2]
         parts[3].release()
         # a buffer in use is never handed out again before its part is released
