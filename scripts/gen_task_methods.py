@@ -132,8 +132,8 @@ class Executed:
 
 #: in the order written (after the transformations)
 EXECUTED = {
-    "store": Executed("Filelink", "_store", keyword_only=False),
-    "video_convert": Executed("AudioVisual", "_av_convert", keyword_only=True),
+    "store": Executed("Filelink", "store_task", keyword_only=False),
+    "video_convert": Executed("AudioVisual", "av_convert_task", keyword_only=True),
 }
 
 DOCS = {
@@ -248,7 +248,7 @@ class TaskMethods:
 
     def _add(self, method: str, **params: object) -> Transformation:
         task = build_task(task_for_method(method).name, params)
-        return self._transformation()._with_task(task)
+        return self._transformation().with_tasks((task,))
 '''
 
 
@@ -366,7 +366,8 @@ def method_code(spec: TaskSpec) -> str:
         head
         + docstring(doc)
         + f'        task = build_task("{spec.name}", {{{values}}})\n'
-        + f"        return await self._transformation().{executed.sender}(task, security)\n"
+        + "        chain = self._transformation()\n"
+        + f"        return await chain.{executed.sender}(task, security=security)\n"
     )
 
 

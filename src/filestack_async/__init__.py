@@ -13,6 +13,7 @@ if _typing.TYPE_CHECKING:
     from ._av import AudioVisual
     from ._client import Client
     from ._config import Endpoints, RetryPolicy, Timeouts, UploadConfig
+    from ._context import Context
     from ._exceptions import (
         APIConnectionError,
         APIError,
@@ -50,6 +51,7 @@ __all__ = [
     "BadRequestError",
     "Client",
     "ConfigurationError",
+    "Context",
     "ConversionError",
     "Endpoints",
     "Filelink",
@@ -82,6 +84,7 @@ _WHERE = {
     "RetryPolicy": "._config",
     "Timeouts": "._config",
     "UploadConfig": "._config",
+    "Context": "._context",
     "Filelink": "._filelink",
     "Security": "._security",
     "verify_webhook_signature": "._security",

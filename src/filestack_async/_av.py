@@ -14,7 +14,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import anyio
@@ -23,11 +23,10 @@ from ._config import Endpoints
 from ._context import Context
 from ._exceptions import APIResponseValidationError, ConfigurationError, ConversionError
 from ._filelink import Filelink, filelink_from_answer
+from ._results import register_conversion_maker
 from ._security import Security
 from ._tasks import parse_path
-
-if TYPE_CHECKING:
-    from ._transform import Transformation
+from ._transform import Transformation
 
 __all__ = ["AudioVisual", "ProgressCallback"]
 
@@ -82,14 +81,11 @@ class AudioVisual:
             raise ConfigurationError("context must be a Context (from client.context)")
         if payload is not None and not isinstance(payload, dict):
             raise ConfigurationError(f"payload must be a dict, not {type(payload).__name__}")
-        if transformation is not None:
-            from ._transform import Transformation
-
-            if not isinstance(transformation, Transformation):
-                raise ConfigurationError(
-                    "transformation must be the conversion's Transformation, "
-                    f"not {type(transformation).__name__}"
-                )
+        if transformation is not None and not isinstance(transformation, Transformation):
+            raise ConfigurationError(
+                "transformation must be the conversion's Transformation, "
+                f"not {type(transformation).__name__}"
+            )
         self.url = url
         self.uuid = uuid
         self.timestamp = timestamp
@@ -115,9 +111,10 @@ class AudioVisual:
 
     async def _fetch(self) -> dict[str, Any]:
         sec = self._security
-        url = self._chain._request_url(sec)
-        async with self._chain.context.session(sec) as http:
-            response = await http.request("GET", url, redact=self._chain._redact(sec))
+        url = self._chain.request_url(sec)
+        context = self._chain.context
+        async with context.session(sec) as http:
+            response = await http.request("GET", url, redact=context.secrets(sec))
         payload: dict[str, Any] = response.json_object("status")
         if not isinstance(payload["status"], str):
             raise APIResponseValidationError(
@@ -263,6 +260,9 @@ class AudioVisual:
         )
 
 
+register_conversion_maker(AudioVisual)
+
+
 def _service_message(payload: dict[str, Any]) -> str | None:
     candidates: list[Any] = [payload.get("error"), payload.get("message")]
     data = payload.get("data")
@@ -285,8 +285,6 @@ def _chain_from_url(
     url: str, apikey: str | None, security: Security | None, context: Context | None
 ) -> Transformation:
     """Rebuild the chain behind a saved conversion URL."""
-    from ._transform import Transformation
-
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigurationError("url must be the conversion's http(s) URL")
@@ -302,6 +300,4 @@ def _chain_from_url(
         chain = Transformation(key, external_url=parsed.source, security=security, context=base)
     else:
         chain = Transformation(key, handle=parsed.source, security=security, context=base)
-    for task in parsed.tasks:
-        chain = chain._with_task(task)
-    return chain
+    return chain.with_tasks(parsed.tasks)

@@ -294,7 +294,7 @@ class Client:
             "urlscreenshot",
             {"agent": agent, "mode": mode, "width": width, "height": height, "delay": delay},
         )
-        return self.transform_external(url)._with_task(task)
+        return self.transform_external(url).with_tasks((task,))
 
     async def zip(
         self,

@@ -1,4 +1,4 @@
-"""What a Filelink, Transformation or upload needs from the client that made it."""
+"""Context: what a Filelink, Transformation, conversion or upload shares with its Client."""
 
 from __future__ import annotations
 
@@ -16,10 +16,17 @@ from ._security import Security
 
 @dataclass(frozen=True)
 class Context:
-    """Settings and, when bound to a `Client`, its connection pool.
+    """A client's settings and, when bound to a `Client`, its connection pool.
 
-    A context without a session (a `Filelink` made on its own) opens a short-lived
-    connection pool for each call.
+    Public so that the ``context=`` parameter of `Filelink`, `Transformation` and
+    `AudioVisual` has a type you can name: pass ``client.context`` to make one of
+    them share a client's pool, API key, security, hosts and retry policy (as
+    ``client.filelink(handle)`` does). It is a frozen value; make it through a
+    `Client` rather than by hand. A context without a pool (a `Filelink` made on its
+    own) opens a short-lived connection pool for each call.
+
+    Example:
+        >>> t = Transformation(handle=HANDLE, context=client.context)  # doctest: +SKIP
     """
 
     endpoints: Endpoints

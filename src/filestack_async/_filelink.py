@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO
 
 from ._config import Endpoints
 from ._context import Context
@@ -23,12 +23,11 @@ from ._files import (
 )
 from ._http import Body, Kind, Retry
 from ._params import validate_handle
+from ._results import register_filelink_maker
 from ._security import Security, url_security
 from ._task_methods import TaskMethods
-from ._tasks import check_apikey
-
-if TYPE_CHECKING:
-    from ._transform import Transformation
+from ._tasks import Task, check_apikey
+from ._transform import Transformation
 
 #: Attributes ``metadata()`` can ask for.
 METADATA_ATTRIBUTES: tuple[str, ...] = (
@@ -323,12 +322,27 @@ class Filelink(TaskMethods):
         async with self._context.session(sec) as http:
             await http.request("DELETE", endpoint, params=params, redact=(key, *sec.secrets()))
 
+    # -- processing --------------------------------------------------------------------
+
+    def with_tasks(self, tasks: str | Iterable[Task]) -> Transformation:
+        """A chain on this file with ``tasks``: URL grammar or `Task` objects (no I/O).
+
+        As `Transformation.with_tasks`.
+
+        Raises:
+            ConfigurationError: ``tasks`` is neither, or holds a task the catalogue
+                rejects, or a ``security`` task.
+
+        Example:
+            >>> Filelink("AbCdEfGhIjKlMnOpQrSt").with_tasks("resize=w:200/flip").url
+            'https://cdn.filestackcontent.com/resize=width:200/flip/AbCdEfGhIjKlMnOpQrSt'
+        """
+        return self._transformation().with_tasks(tasks)
+
     # -- for other modules -----------------------------------------------------------
 
     def _transformation(self) -> Transformation:
         """A new chain on this file, for the task methods of `TaskMethods`."""
-        from ._transform import Transformation
-
         return Transformation(handle=self.handle, context=self._context)
 
     @property
@@ -360,6 +374,9 @@ def filelink_from_answer(
             f"{what} has no usable handle: {err}", method=method, url=url
         ) from err
     return Filelink(checked, security=security, upload_response=upload_response, context=context)
+
+
+register_filelink_maker(filelink_from_answer)
 
 
 def _secrets_of(security: Security | None) -> tuple[str, ...]:

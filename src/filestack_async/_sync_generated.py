@@ -973,6 +973,21 @@ class Filelink(TaskMethods):
         """Delete the file. Needs the API key and security (with the ``remove`` call)."""
         self._runner.run(self._async.delete, apikey=apikey, security=security)
 
+    def with_tasks(self, tasks: str | Iterable[Task]) -> Transformation:
+        """A chain on this file with ``tasks``: URL grammar or `Task` objects (no I/O).
+
+        As `Transformation.with_tasks`.
+
+        Raises:
+            ConfigurationError: ``tasks`` is neither, or holds a task the catalogue
+                rejects, or a ``security`` task.
+
+        Example:
+            >>> Filelink("AbCdEfGhIjKlMnOpQrSt").with_tasks("resize=w:200/flip").url
+            'https://cdn.filestackcontent.com/resize=width:200/flip/AbCdEfGhIjKlMnOpQrSt'
+        """
+        return self._chain(self._async.with_tasks(tasks))
+
     @property
     def context(self) -> Context:
         """The settings this link uses (for the SDK's own modules)."""
@@ -1029,6 +1044,26 @@ class Transformation(TaskMethods):
         twin._async = obj
         twin._runner = runner
         return twin
+
+    def with_tasks(self, tasks: str | Iterable[Task]) -> Transformation:
+        """A new chain with ``tasks`` appended: URL grammar or `Task` objects (no I/O).
+
+        ``tasks`` is either text as it appears in a processing URL
+        (``"resize=width:200/flip"``), each task checked against the catalogue as a
+        task method checks its arguments, or an iterable of `Task` (such as another
+        chain's `tasks`).
+
+        Raises:
+            ConfigurationError: ``tasks`` is neither; an unknown task or parameter, a
+                value of the wrong type or range, malformed grammar; or a ``security``
+                task (give ``security=`` instead: requests are signed with it).
+
+        Example:
+            >>> t = Transformation(handle="AbCdEfGhIjKlMnOpQrSt")
+            >>> t.with_tasks("resize=width:200/flip").url
+            'https://cdn.filestackcontent.com/resize=width:200/flip/AbCdEfGhIjKlMnOpQrSt'
+        """
+        return self._chain(self._async.with_tasks(tasks))
 
     @property
     def handle(self) -> str | None:
@@ -1103,13 +1138,21 @@ class Transformation(TaskMethods):
         """Run the chain and return the result's bytes (signed when security is set)."""
         return self._runner.run(self._async.get_content, security=security)
 
-    def download(self, path: str | os.PathLike[str], *, security: Security | None = None) -> int:
-        """Run the chain and stream the result to ``path``; return the bytes written.
+    def download(
+        self, destination: str | os.PathLike[str] | BinaryIO, *, security: Security | None = None
+    ) -> int:
+        """Run the chain and stream the result to a path or a binary file object.
 
-        The file is written under a temporary name and renamed into place once
-        complete, so an error or cancellation never leaves a partial file.
+        Returns the bytes written. As `Filelink.download`: a path is written under a
+        temporary name and renamed into place once complete, so an error or
+        cancellation never leaves a partial file; a file object (opened for binary
+        writing) receives the bytes as they arrive.
+
+        Raises:
+            ConfigurationError: ``destination`` is neither a path nor a binary file
+                object open for writing.
         """
-        return self._runner.run(self._async.download, path, security=security)
+        return self._runner.run(self._async.download, destination, security=security)
 
     def debug(self, *, security: Security | None = None) -> dict[str, Any]:
         """Ask the service to describe this chain (``debug`` task first); returns the JSON."""
@@ -1126,6 +1169,45 @@ class Transformation(TaskMethods):
     def ocr(self, *, security: Security | None = None) -> dict[str, Any]:
         """Text recognition on the result. Needs security."""
         return self._runner.run(self._async.ocr, security=security)
+
+    def store_task(self, task: Task, *, security: Security | None = None) -> Filelink:
+        """Run the chain with a ready ``store`` `Task` last and return the stored file.
+
+        For a store task parsed from URL grammar (``store=path:/thumbs/``) or built
+        elsewhere; `store` builds one from its arguments.
+
+        Raises:
+            ConfigurationError: ``task`` is not a `Task` named ``store``; bad security.
+        """
+        return Filelink._from_async(
+            self._runner.run(self._async.store_task, task, security=security), self._runner
+        )
+
+    def av_convert_task(self, task: Task, *, security: Security | None = None) -> AudioVisual:
+        """Start the chain with a ready ``video_convert`` `Task` last; return the conversion.
+
+        For a task parsed from URL grammar or built elsewhere; `av_convert` builds
+        one from its arguments.
+
+        Raises:
+            ConfigurationError: ``task`` is not a `Task` named ``video_convert``; bad
+                security.
+        """
+        return AudioVisual._from_async(
+            self._runner.run(self._async.av_convert_task, task, security=security), self._runner
+        )
+
+    def request_url(self, security: Security | None = None) -> str:
+        """The URL a request for this chain goes to (no I/O).
+
+        Values are percent-encoded as sent, and ``security`` (if given) goes in as it
+        is, unnarrowed; without it the URL is unsigned. `signed_url` is the one for
+        handing to someone else.
+
+        Raises:
+            ConfigurationError: ``security`` is not a `Security`.
+        """
+        return self._async.request_url(security)
 
     def __repr__(self) -> str:
         return repr(self._async)

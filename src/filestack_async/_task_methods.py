@@ -98,7 +98,7 @@ class TaskMethods:
 
     def _add(self, method: str, **params: object) -> Transformation:
         task = build_task(task_for_method(method).name, params)
-        return self._transformation()._with_task(task)
+        return self._transformation().with_tasks((task,))
 
     # -- image transformations -----------------------------------------------------
 
@@ -571,7 +571,8 @@ class TaskMethods:
                 "workflows": workflows,
             },
         )
-        return await self._transformation()._store(task, security)
+        chain = self._transformation()
+        return await chain.store_task(task, security=security)
 
     async def av_convert(
         self,
@@ -647,4 +648,5 @@ class TaskMethods:
                 "clip_offset": clip_offset,
             },
         )
-        return await self._transformation()._av_convert(task, security)
+        chain = self._transformation()
+        return await chain.av_convert_task(task, security=security)

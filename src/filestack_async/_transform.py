@@ -18,26 +18,28 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 from urllib.parse import quote, urlsplit
 
-from ._av import AudioVisual
 from ._config import Endpoints
 from ._context import Context
 from ._download import download_to
 from ._exceptions import APIResponseValidationError, ConfigurationError
-from ._filelink import Filelink, filelink_from_answer
 from ._http import Kind, Retry
 from ._params import validate_handle
+from ._results import conversion_maker, filelink_maker
 from ._security import Security, url_security
 from ._task_methods import TaskMethods
-from ._tasks import Task, build_task, check_apikey
+from ._tasks import Invalid, Task, build_task, check_apikey, parse_task, split_top_level
+
+if TYPE_CHECKING:
+    from ._av import AudioVisual
+    from ._filelink import Filelink
 
 __all__ = ["Transformation"]
 
-_DOWNLOAD_CHUNK = 1024 * 1024
 _EXTERNAL_SCHEMES = ("http://", "https://", "src://")
 # Characters kept as they are when a task segment is sent; everything else
 # (double quotes, spaces, '%', '>', ...) is percent-encoded.
@@ -200,9 +202,41 @@ class Transformation(TaskMethods):
     def _transformation(self) -> Transformation:
         return self
 
-    def _with_task(self, task: Task) -> Transformation:
+    def with_tasks(self, tasks: str | Iterable[Task]) -> Transformation:
+        """A new chain with ``tasks`` appended: URL grammar or `Task` objects (no I/O).
+
+        ``tasks`` is either text as it appears in a processing URL
+        (``"resize=width:200/flip"``), each task checked against the catalogue as a
+        task method checks its arguments, or an iterable of `Task` (such as another
+        chain's `tasks`).
+
+        Raises:
+            ConfigurationError: ``tasks`` is neither; an unknown task or parameter, a
+                value of the wrong type or range, malformed grammar; or a ``security``
+                task (give ``security=`` instead: requests are signed with it).
+
+        Example:
+            >>> t = Transformation(handle="AbCdEfGhIjKlMnOpQrSt")
+            >>> t.with_tasks("resize=width:200/flip").url
+            'https://cdn.filestackcontent.com/resize=width:200/flip/AbCdEfGhIjKlMnOpQrSt'
+        """
+        if isinstance(tasks, str):
+            added = _parse_tasks(tasks)
+        elif isinstance(tasks, (bytes, bytearray, memoryview)) or not isinstance(tasks, Iterable):
+            raise ConfigurationError(
+                "tasks must be URL grammar such as 'resize=width:200/flip' or a list of "
+                f"Task, not {type(tasks).__name__}"
+            )
+        else:
+            added = tuple(tasks)
+            for task in added:
+                if not isinstance(task, Task):
+                    raise ConfigurationError(
+                        f"tasks must hold Task objects, not {type(task).__name__}"
+                    )
+                _check_not_security(task)
         new = object.__new__(Transformation)
-        new._init(self._source, (*self._tasks, task), self._context)
+        new._init(self._source, (*self._tasks, *added), self._context)
         return new
 
     # -- values ------------------------------------------------------------------------
@@ -361,16 +395,25 @@ class Transformation(TaskMethods):
         return content
 
     async def download(
-        self, path: str | os.PathLike[str], *, security: Security | None = None
+        self,
+        destination: str | os.PathLike[str] | BinaryIO,
+        *,
+        security: Security | None = None,
     ) -> int:
-        """Run the chain and stream the result to ``path``; return the bytes written.
+        """Run the chain and stream the result to a path or a binary file object.
 
-        The file is written under a temporary name and renamed into place once
-        complete, so an error or cancellation never leaves a partial file.
+        Returns the bytes written. As `Filelink.download`: a path is written under a
+        temporary name and renamed into place once complete, so an error or
+        cancellation never leaves a partial file; a file object (opened for binary
+        writing) receives the bytes as they arrive.
+
+        Raises:
+            ConfigurationError: ``destination`` is neither a path nor a binary file
+                object open for writing.
         """
         sec = self._security(security)
         url = self._render(self._tasks, sec, wire=True)
-        return await download_to(self._context, url, path, sec)
+        return await download_to(self._context, url, destination, sec)
 
     async def debug(self, *, security: Security | None = None) -> dict[str, Any]:
         """Ask the service to describe this chain (``debug`` task first); returns the JSON."""
@@ -399,7 +442,16 @@ class Transformation(TaskMethods):
         """Text recognition on the result. Needs security."""
         return await self._intelligence("ocr", security)
 
-    async def _store(self, task: Task, security: Security | None) -> Filelink:
+    async def store_task(self, task: Task, *, security: Security | None = None) -> Filelink:
+        """Run the chain with a ready ``store`` `Task` last and return the stored file.
+
+        For a store task parsed from URL grammar (``store=path:/thumbs/``) or built
+        elsewhere; `store` builds one from its arguments.
+
+        Raises:
+            ConfigurationError: ``task`` is not a `Task` named ``store``; bad security.
+        """
+        _check_task(task, "store")
         sec = self._security(security)
         url = self._render((*self._tasks, task), sec, apikey=True, wire=True)
         response = await self._get(url, sec, method="POST", retry=Retry.NO_RESPONSE)
@@ -409,7 +461,7 @@ class Transformation(TaskMethods):
             raise APIResponseValidationError(
                 "the store answer has neither a handle nor a url", method="POST", url=response.url
             )
-        return filelink_from_answer(
+        return filelink_maker()(
             handle,
             what="the store answer",
             method="POST",
@@ -419,9 +471,19 @@ class Transformation(TaskMethods):
             context=self._context,
         )
 
-    async def _av_convert(self, task: Task, security: Security | None) -> AudioVisual:
+    async def av_convert_task(self, task: Task, *, security: Security | None = None) -> AudioVisual:
+        """Start the chain with a ready ``video_convert`` `Task` last; return the conversion.
+
+        For a task parsed from URL grammar or built elsewhere; `av_convert` builds
+        one from its arguments.
+
+        Raises:
+            ConfigurationError: ``task`` is not a `Task` named ``video_convert``; bad
+                security.
+        """
+        _check_task(task, "video_convert")
         sec = self._security(security)
-        chain = self._with_task(task)
+        chain = self.with_tasks((task,))
         response = await self._get(chain._render(chain._tasks, sec, wire=True), sec)
         body: dict[str, Any] = response.json_object("uuid")
         uuid, timestamp = body["uuid"], body.get("timestamp", "")
@@ -438,7 +500,7 @@ class Transformation(TaskMethods):
                 method="GET",
                 url=response.url,
             )
-        return AudioVisual(
+        return conversion_maker()(
             chain.url,
             str(uuid),
             str(timestamp),
@@ -447,9 +509,44 @@ class Transformation(TaskMethods):
             payload=body,
         )
 
-    def _request_url(self, security: Security | None) -> str:
-        """The URL sent for this chain as it is (signed with ``security`` if given)."""
+    def request_url(self, security: Security | None = None) -> str:
+        """The URL a request for this chain goes to (no I/O).
+
+        Values are percent-encoded as sent, and ``security`` (if given) goes in as it
+        is, unnarrowed; without it the URL is unsigned. `signed_url` is the one for
+        handing to someone else.
+
+        Raises:
+            ConfigurationError: ``security`` is not a `Security`.
+        """
+        if security is not None and not isinstance(security, Security):
+            raise ConfigurationError("security must be a Security object")
         return self._render(self._tasks, security, wire=True)
+
+
+def _check_task(task: object, name: str) -> None:
+    if not isinstance(task, Task) or task.name != name:
+        what = f"the {task.name!r} task" if isinstance(task, Task) else type(task).__name__
+        raise ConfigurationError(f"task must be a Task named {name!r}, not {what}")
+
+
+def _check_not_security(task: Task) -> None:
+    if task.name == "security":
+        raise ConfigurationError(
+            "tasks must not hold a security task: give security= and requests are signed"
+        )
+
+
+def _parse_tasks(text: str) -> tuple[Task, ...]:
+    """Tasks in the URL grammar (``resize=width:200/flip``), checked by the catalogue."""
+    try:
+        segments = [s for s in split_top_level(text.strip().strip("/"), "/") if s]
+    except Invalid as err:
+        raise ConfigurationError(f"bad tasks {text!r}: {err}") from None
+    tasks = tuple(parse_task(segment) for segment in segments)
+    for task in tasks:
+        _check_not_security(task)
+    return tasks
 
 
 def _last_segment(url: object) -> str | None:

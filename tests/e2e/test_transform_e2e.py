@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from PIL import Image
 
 from filestack_async import Client, Filelink, PermissionDeniedError, Security, Transformation
+from filestack_async._tasks import parse_task
 from filestack_async.emulator import EmulatorServer
 
 from ..images import BLACK, BLUE, GREEN, RED, WHITE, decode, near, quadrants, rgb
@@ -141,6 +143,25 @@ async def test_get_content_and_download_of_a_chain(target: Target, tmp_path: Pat
     out = decode((tmp_path / "rotated.jpg").read_bytes())
     assert out.format == "JPEG" and out.size == (20, 40)
     assert near(rgb(out, 3, 3), GREEN, 40)
+
+
+async def test_a_chain_downloads_into_a_binary_file_object(target: Target) -> None:
+    link = await target.client.upload(content=quadrants())
+    chain = link.rotate(deg=90).filetype_conversion(format="png")
+    sink = io.BytesIO()
+    written = await chain.download(sink)
+    assert written == len(sink.getvalue()) == len(await chain.get_content())
+    assert decode(sink.getvalue()).size == (20, 40)
+
+
+async def test_tasks_from_url_grammar_run_as_the_task_methods_do(target: Target) -> None:
+    link = await target.client.upload(content=quadrants())
+    parsed = link.resize(width=20).with_tasks("flip/enhance")
+    assert parsed == link.resize(width=20).flip().enhance()
+    stored = await parsed.store_task(parse_task("store=filename:thumb.png"))
+    meta = await stored.metadata()
+    assert meta["filename"] == "thumb.png" and meta["mimetype"] == "image/png"
+    assert decode(await stored.get_content()).size == (20, 10)
 
 
 async def test_transform_external_of_a_loopback_url(target: Target, tmp_path: Path) -> None:

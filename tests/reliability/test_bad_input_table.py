@@ -39,7 +39,7 @@ from filestack_async import (
     UploadItem,
 )
 from filestack_async._task_methods import TaskMethods
-from filestack_async._tasks import iter_specs
+from filestack_async._tasks import Task, build_task, iter_specs
 
 #: A distinctive app secret: neither it nor the signature may appear in any error.
 SECRET = "bad-input-APP-SECRET-5f1e9c"
@@ -107,6 +107,11 @@ class Row:
     def id(self) -> str:
         """A readable pytest id."""
         return f"{self.method}: {self.bad}"
+
+
+def _flip_task() -> Task:
+    """A valid task that is neither store nor video_convert."""
+    return build_task("flip")
 
 
 async def _no_chunks() -> Any:
@@ -1242,6 +1247,122 @@ def _rows() -> Iterator[Row]:
         CE,
         "security must be a Security",
     )
+    for bad, call, match in (
+        ("destination int", lambda e: e.chain.download(3), "destination must be a path or"),
+        ("text-mode file", lambda e: e.chain.download(_text_file(e)), "binary mode"),
+        (
+            "file opened for reading",
+            lambda e: e.chain.download(_binary_file(e, "rb")),
+            "not open for writing",
+        ),
+        (
+            "closed file",
+            lambda e: e.chain.download(_binary_file(e, "wb", closed=True)),
+            "destination is closed",
+        ),
+    ):
+        yield Row("Transformation.download", bad, call, CE, match)
+    yield Row(
+        "Filelink.with_tasks",
+        "tasks an int",
+        lambda e: e.link.with_tasks(5),
+        CE,
+        "tasks must be URL grammar",
+    )
+    yield Row(
+        "Filelink.with_tasks",
+        "an unknown task",
+        lambda e: e.link.with_tasks("fly"),
+        CE,
+        "fly",
+    )
+    yield Row(
+        "Transformation.with_tasks",
+        "tasks an int",
+        lambda e: e.chain.with_tasks(5),
+        CE,
+        "tasks must be URL grammar",
+    )
+    yield Row(
+        "Transformation.with_tasks",
+        "tasks bytes",
+        lambda e: e.chain.with_tasks(b"flip"),
+        CE,
+        "tasks must be URL grammar",
+    )
+    yield Row(
+        "Transformation.with_tasks",
+        "a list holding a str",
+        lambda e: e.chain.with_tasks(["flip"]),
+        CE,
+        "tasks must hold Task objects, not str",
+    )
+    yield Row(
+        "Transformation.with_tasks",
+        "an unknown task",
+        lambda e: e.chain.with_tasks("resize=width:10/fly"),
+        CE,
+        "fly",
+    )
+    yield Row(
+        "Transformation.with_tasks",
+        "a value out of range",
+        lambda e: e.chain.with_tasks("resize=width:0"),
+        CE,
+        "width",
+    )
+    yield Row(
+        "Transformation.with_tasks",
+        "an unclosed bracket",
+        lambda e: e.chain.with_tasks("crop=dim:[1,2"),
+        CE,
+        "crop",
+    )
+    yield Row(
+        "Transformation.with_tasks",
+        "a security task",
+        lambda e: e.chain.with_tasks("security=p:x,s:y/flip"),
+        CE,
+        "must not hold a security task",
+    )
+    for method in ("store_task", "av_convert_task"):
+        yield Row(
+            f"Transformation.{method}",
+            "task a str",
+            _on(lambda e: e.chain, method, task="flip"),
+            CE,
+            "task must be a Task named",
+        )
+        yield Row(
+            f"Transformation.{method}",
+            "task of another name",
+            _on(lambda e: e.chain, method, task=_flip_task()),
+            CE,
+            "not the 'flip' task",
+        )
+    yield Row(
+        "Transformation.store_task",
+        "security str",
+        lambda e: e.chain.store_task(build_task("store"), security="x"),
+        CE,
+        "security must be a Security",
+    )
+    yield Row(
+        "Transformation.av_convert_task",
+        "security str",
+        lambda e: e.chain.av_convert_task(
+            build_task("video_convert", {"preset": "h264"}), security="x"
+        ),
+        CE,
+        "security must be a Security",
+    )
+    yield Row(
+        "Transformation.request_url",
+        "security str",
+        lambda e: e.chain.request_url("x"),
+        CE,
+        "security must be a Security",
+    )
     yield Row(
         "Transformation.debug",
         "security str",
@@ -2189,6 +2310,7 @@ PUBLIC_OWNERS: dict[str, Any] = {
 #: Public names that take no argument a caller could get wrong, and why.
 EXEMPT: dict[str, str] = {
     "UploadProgress": "made by the SDK and handed to progress callbacks, never by callers",
+    "Context": "made by a Client (client.context) and handed on as context=, never by callers",
     "__version__": "a string",
 }
 

@@ -49,7 +49,7 @@ def _apply(t: Transformation, spec: TaskSpec, params: dict[str, Any]) -> Transfo
         result = method(t, **params)
         assert isinstance(result, Transformation)
         return result
-    return t._with_task(build_task(spec.name, params))
+    return t.with_tasks((build_task(spec.name, params),))
 
 
 def _wire_path(url: str) -> str:
@@ -73,7 +73,7 @@ def test_random_valid_chains_round_trip(campaign: Campaign) -> None:
             t = _apply(t, spec, params)
         expected = tuple(build_task(spec.name, params) for spec, params in chain)
         assert t.tasks == expected
-        for parsed in (_parse(t.url), parse_path(_wire_path(t._render(t.tasks, None, wire=True)))):
+        for parsed in (_parse(t.url), parse_path(_wire_path(t.request_url()))):
             assert parsed.tasks == expected
             assert parsed.source == handle and parsed.sources == (handle,)
             assert parsed.apikey is None and parsed.policy is None
@@ -120,7 +120,7 @@ def test_signed_chains_on_external_and_multi_file_sources(campaign: Campaign) ->
         t = Transformation(apikey, security=sec, **source)
         for spec, params in chain:
             t = _apply(t, spec, params)
-        wire = t._render(t.tasks, sec, wire=True)
+        wire = t.request_url(sec)
         for parsed in (_parse(t.signed_url()), parse_path(_wire_path(wire))):
             assert parsed.tasks == t.tasks
             assert (parsed.policy, parsed.signature) == (sec.policy_b64, sec.signature)
@@ -166,7 +166,7 @@ def test_random_arguments_to_task_methods_raise_configuration_errors(campaign: C
         task = t.tasks[-1]
         assert parse_task(task.render()) == task
         assert _parse(t.url).tasks == (task,)
-        assert parse_path(_wire_path(t._render(t.tasks, None, wire=True))).tasks == (task,)
+        assert parse_path(_wire_path(t.request_url())).tasks == (task,)
 
     check()
 
@@ -247,8 +247,8 @@ def test_strings_with_grammar_characters_round_trip(campaign: Campaign) -> None:
     def check(path: str, filename: str, files: list[str], workflows: list[str]) -> None:
         t = Transformation(handle="A" * 20).collage(files=files, width=10, height=10)
         store = build_task("store", {"path": path, "filename": filename, "workflows": workflows})
-        t = t._with_task(store)
-        for parsed in (_parse(t.url), parse_path(_wire_path(t._render(t.tasks, None, wire=True)))):
+        t = t.with_tasks((store,))
+        for parsed in (_parse(t.url), parse_path(_wire_path(t.request_url()))):
             assert parsed.tasks == t.tasks
             stored = parsed.tasks[-1].as_dict()
             assert (stored["path"], stored["filename"]) == (path, filename)

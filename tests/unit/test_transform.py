@@ -156,9 +156,7 @@ async def test_closed_client_refuses_new_chains() -> None:
 def test_values_with_separators_are_quoted_in_url_and_encoded_on_the_wire() -> None:
     t = Transformation(handle=HANDLE).minify_js(targets="> 1%, not dead")
     assert t.url == f'{CDN}/minify_js=targets:"> 1%, not dead"/{HANDLE}'
-    assert (
-        t._request_url(None) == f"{CDN}/minify_js=targets:%22%3E%201%25,%20not%20dead%22/{HANDLE}"
-    )
+    assert t.request_url() == f"{CDN}/minify_js=targets:%22%3E%201%25,%20not%20dead%22/{HANDLE}"
 
 
 def _url_policy(url: str) -> dict[str, object]:

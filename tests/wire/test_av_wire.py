@@ -6,6 +6,7 @@ import pytest
 import respx
 
 from filestack_async import APIResponseValidationError, Client, ConfigurationError
+from filestack_async._tasks import parse_task
 
 from .conftest import APIKEY, CDN, HANDLE, SECURITY, Sleeps
 
@@ -90,3 +91,18 @@ async def test_parameters_are_validated_before_any_request(client: Client) -> No
         await client.filelink(HANDLE).av_convert(fps=0)
     with pytest.raises(TypeError):
         await client.filelink(HANDLE).av_convert("h264")  # type: ignore[call-arg]
+
+
+@respx.mock
+async def test_a_parsed_video_convert_task_sends_what_av_convert_sends(client: Client) -> None:
+    route = respx.get(host="cdn.filestackcontent.com").respond(200, json=STARTED)
+    chain = client.transform_external("https://a.io/v.mov").with_tasks("resize=width:10")
+    task = parse_task("video_convert=preset:webm,width:320")
+    av = await chain.av_convert_task(task, security=SECURITY)
+    await chain.av_convert(preset="webm", width=320, security=SECURITY)
+    expected = f"GET /{APIKEY}/resize=width:10/video_convert=preset:webm,width:320/{SEG}/https://a.io/v.mov"
+    assert sent(route) == [expected, expected]
+    assert av.uuid == "u-42"
+    # the conversion polls the same signed URL
+    await av.status()
+    assert sent(route)[-1] == expected

@@ -20,7 +20,6 @@ import anyio
 
 from .. import Client, Filelink, RetryPolicy, Security, Transformation, UploadProgress
 from .._config import BASE_URL_ENV
-from .._download import download_to
 from .._exceptions import APIError, ConfigurationError
 from .._filelink import METADATA_ATTRIBUTES
 from .._params import STORE_PARAMS
@@ -389,10 +388,9 @@ async def cmd_transform(args: argparse.Namespace, out: Output, settings: Setting
             if handle is not None
             else client.transform_external(args.source)
         )
-        for task in tasks:
-            chain = chain._with_task(task)
+        chain = chain.with_tasks(tasks)
         if store is not None:
-            stored = await chain._store(store, None)
+            stored = await chain.store_task(store)
             out.line(f"transformed {chain.url}")
             out.line(f"stored -> {stored.url}")
             out.json({"url": chain.url, "handle": stored.handle, "file_url": stored.url})
@@ -401,14 +399,12 @@ async def cmd_transform(args: argparse.Namespace, out: Output, settings: Setting
             out.line(chain.url)
             out.json({"url": chain.url})
             return
-        sec = chain.context.resolve_security(None)
-        url = chain._request_url(sec)
         destination = None if args.output == "-" else Path(args.output)
         # no bars drawn over the bytes when the result goes to stdout
         display = out.bars() if destination is not None else nullcontext(NoBars())
         with display as bars:
             written = await save_stream(
-                lambda target: download_to(chain.context, url, target, sec),
+                chain.download,
                 destination,
                 out,
                 bars,
@@ -424,7 +420,7 @@ async def cmd_av_convert(args: argparse.Namespace, out: Output, settings: Settin
     security = settings.security(["convert"], handle=args.handle)
     async with settings.client(security) as client:
         chain = Transformation(handle=args.handle, context=client.context)
-        job = await chain._av_convert(task, None)
+        job = await chain.av_convert_task(task)
         started = job.last_payload or {}
         row: dict[str, Any] = {"uuid": job.uuid, "url": job.url, "status": started.get("status")}
         out.line(f"conversion {job.uuid} started: {job.url}")
