@@ -419,9 +419,11 @@ async def test_the_deadline_grows_with_the_bytes_sent(
 async def test_a_download_moving_faster_than_min_rate_outlives_total(
     hostile: HostileServer, make_client: ClientFactory, tmp_path: Path
 ) -> None:
-    body = b"y" * 40
+    # the body takes 1.6 s, past the 1 s total, and still arrives: every byte earns a
+    # second (the margins are wide so that a loaded machine cannot make it fail)
+    body = b"y" * 80
     hostile.route("/", trickle(body, 0.02))
-    limits = Timeouts(read=5, total=0.1, min_rate=1.0)  # every byte earns a second
+    limits = Timeouts(read=5, total=1.0, min_rate=1.0)
     async with make_client(timeout=limits) as client:
         assert await client.filelink(HANDLE).download(tmp_path / "f") == len(body)
         http = client.context.http
