@@ -15,6 +15,7 @@ import logging
 import math
 import os
 import random
+import ssl
 import string
 import threading
 import time
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 import anyio
+import anyio.to_thread
 import httpx
 
 from ._config import RetryPolicy, Timeouts
@@ -703,6 +705,13 @@ class PoolState:
     open: int
 
 
+def _load_aiohttp() -> tuple[type[AiohttpPool], ssl.SSLContext]:
+    """The aiohttp pool class and httpx's default TLS context (blocking: run in a thread)."""
+    from ._aiohttp import AiohttpPool
+
+    return AiohttpPool, httpx.create_ssl_context()
+
+
 class _DefaultTransport(httpx.AsyncBaseTransport):
     """The pool a session makes: aiohttp on asyncio, httpx's own otherwise.
 
@@ -713,29 +722,39 @@ class _DefaultTransport(httpx.AsyncBaseTransport):
         self._backend = backend
         self._limits = limits
         self._inner: httpx.AsyncBaseTransport | None = None
+        self._choosing: anyio.Lock | None = None
 
-    def _choose(self) -> httpx.AsyncBaseTransport:
-        on_asyncio = _running_on_asyncio()
-        if self._backend == "aiohttp" and not on_asyncio:
-            raise ConfigurationError(
-                "http_backend='aiohttp' needs asyncio, and this runs on another event loop; "
-                "use http_backend='auto' or 'httpx'"
-            )
-        inner: httpx.AsyncBaseTransport
-        if on_asyncio and self._backend != "httpx":
-            from ._aiohttp import AiohttpPool
-
-            inner = _AiohttpTransport(
-                AiohttpPool(
-                    max_connections=self._limits.max_connections or 100,
-                    ssl_context=httpx.create_ssl_context,
-                    keepalive_expiry=self._limits.keepalive_expiry or 5.0,
+    async def _choose(self) -> httpx.AsyncBaseTransport:
+        # the first request of a session: importing aiohttp (about 100 ms) and loading
+        # the CA certificates for the TLS context (about 30 ms) run in a worker thread,
+        # so they never stall the event loop
+        if self._choosing is None:
+            self._choosing = anyio.Lock()
+        async with self._choosing:
+            if self._inner is not None:  # another request chose meanwhile
+                return self._inner
+            on_asyncio = _running_on_asyncio()
+            if self._backend == "aiohttp" and not on_asyncio:
+                raise ConfigurationError(
+                    "http_backend='aiohttp' needs asyncio, and this runs on another event "
+                    "loop; use http_backend='auto' or 'httpx'"
                 )
-            )
-        else:
-            inner = httpx.AsyncHTTPTransport(limits=self._limits)
-        self._inner = inner
-        return inner
+            if on_asyncio and self._backend != "httpx":
+                pool_class, context = await anyio.to_thread.run_sync(_load_aiohttp)
+                inner: httpx.AsyncBaseTransport = _AiohttpTransport(
+                    pool_class(
+                        max_connections=self._limits.max_connections or 100,
+                        ssl_context=lambda: context,
+                        keepalive_expiry=self._limits.keepalive_expiry or 5.0,
+                    )
+                )
+            else:
+                limits = self._limits
+                inner = await anyio.to_thread.run_sync(
+                    lambda: httpx.AsyncHTTPTransport(limits=limits)
+                )
+            self._inner = inner
+            return inner
 
     @property
     def backend(self) -> str | None:
@@ -745,7 +764,7 @@ class _DefaultTransport(httpx.AsyncBaseTransport):
         return "aiohttp" if isinstance(self._inner, _AiohttpTransport) else "httpx"
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        inner = self._inner or self._choose()
+        inner = self._inner or await self._choose()
         return await inner.handle_async_request(request)
 
     def pool_state(self) -> PoolState:

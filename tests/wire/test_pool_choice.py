@@ -4,8 +4,11 @@ and a user's transport above all; respx intercepts whichever it is."""
 from __future__ import annotations
 
 import socket
-from typing import Literal
+import ssl
+import threading
+from typing import Any, Literal
 
+import anyio
 import httpx
 import pytest
 import respx
@@ -103,3 +106,48 @@ async def test_respx_using_httpx_intercepts_the_aiohttp_pool() -> None:
         async with Client(APIKEY, http_backend="aiohttp") as client:
             assert await client.filelink(HANDLE).get_content() == b"mocked"
     assert route.call_count == 1
+
+
+async def test_the_pool_is_set_up_off_the_event_loop(
+    monkeypatch: pytest.MonkeyPatch, http_backend: str
+) -> None:
+    # importing aiohttp and loading CA certificates took 100-200 ms on the loop at a
+    # session's first request (the benchmark's lag watchdog caught it)
+    loop_thread = threading.current_thread()
+    setup_threads: list[threading.Thread] = []
+    real_context = httpx.create_ssl_context
+    real_init = httpx.AsyncHTTPTransport.__init__
+
+    def context(*args: Any, **kwargs: Any) -> ssl.SSLContext:
+        setup_threads.append(threading.current_thread())
+        return real_context(*args, **kwargs)
+
+    def init(self: httpx.AsyncHTTPTransport, *args: Any, **kwargs: Any) -> None:
+        setup_threads.append(threading.current_thread())
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(httpx, "create_ssl_context", context)
+    monkeypatch.setattr(httpx.AsyncHTTPTransport, "__init__", init)
+    async with Client(APIKEY, base_url=refused_url(), retry=RetryPolicy.disabled()) as client:
+        with pytest.raises(fa.APIConnectionError):
+            await client.filelink(HANDLE).get_content()
+        assert client.context.http is not None
+        assert client.context.http.backend == http_backend
+    assert setup_threads and loop_thread not in setup_threads
+
+
+async def test_concurrent_first_requests_share_one_pool(http_backend: str) -> None:
+    async with Client(APIKEY, base_url=refused_url(), retry=RetryPolicy.disabled()) as client:
+        http = client.context.http
+        assert http is not None
+
+        async def one() -> None:
+            with pytest.raises(fa.APIConnectionError):
+                await client.filelink(HANDLE).get_content()
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(8):
+                tg.start_soon(one)
+        assert http.backend == http_backend
+        state = http.pool_state()
+        assert state is not None and state.open == 0
