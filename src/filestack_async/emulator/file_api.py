@@ -275,7 +275,6 @@ class FileAPI:
         self.emu.check_apikey(checker, body.get("apikey"))
         sources = checker.field(body, "sources", list)
         tasks = checker.field(body, "tasks", list)
-        assert sources is not None and tasks is not None
         if len(sources) != 1 or not isinstance(sources[0], str):
             checker.fatal("'sources' must hold exactly one URL")
         store: dict[str, Any] = {}

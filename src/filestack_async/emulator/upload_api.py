@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn
 from urllib.parse import urlencode
 
 import anyio
@@ -80,15 +80,10 @@ class UploadAPI:
         """
         apikey = self.emu.check_apikey(checker, body.get("apikey"))
         upload_id = checker.field(body, "upload_id", str)
-        assert upload_id is not None
         upload = await self.emu.run(self.emu.storage.get_upload, upload_id)
         if upload is None:
             checker.fatal(f"unknown upload_id {upload_id[:40]!r}", code="NoSuchUpload")
-        assert upload is not None
-        if not hmac.compare_digest(apikey.encode(), upload.apikey.encode()):
-            raise ProtocolError(
-                "this upload was started with another apikey", status=403, code="WrongApikey"
-            )
+        _check_owner(apikey, upload.apikey)
         if body.get("uri") != _uri(upload):
             checker.deviation("field 'uri' does not echo the start response")
         if body.get("region") != _REGION:
@@ -133,7 +128,6 @@ class UploadAPI:
         body = await read_json(request, checker)
         apikey = self.emu.check_apikey(checker, body.get("apikey"))
         size = checker.field(body, "size", int)
-        assert size is not None
         if size < 0:
             checker.fatal("field 'size' must not be negative")
         if size > MAX_FILE:
@@ -181,7 +175,6 @@ class UploadAPI:
         upload = await self._session(checker, body)
         part = checker.field(body, "part", int)
         size = checker.field(body, "size", int)
-        assert part is not None and size is not None
         if part < 1 or part > 10_000:
             checker.fatal(f"part number {part} is outside 1..10000")
         if size < 1:
@@ -266,7 +259,6 @@ class UploadAPI:
         if upload is None:
             await _drain(request, size)
             checker.fatal("the upload does not exist (completed or unknown)", code="NoSuchUpload")
-        assert upload is not None
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) != size:
             # refused before reading: nothing of the body is written
@@ -323,7 +315,6 @@ class UploadAPI:
         upload = await self._session(checker, body)
         part = checker.field(body, "part", int)
         size = checker.field(body, "size", int, essential=False)
-        assert part is not None
         if not upload.fii:
             checker.deviation("commit is only for intelligent-ingestion uploads")
         if size is not None and size != upload.size:
@@ -349,12 +340,14 @@ class UploadAPI:
         body = await read_json(request, checker)
         upload_id = body.get("upload_id")
         if isinstance(upload_id, str):
-            done = await self.emu.run(self.emu.storage.completed_handle, upload_id)
+            done = await self.emu.run(self.emu.storage.completed_upload, upload_id)
             if done is not None:  # a retried complete whose first answer was lost
                 # the same checks as a first complete (the upload row is gone)
-                self.emu.check_apikey(checker, body.get("apikey"))
+                handle, owner = done
+                apikey = self.emu.check_apikey(checker, body.get("apikey"))
+                _check_owner(apikey, owner)
                 self.emu.security(self._credentials(body), call="pick")
-                stored = await self.emu.run(self.emu.storage.get_file, done)
+                stored = await self.emu.run(self.emu.storage.get_file, handle)
                 if stored is not None:
                     return JSONResponse(upload_answer(stored, origin(request)))
         upload = await self._session(checker, body)
@@ -414,7 +407,6 @@ class UploadAPI:
                 "complete has no parts: an empty upload cannot be completed "
                 "(S3 multipart needs at least one part)"
             )
-        assert isinstance(parts, list)
         received = {p.part: p for p in pieces}
         numbers: list[int] = []
         ordered: list[Piece] = []
@@ -426,11 +418,9 @@ class UploadAPI:
                 checker.fatal("'part_number' must be an integer")
             if not isinstance(etag, str):
                 checker.fatal(f"part {number}: 'etag' must be a string")
-            assert isinstance(number, int) and isinstance(etag, str)
             piece = received.get(number)
             if piece is None:
                 checker.fatal(f"part {number} was never uploaded", code="InvalidPart")
-            assert piece is not None
             if etag != piece.etag:
                 if etag.strip('"') == piece.etag.strip('"'):
                     checker.deviation(f"part {number}: the ETag lost its quotes")
@@ -478,6 +468,15 @@ class UploadAPI:
         return ordered
 
 
+def _check_owner(apikey: str, owner: str | None) -> None:
+    """An upload goes on (or is completed again) only with the API key that started it
+    (``owner``; ``None``, unrecorded by an older version, matches no key)."""
+    if owner is None or not hmac.compare_digest(apikey.encode(), owner.encode()):
+        raise ProtocolError(
+            "this upload was started with another apikey", status=403, code="WrongApikey"
+        )
+
+
 def _check_contiguous(checker: Checker, part: int, chunks: list[Piece]) -> None:
     """Chunks of a part must start at 0 and follow each other with no gap or overlap."""
     expected = 0
@@ -489,7 +488,7 @@ def _check_contiguous(checker: Checker, part: int, chunks: list[Piece]) -> None:
         expected = chunk.offset + chunk.size
 
 
-def _wrong_length(checker: Checker, length: int, size: int) -> None:
+def _wrong_length(checker: Checker, length: int, size: int) -> NoReturn:
     """A part body that is not the size its URL was signed for, as S3 answers it: 400
     ``IncompleteBody`` when shorter, 400 ``EntityTooLarge`` when longer."""
     if length < size:
