@@ -2,7 +2,8 @@
 
 Field names and rules follow the protocol reference §3 (regular multipart) and §4
 (intelligent ingestion). Part bodies are streamed to disk and hashed in a worker
-thread one megabyte at a time, so memory never holds more than a block per request.
+thread one megabyte at a time (:mod:`.receive`), so memory never holds more than a block
+per request.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ import binascii
 import hashlib
 import hmac
 import time
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlencode
 
 import anyio
@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .images import probe_size
+from .receive import receive
 from .security import Credentials
 from .storage import Piece, StoredFile, Upload, new_handle
 from .strict import Checker, ProtocolError
@@ -34,7 +35,6 @@ MiB = 1024 * 1024
 MIN_PART = 5 * MiB
 #: S3's largest object (5 TiB); larger sizes are refused (and would not fit SQLite)
 MAX_FILE = 5 * 1024**4
-_BLOCK = MiB
 _REGION = "us-east-1"
 
 
@@ -46,23 +46,6 @@ def _b64_md5(text: object) -> bytes | None:
     except (binascii.Error, ValueError):
         return None
     return raw if len(raw) == 16 else None
-
-
-class _Sink:
-    """Writes a body to a file while hashing it (runs in worker threads)."""
-
-    def __init__(self, file: BinaryIO) -> None:
-        self.file = file
-        self.md5 = hashlib.md5()
-        self.size = 0
-
-    def write(self, chunks: list[bytes]) -> None:
-        """Hash and write received chunks as they are (no joining copy)."""
-        update = self.md5.update
-        for chunk in chunks:
-            update(chunk)
-        self.file.writelines(chunks)
-        self.size += sum(map(len, chunks))
 
 
 class UploadAPI:
@@ -264,39 +247,24 @@ class UploadAPI:
             # refused before reading: nothing of the body is written
             _wrong_length(checker, int(declared), size)
         temp = self.emu.storage.temp_path(upload_id)
-        file: BinaryIO = await self.emu.run(_open_for_writing, temp)
-        sink = _Sink(file)
+        bandwidth = self.emu.bandwidth
+        body = request.stream() if bandwidth is None else paced(request.stream(), bandwidth)
+
+        def at_most_signed(received: int) -> None:
+            if received > size:  # stop at the signed size: nothing more is read
+                _wrong_length(checker, received, size)
+
         try:
-            try:
-                pending: list[bytes] = []
-                held = 0
-                bandwidth = self.emu.bandwidth
-                body = request.stream() if bandwidth is None else paced(request.stream(), bandwidth)
-                received = 0
-                async for chunk in body:
-                    received += len(chunk)
-                    if received > size:  # stop at the signed size: nothing more is read
-                        _wrong_length(checker, received, size)
-                    pending.append(chunk)
-                    held += len(chunk)
-                    if held >= _BLOCK:
-                        await self.emu.run(sink.write, pending)
-                        pending, held = [], 0
-                if pending:
-                    await self.emu.run(sink.write, pending)
-            finally:
-                with anyio.CancelScope(shield=True):
-                    await self.emu.run(file.close)
-            if sink.size != size:
+            got = await receive(body, temp, self.emu.run, check=at_most_signed)
+            if got.size != size:
                 checker.fatal(
-                    f"the body has {sink.size} bytes but {size} were declared",
+                    f"the body has {got.size} bytes but {size} were declared",
                     code="IncompleteBody",
                 )
-            digest = sink.md5.digest()
-            if md5_text and digest != _b64_md5(md5_text):
+            if md5_text and got.digest != _b64_md5(md5_text):
                 checker.fatal("the body's MD5 does not match Content-MD5", code="BadDigest")
-            etag = f'"{digest.hex()}"'
-            piece = Piece(part, offset or 0, size, digest.hex(), etag)
+            etag = f'"{got.md5}"'
+            piece = Piece(part, offset or 0, size, got.md5, etag)
             await self.emu.run(self.emu.storage.record_piece, upload_id, piece, temp)
         except BaseException:
             with anyio.CancelScope(shield=True):
@@ -535,10 +503,6 @@ def upload_answer(file: StoredFile, base: str) -> dict[str, Any]:
     if file.workflows:
         answer["workflows"] = file.workflows
     return answer
-
-
-def _open_for_writing(path: Path) -> BinaryIO:
-    return path.open("wb")
 
 
 async def _drain(request: Request, limit: int) -> None:
