@@ -144,6 +144,21 @@ async def test_an_upload_started_with_one_key_does_not_go_on_with_another(
     assert r.status_code == 200, r.text
 
 
+async def test_a_repeated_complete_is_bound_to_the_key_that_started_the_upload(
+    lenient: Origin,
+) -> None:
+    start = await lenient.start(3)
+    put = await lenient.put_piece(start, 1, b"abc")
+    parts = [{"part_number": 1, "etag": put.headers["etag"]}]
+    first = await lenient.complete(start, parts=parts)
+    assert first.status_code == 200, first.text
+    r = await lenient.complete(start, parts=parts, apikey="ANOTHER-KEY")
+    assert r.status_code == 403 and r.json()["code"] == "WrongApikey", r.text
+    assert "handle" not in r.json()
+    again = await lenient.complete(start, parts=parts)  # the starting key: the same answer
+    assert again.status_code == 200 and again.json()["handle"] == first.json()["handle"]
+
+
 async def test_commit_with_another_key_or_a_wrong_signature_is_refused(secured: Origin) -> None:
     security = sec(call=["pick"])
     start = await secured.start(3, fii=True, **security.as_params())

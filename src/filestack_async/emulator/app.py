@@ -137,7 +137,6 @@ class Emulator:
         """The API key if it is acceptable, else a 400 / 401."""
         if not isinstance(apikey, str) or not apikey:
             checker.fatal("an apikey is required")
-        assert isinstance(apikey, str)
         if self.config.apikeys and apikey not in self.config.apikeys:
             raise ProtocolError("Invalid Application", status=401, code="InvalidApplication")
         return apikey

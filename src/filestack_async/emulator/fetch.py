@@ -10,7 +10,6 @@ differently a moment later (DNS rebinding) cannot send it elsewhere.
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import posixpath
 import socket
@@ -25,6 +24,7 @@ import httpx
 from .._exceptions import ConfigurationError
 from .._params import validate_handle
 from .._tasks import parse_path
+from .receive import receive
 from .security import Credentials, Denied
 from .strict import ProtocolError
 
@@ -158,7 +158,6 @@ async def fetch(
         )
     own = own_file(url, own_netloc)
     temp = emulator.storage.incoming_path()
-    md5 = hashlib.md5()
     if own is not None:
         handle, credentials = own
         if not authorized:
@@ -183,7 +182,13 @@ async def fetch(
     host = f"[{address}]" if ":" in address else address
     pinned = parts._replace(netloc=f"{host}:{port}").geturl()
     extensions = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
-    size = 0
+
+    def within(received: int) -> None:
+        if received > MAX_FETCH:
+            raise ProtocolError("the source is larger than the emulator fetches")
+        if limit is not None and received > limit:
+            raise _too_big(limit)
+
     try:
         async with httpx.AsyncClient(timeout=30.0, trust_env=False) as client:
             async with client.stream(
@@ -197,19 +202,7 @@ async def fetch(
                         f"fetching the source answered {response.status_code}", code="BadSource"
                     )
                 mimetype = response.headers.get("content-type", "application/octet-stream")
-                file = await emulator.run(temp.open, "wb")
-                try:
-                    async for chunk in response.aiter_bytes(_BLOCK):
-                        size += len(chunk)
-                        if size > MAX_FETCH:
-                            raise ProtocolError("the source is larger than the emulator fetches")
-                        if limit is not None and size > limit:
-                            raise _too_big(limit)
-                        md5.update(chunk)
-                        await emulator.run(file.write, chunk)
-                finally:
-                    with anyio.CancelScope(shield=True):
-                        await emulator.run(file.close)
+                got = await receive(response.aiter_bytes(_BLOCK), temp, emulator.run, check=within)
     except (httpx.HTTPError, httpx.InvalidURL) as err:
         await discard(temp)
         raise ProtocolError(
@@ -219,7 +212,7 @@ async def fetch(
         await discard(temp)
         raise
     filename = posixpath.basename(unquote(parts.path)) or "file"
-    return Fetched(temp, size, mimetype.split(";")[0].strip(), filename, md5.hexdigest())
+    return Fetched(temp, got.size, mimetype.split(";")[0].strip(), filename, got.md5)
 
 
 def _too_big(limit: int) -> Denied:

@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from .fetch import Fetched, discard, fetch
 from .images import probe_size, sniff_mimetype
+from .receive import receive
 from .security import Credentials, Denied, StoreGrant, query_credentials
 from .storage import StoredFile, new_handle
 from .strict import ProtocolError
@@ -211,20 +212,13 @@ class FileAPI:
         network profile's bandwidth applies, as it does to part PUTs.
         """
         temp = self.emu.storage.incoming_path()
-        md5 = hashlib.md5()
-        size = 0
-        try:
-            with temp.open("wb") as out:
-                async for block in paced(blocks, self.emu.bandwidth):
-                    size += len(block)
-                    if limit is not None and size > limit:
-                        raise _over_max_size(limit)
-                    md5.update(block)
-                    await self.emu.run(out.write, block)
-        except BaseException:
-            await discard(temp)
-            raise
-        return temp, size, md5.hexdigest()
+
+        def within(received: int) -> None:
+            if limit is not None and received > limit:
+                raise _over_max_size(limit)
+
+        got = await receive(paced(blocks, self.emu.bandwidth), temp, self.emu.run, check=within)
+        return temp, got.size, got.md5
 
     async def _from_body(self, request: Request, content_type: str, limit: int | None) -> Fetched:
         declared = request.headers.get("content-length", "")
@@ -275,7 +269,6 @@ class FileAPI:
         self.emu.check_apikey(checker, body.get("apikey"))
         sources = checker.field(body, "sources", list)
         tasks = checker.field(body, "tasks", list)
-        assert sources is not None and tasks is not None
         if len(sources) != 1 or not isinstance(sources[0], str):
             checker.fatal("'sources' must hold exactly one URL")
         store: dict[str, Any] = {}

@@ -64,7 +64,9 @@ CREATE TABLE IF NOT EXISTS parts (
 CREATE TABLE IF NOT EXISTS commits (
     upload_id TEXT NOT NULL, part INTEGER NOT NULL, PRIMARY KEY (upload_id, part)
 );
-CREATE TABLE IF NOT EXISTS completed (upload_id TEXT PRIMARY KEY, handle TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS completed (
+    upload_id TEXT PRIMARY KEY, handle TEXT NOT NULL, apikey TEXT
+);
 """
 _FILE_COLUMNS = (
     "handle",
@@ -470,11 +472,15 @@ class Storage:
             disk.fsync_dir(files)
             stored = replace(file, segments=segments)
             with self._tx() as db:
-                if not self._live(db, upload_id):
+                row = db.execute(
+                    "SELECT apikey FROM uploads WHERE upload_id = ?", (upload_id,)
+                ).fetchone()
+                if row is None or not self._live(db, upload_id):
                     raise _upload_gone()
                 old = self._put_row(db, stored)
                 db.execute(
-                    "INSERT OR REPLACE INTO completed VALUES (?, ?)", (upload_id, stored.handle)
+                    "INSERT OR REPLACE INTO completed (upload_id, handle, apikey) VALUES (?, ?, ?)",
+                    (upload_id, stored.handle, row["apikey"]),
                 )
                 _forget_upload(db, upload_id)
         except BaseException:
@@ -485,13 +491,19 @@ class Storage:
         file.segments = segments
         return file
 
-    def completed_handle(self, upload_id: str) -> str | None:
-        """The handle a completed upload produced (so a repeated complete gets the same answer)."""
+    def completed_upload(self, upload_id: str) -> tuple[str, str | None] | None:
+        """The handle a completed upload produced and the API key that started it (so a
+        repeated complete gets the same answer, for that key only), or ``None``.
+
+        The key is ``None`` for an upload completed by a version that did not record it.
+        """
         with self._lock:
             row = self._db.execute(
-                "SELECT handle FROM completed WHERE upload_id = ?", (upload_id,)
+                "SELECT handle, apikey FROM completed WHERE upload_id = ?", (upload_id,)
             ).fetchone()
-        return None if row is None else str(row["handle"])
+        if row is None:
+            return None
+        return str(row["handle"]), None if row["apikey"] is None else str(row["apikey"])
 
     def drop_upload(self, upload_id: str) -> None:
         """Forget an upload and delete its pieces."""
@@ -715,7 +727,8 @@ def _forget_upload(db: sqlite3.Connection, upload_id: str) -> None:
 
 
 def _migrate(db: sqlite3.Connection) -> None:
-    """Bring a data folder of an older version up to date (the ``blob`` column)."""
+    """Bring a data folder of an older version up to date (the ``blob`` and
+    ``completed.apikey`` columns)."""
     columns = {row["name"] for row in db.execute("PRAGMA table_info(files)").fetchall()}
     if "blob" not in columns:
         db.execute("ALTER TABLE files ADD COLUMN blob TEXT")
@@ -725,6 +738,9 @@ def _migrate(db: sqlite3.Connection) -> None:
             (_file_from_row(row).blob, row["handle"]),
         )
     db.execute("CREATE INDEX IF NOT EXISTS files_blob ON files (blob)")
+    completed = {row["name"] for row in db.execute("PRAGMA table_info(completed)").fetchall()}
+    if "apikey" not in completed:
+        db.execute("ALTER TABLE completed ADD COLUMN apikey TEXT")
 
 
 def _row_values(file: StoredFile) -> tuple[Any, ...]:

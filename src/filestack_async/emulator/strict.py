@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Literal, NoReturn, TypeVar, overload
 
 T = TypeVar("T")
 
@@ -94,10 +94,34 @@ class Checker:
         if self.strict:
             raise ProtocolError(f"protocol violation: {message}")
 
-    def fatal(self, message: str, *, status: int = 400, code: str = "ProtocolViolation") -> None:
+    def fatal(
+        self, message: str, *, status: int = 400, code: str = "ProtocolViolation"
+    ) -> NoReturn:
         """A deviation no server could serve: always rejected."""
         self.log.add(self.route, message, rejected=True)
         raise ProtocolError(f"protocol violation: {message}", status=status, code=code)
+
+    @overload
+    def field(
+        self,
+        body: Mapping[str, Any],
+        name: str,
+        kind: type[T],
+        *,
+        essential: Literal[True] = True,
+        default: T | None = None,
+    ) -> T: ...
+
+    @overload
+    def field(
+        self,
+        body: Mapping[str, Any],
+        name: str,
+        kind: type[T],
+        *,
+        essential: Literal[False],
+        default: T | None = None,
+    ) -> T | None: ...
 
     def field(
         self,
@@ -110,8 +134,8 @@ class Checker:
     ) -> T | None:
         """Return ``body[name]`` if it has the right type.
 
-        A missing or mistyped field is fatal when ``essential``, else a deviation
-        (and ``default`` is used).
+        A missing or mistyped field is fatal when ``essential`` (so the value is never
+        ``None``), else a deviation (and ``default`` is used).
         """
         value = body.get(name)
         what = _TYPE_NAMES.get(kind, kind.__name__)

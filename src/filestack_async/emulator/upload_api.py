@@ -2,18 +2,16 @@
 
 Field names and rules follow the protocol reference §3 (regular multipart) and §4
 (intelligent ingestion). Part bodies are streamed to disk and hashed in a worker
-thread one megabyte at a time, so memory never holds more than a block per request.
+thread one megabyte at a time (:mod:`.receive`), so memory never holds more than a block
+per request.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
 import time
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlencode
 
 import anyio
@@ -21,48 +19,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .images import probe_size
+from .multipart import Multipart, b64_md5, check_size, multipart_etag
+from .receive import receive
 from .security import Credentials
 from .storage import Piece, StoredFile, Upload, new_handle
-from .strict import Checker, ProtocolError
+from .strict import Checker
 from .web import ResetResponse, error, origin, paced, read_json
 
 if TYPE_CHECKING:
     from .app import Emulator
 
-MiB = 1024 * 1024
-#: S3's smallest part, except the last one
-MIN_PART = 5 * MiB
-#: S3's largest object (5 TiB); larger sizes are refused (and would not fit SQLite)
-MAX_FILE = 5 * 1024**4
-_BLOCK = MiB
 _REGION = "us-east-1"
-
-
-def _b64_md5(text: object) -> bytes | None:
-    if not isinstance(text, str) or len(text) != 24:
-        return None
-    try:
-        raw = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        return None
-    return raw if len(raw) == 16 else None
-
-
-class _Sink:
-    """Writes a body to a file while hashing it (runs in worker threads)."""
-
-    def __init__(self, file: BinaryIO) -> None:
-        self.file = file
-        self.md5 = hashlib.md5()
-        self.size = 0
-
-    def write(self, chunks: list[bytes]) -> None:
-        """Hash and write received chunks as they are (no joining copy)."""
-        update = self.md5.update
-        for chunk in chunks:
-            update(chunk)
-        self.file.writelines(chunks)
-        self.size += sum(map(len, chunks))
 
 
 class UploadAPI:
@@ -70,6 +37,7 @@ class UploadAPI:
 
     def __init__(self, emulator: Emulator) -> None:
         self.emu = emulator
+        self.model = Multipart(emulator.storage)
 
     # -- shared checks ------------------------------------------------------------------
 
@@ -80,15 +48,7 @@ class UploadAPI:
         """
         apikey = self.emu.check_apikey(checker, body.get("apikey"))
         upload_id = checker.field(body, "upload_id", str)
-        assert upload_id is not None
-        upload = await self.emu.run(self.emu.storage.get_upload, upload_id)
-        if upload is None:
-            checker.fatal(f"unknown upload_id {upload_id[:40]!r}", code="NoSuchUpload")
-        assert upload is not None
-        if not hmac.compare_digest(apikey.encode(), upload.apikey.encode()):
-            raise ProtocolError(
-                "this upload was started with another apikey", status=403, code="WrongApikey"
-            )
+        upload = await self.emu.run(self.model.session, checker, apikey, upload_id)
         if body.get("uri") != _uri(upload):
             checker.deviation("field 'uri' does not echo the start response")
         if body.get("region") != _REGION:
@@ -133,11 +93,7 @@ class UploadAPI:
         body = await read_json(request, checker)
         apikey = self.emu.check_apikey(checker, body.get("apikey"))
         size = checker.field(body, "size", int)
-        assert size is not None
-        if size < 0:
-            checker.fatal("field 'size' must not be negative")
-        if size > MAX_FILE:
-            checker.fatal(f"field 'size' is more than the largest object S3 stores ({MAX_FILE})")
+        check_size(checker, size)
         filename = checker.field(body, "filename", str, essential=False, default="unnamed_file")
         mimetype = checker.field(
             body, "mimetype", str, essential=False, default="application/octet-stream"
@@ -153,7 +109,7 @@ class UploadAPI:
             return faulty
         self._store_grant(body, store, size)
         upload = await self.emu.run(
-            self.emu.storage.create_upload,
+            self.model.start,
             apikey=apikey,
             filename=filename or "unnamed_file",
             mimetype=mimetype or "application/octet-stream",
@@ -181,29 +137,10 @@ class UploadAPI:
         upload = await self._session(checker, body)
         part = checker.field(body, "part", int)
         size = checker.field(body, "size", int)
-        assert part is not None and size is not None
-        if part < 1 or part > 10_000:
-            checker.fatal(f"part number {part} is outside 1..10000")
-        if size < 1:
-            checker.fatal("field 'size' must be positive")
         md5 = body.get("md5")
-        if md5 is None:
-            checker.deviation("field 'md5' is missing (the part cannot be checked)")
-        elif _b64_md5(md5) is None:
-            checker.fatal("field 'md5' must be the standard base64 of a 16-byte MD5 digest")
-        offset = body.get("offset")
-        if upload.fii:
-            if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
-                checker.fatal("an intelligent-ingestion chunk needs a non-negative 'offset'")
-            if body.get("fii") is not True:
-                checker.deviation("field 'fii' should be true for an intelligent-ingestion chunk")
-        elif offset is not None:
-            checker.deviation("field 'offset' is only for intelligent ingestion")
-            offset = None
-        if size > upload.size:
-            checker.fatal(f"a {size}-byte part is larger than the whole file")
-        if offset is not None and offset >= upload.size:
-            checker.fatal(f"offset {offset} is beyond the end of the {upload.size}-byte file")
+        offset = self.model.check_part(
+            checker, upload, part, size, md5=md5, offset=body.get("offset"), fii=body.get("fii")
+        )
         if faulty := await self.emu.fault("upload", f"{part}:{offset}"):
             return faulty
         self._carried_security(body)
@@ -266,45 +203,29 @@ class UploadAPI:
         if upload is None:
             await _drain(request, size)
             checker.fatal("the upload does not exist (completed or unknown)", code="NoSuchUpload")
-        assert upload is not None
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) != size:
             # refused before reading: nothing of the body is written
             _wrong_length(checker, int(declared), size)
         temp = self.emu.storage.temp_path(upload_id)
-        file: BinaryIO = await self.emu.run(_open_for_writing, temp)
-        sink = _Sink(file)
+        bandwidth = self.emu.bandwidth
+        body = request.stream() if bandwidth is None else paced(request.stream(), bandwidth)
+
+        def at_most_signed(received: int) -> None:
+            if received > size:  # stop at the signed size: nothing more is read
+                _wrong_length(checker, received, size)
+
         try:
-            try:
-                pending: list[bytes] = []
-                held = 0
-                bandwidth = self.emu.bandwidth
-                body = request.stream() if bandwidth is None else paced(request.stream(), bandwidth)
-                received = 0
-                async for chunk in body:
-                    received += len(chunk)
-                    if received > size:  # stop at the signed size: nothing more is read
-                        _wrong_length(checker, received, size)
-                    pending.append(chunk)
-                    held += len(chunk)
-                    if held >= _BLOCK:
-                        await self.emu.run(sink.write, pending)
-                        pending, held = [], 0
-                if pending:
-                    await self.emu.run(sink.write, pending)
-            finally:
-                with anyio.CancelScope(shield=True):
-                    await self.emu.run(file.close)
-            if sink.size != size:
+            got = await receive(body, temp, self.emu.run, check=at_most_signed)
+            if got.size != size:
                 checker.fatal(
-                    f"the body has {sink.size} bytes but {size} were declared",
+                    f"the body has {got.size} bytes but {size} were declared",
                     code="IncompleteBody",
                 )
-            digest = sink.md5.digest()
-            if md5_text and digest != _b64_md5(md5_text):
+            if md5_text and got.digest != b64_md5(md5_text):
                 checker.fatal("the body's MD5 does not match Content-MD5", code="BadDigest")
-            etag = f'"{digest.hex()}"'
-            piece = Piece(part, offset or 0, size, digest.hex(), etag)
+            etag = f'"{got.md5}"'
+            piece = Piece(part, offset or 0, size, got.md5, etag)
             await self.emu.run(self.emu.storage.record_piece, upload_id, piece, temp)
         except BaseException:
             with anyio.CancelScope(shield=True):
@@ -323,7 +244,6 @@ class UploadAPI:
         upload = await self._session(checker, body)
         part = checker.field(body, "part", int)
         size = checker.field(body, "size", int, essential=False)
-        assert part is not None
         if not upload.fii:
             checker.deviation("commit is only for intelligent-ingestion uploads")
         if size is not None and size != upload.size:
@@ -333,12 +253,7 @@ class UploadAPI:
         if faulty := await self.emu.fault("commit", str(part)):
             return faulty
         self._carried_security(body)
-        pieces = [p for p in await self.emu.run(self.emu.storage.pieces, upload.upload_id)]
-        chunks = [p for p in pieces if p.part == part]
-        if not chunks:
-            checker.fatal(f"part {part} has no chunks to commit")
-        _check_contiguous(checker, part, chunks)
-        await self.emu.run(self.emu.storage.record_commit, upload.upload_id, part)
+        await self.emu.run(self.model.commit, checker, upload, part)
         return JSONResponse({"part": part, "committed": True})
 
     # -- complete --------------------------------------------------------------------------
@@ -349,12 +264,13 @@ class UploadAPI:
         body = await read_json(request, checker)
         upload_id = body.get("upload_id")
         if isinstance(upload_id, str):
-            done = await self.emu.run(self.emu.storage.completed_handle, upload_id)
-            if done is not None:  # a retried complete whose first answer was lost
-                # the same checks as a first complete (the upload row is gone)
-                self.emu.check_apikey(checker, body.get("apikey"))
+            apikey = body.get("apikey")
+            if await self.emu.run(self.emu.storage.completed_upload, upload_id) is not None:
+                # a retried complete whose first answer was lost: the same checks as a
+                # first complete (the upload row is gone), for the key that started it
+                apikey = self.emu.check_apikey(checker, apikey)
+                stored = await self.emu.run(self.model.finished, apikey, upload_id)
                 self.emu.security(self._credentials(body), call="pick")
-                stored = await self.emu.run(self.emu.storage.get_file, done)
                 if stored is not None:
                     return JSONResponse(upload_answer(stored, origin(request)))
         upload = await self._session(checker, body)
@@ -371,13 +287,11 @@ class UploadAPI:
             return faulty
         store = upload.store
         self._store_grant(body, store, upload.size)
-        pieces = await self.emu.run(self.emu.storage.pieces, upload.upload_id)
-        if upload.fii:
-            if "parts" in body:
-                checker.deviation("an intelligent-ingestion complete has no 'parts' list")
-            ordered = await self._fii_pieces(checker, upload, pieces)
-        else:
-            ordered = self._regular_pieces(checker, upload, body, pieces)
+        if upload.fii and "parts" in body:
+            checker.deviation("an intelligent-ingestion complete has no 'parts' list")
+        ordered = await self.emu.run(
+            self.model.pieces_to_complete, checker, upload, body.get("parts")
+        )
         if self.emu.faults.complete_needs_202(upload.upload_id):
             return JSONResponse({}, status_code=202)
         handle = new_handle()
@@ -388,7 +302,7 @@ class UploadAPI:
             filename=upload.filename,
             mimetype=upload.mimetype,
             size=upload.size,
-            etag=_multipart_etag(ordered),
+            etag=multipart_etag(ordered),
             uploaded=int(time.time() * 1000),
             location=str(store.get("location", "S3")),
             key=f"{handle}_{upload.filename}",
@@ -397,7 +311,7 @@ class UploadAPI:
             upload_tags=tags if isinstance(tags, dict) else None,
             workflows=workflows if isinstance(workflows, list) else None,
         )
-        stored = await self.emu.run(self.emu.storage.assemble, upload.upload_id, ordered, file)
+        stored = await self.emu.run(self.model.complete, upload, ordered, file)
         first_segment = self.emu.storage.segments(stored)[0][0]
         dims = await self.emu.run(probe_size, first_segment)
         if dims is not None:
@@ -405,91 +319,8 @@ class UploadAPI:
             await self.emu.run(self.emu.storage.add_file, stored)
         return JSONResponse(upload_answer(stored, origin(request)))
 
-    def _regular_pieces(
-        self, checker: Checker, upload: Upload, body: dict[str, Any], pieces: list[Piece]
-    ) -> list[Piece]:
-        parts = body.get("parts")
-        if not isinstance(parts, list) or not parts:
-            checker.fatal(
-                "complete has no parts: an empty upload cannot be completed "
-                "(S3 multipart needs at least one part)"
-            )
-        assert isinstance(parts, list)
-        received = {p.part: p for p in pieces}
-        numbers: list[int] = []
-        ordered: list[Piece] = []
-        for entry in parts:
-            if not isinstance(entry, dict):
-                checker.fatal("each entry of 'parts' must be an object")
-            number, etag = entry.get("part_number"), entry.get("etag")
-            if not isinstance(number, int) or isinstance(number, bool):
-                checker.fatal("'part_number' must be an integer")
-            if not isinstance(etag, str):
-                checker.fatal(f"part {number}: 'etag' must be a string")
-            assert isinstance(number, int) and isinstance(etag, str)
-            piece = received.get(number)
-            if piece is None:
-                checker.fatal(f"part {number} was never uploaded", code="InvalidPart")
-            assert piece is not None
-            if etag != piece.etag:
-                if etag.strip('"') == piece.etag.strip('"'):
-                    checker.deviation(f"part {number}: the ETag lost its quotes")
-                else:
-                    checker.fatal(f"part {number}: the ETag does not match", code="InvalidPart")
-            numbers.append(number)
-            ordered.append(piece)
-        if numbers != sorted(numbers):
-            checker.deviation("'parts' must be in ascending part order")
-        if sorted(numbers) != list(range(1, len(numbers) + 1)):
-            checker.fatal(f"parts must be numbered 1..N without gaps or repeats, got {numbers}")
-        ordered.sort(key=lambda p: p.part)
-        for piece in ordered[:-1]:
-            if piece.size < MIN_PART:
-                checker.fatal(
-                    f"part {piece.part} has {piece.size} bytes; every part but the last needs "
-                    f"at least {MIN_PART}",
-                    code="EntityTooSmall",
-                )
-        total = sum(p.size for p in ordered)
-        if total != upload.size:
-            checker.fatal(f"the parts hold {total} bytes, not the declared {upload.size}")
-        return ordered
 
-    async def _fii_pieces(
-        self, checker: Checker, upload: Upload, pieces: list[Piece]
-    ) -> list[Piece]:
-        if not pieces:
-            checker.fatal("complete before any chunk was uploaded")
-        committed = await self.emu.run(self.emu.storage.commits, upload.upload_id)
-        numbers = sorted({p.part for p in pieces})
-        if numbers != list(range(1, len(numbers) + 1)):
-            checker.fatal(f"parts must be numbered 1..N without gaps, got {numbers}")
-        missing = [n for n in numbers if n not in committed]
-        if missing:
-            checker.fatal(f"complete before every part was committed (not committed: {missing})")
-        ordered: list[Piece] = []
-        for number in numbers:
-            chunks = [p for p in pieces if p.part == number]
-            _check_contiguous(checker, number, chunks)
-            ordered.extend(chunks)
-        total = sum(p.size for p in ordered)
-        if total != upload.size:
-            checker.fatal(f"the chunks hold {total} bytes, not the declared {upload.size}")
-        return ordered
-
-
-def _check_contiguous(checker: Checker, part: int, chunks: list[Piece]) -> None:
-    """Chunks of a part must start at 0 and follow each other with no gap or overlap."""
-    expected = 0
-    for chunk in sorted(chunks, key=lambda c: c.offset):
-        if chunk.offset > expected:
-            checker.fatal(f"part {part}: gap between offsets {expected} and {chunk.offset}")
-        if chunk.offset < expected:
-            checker.fatal(f"part {part}: the chunk at offset {chunk.offset} overlaps the previous")
-        expected = chunk.offset + chunk.size
-
-
-def _wrong_length(checker: Checker, length: int, size: int) -> None:
+def _wrong_length(checker: Checker, length: int, size: int) -> NoReturn:
     """A part body that is not the size its URL was signed for, as S3 answers it: 400
     ``IncompleteBody`` when shorter, 400 ``EntityTooLarge`` when longer."""
     if length < size:
@@ -513,12 +344,6 @@ def _uri(upload: Upload) -> str:
     return f"/emulator-bucket/{upload.upload_id}/{upload.filename}"
 
 
-def _multipart_etag(pieces: list[Piece]) -> str:
-    """An S3-style ETag of a multipart object: MD5 of the parts' digests, dash, count."""
-    digest = hashlib.md5(b"".join(bytes.fromhex(p.md5) for p in pieces))
-    return f'"{digest.hexdigest()}-{len(pieces)}"'
-
-
 def upload_answer(file: StoredFile, base: str) -> dict[str, Any]:
     """What complete (and store) answer with."""
     answer: dict[str, Any] = {
@@ -536,10 +361,6 @@ def upload_answer(file: StoredFile, base: str) -> dict[str, Any]:
     if file.workflows:
         answer["workflows"] = file.workflows
     return answer
-
-
-def _open_for_writing(path: Path) -> BinaryIO:
-    return path.open("wb")
 
 
 async def _drain(request: Request, limit: int) -> None:
