@@ -6,7 +6,7 @@ import _thread
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,17 @@ pytestmark = pytest.mark.skipif(
     threading.current_thread() is not threading.main_thread(),
     reason="signals are delivered to the main thread",
 )
+
+
+@pytest.fixture(autouse=True)
+def ctrl_c_raises() -> Iterator[None]:
+    """Ctrl+C raises KeyboardInterrupt, as in an interactive Python, even when this run
+    inherited SIGINT ignored (a job started in the background by a non-interactive shell)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def send_sigint() -> None:
