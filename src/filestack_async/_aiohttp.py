@@ -367,6 +367,10 @@ class AiohttpPool:
         session, self._session = self._session, None
         if session is not None:
             await session.close()
+            # the connections' transports finish closing on the loop's next turn: give it
+            # that turn, so no socket is left for the garbage collector when the loop ends
+            # right after (aiohttp's advice for a graceful shutdown)
+            await asyncio.sleep(0)
 
 
 def _failure(err: Exception, phase: Literal["read", "write"]) -> TransportFailure:
