@@ -64,7 +64,10 @@ def test_no_socket_is_left_when_the_loop_ends_after_aclose(
 
     async def main() -> None:
         async with Client(
-            "APIKEY", base_url=server_url, retry=RetryPolicy.disabled(), http_backend=http_backend
+            "APIKEY",
+            base_url=server_url,
+            retry=RetryPolicy.disabled(),
+            http_backend=http_backend,  # type: ignore[arg-type]
         ) as client:
             with pytest.raises(fa.FilestackError):
                 await client.filelink(HANDLE).download(_Fails())  # type: ignore[arg-type]
