@@ -206,6 +206,14 @@ class AiohttpResponse:
         if response.content.at_eof() and (self._body is None or self._body.done):
             response.release()
         else:
+            # an unfinished exchange (an answer that came before the whole body was sent,
+            # or was not read to its end): drop the connection at once. A plain close
+            # would wait to flush the unsent body to a peer that may never read it,
+            # leaving the socket open past the loop's end
+            connection = response.connection
+            transport = connection.transport if connection is not None else None
+            if transport is not None:
+                transport.abort()
             response.close()
         self._slot.release()
 
