@@ -7,7 +7,7 @@ import gc
 import socket
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -17,6 +17,19 @@ import filestack_async as fa
 from filestack_async import Client, RetryPolicy, Timeouts
 
 HANDLE = "AbCdEfGhIjKlMnOpQrSt"
+
+
+def leaks_after(main: Callable[[], Coroutine[Any, Any, None]]) -> list[Any]:
+    """Run ``main`` in a loop of its own, then collect: the ResourceWarnings left."""
+    unraisable: list[Any] = []
+    previous = sys.unraisablehook
+    sys.unraisablehook = unraisable.append
+    try:
+        asyncio.run(main())
+        gc.collect()
+    finally:
+        sys.unraisablehook = previous
+    return [u for u in unraisable if isinstance(u.exc_value, ResourceWarning)]
 
 
 class _Endless(BaseHTTPRequestHandler):
@@ -59,10 +72,6 @@ class _Fails:
 def test_no_socket_is_left_when_the_loop_ends_after_aclose(
     server_url: str, http_backend: str
 ) -> None:
-    unraisable: list[Any] = []
-    previous = sys.unraisablehook
-    sys.unraisablehook = unraisable.append
-
     async def main() -> None:
         async with Client(
             "APIKEY",
@@ -73,13 +82,7 @@ def test_no_socket_is_left_when_the_loop_ends_after_aclose(
             with pytest.raises(fa.FilestackError):
                 await client.filelink(HANDLE).download(_Fails())  # type: ignore[arg-type]
 
-    try:
-        asyncio.run(main())  # the loop is closed as soon as the client is
-        gc.collect()
-    finally:
-        sys.unraisablehook = previous
-    leaks = [u for u in unraisable if isinstance(u.exc_value, ResourceWarning)]
-    assert leaks == []
+    assert leaks_after(main) == []  # the loop is closed as soon as the client is
 
 
 @pytest.fixture
@@ -117,10 +120,6 @@ def early_answer_url() -> Iterator[str]:
 def test_no_socket_is_left_after_an_answer_that_came_before_the_body_was_sent(
     early_answer_url: str, http_backend: str
 ) -> None:
-    unraisable: list[Any] = []
-    previous = sys.unraisablehook
-    sys.unraisablehook = unraisable.append
-
     async def main() -> None:
         async with Client(
             "APIKEY",
@@ -135,10 +134,4 @@ def test_no_socket_is_left_after_an_answer_that_came_before_the_body_was_sent(
             with pytest.raises(fa.APIError):
                 await http.request("PUT", f"{early_answer_url}/part", content=b"x" * (16 << 20))
 
-    try:
-        asyncio.run(main())
-        gc.collect()
-    finally:
-        sys.unraisablehook = previous
-    leaks = [u for u in unraisable if isinstance(u.exc_value, ResourceWarning)]
-    assert leaks == []
+    assert leaks_after(main) == []
