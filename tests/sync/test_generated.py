@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import importlib.util
 import inspect
 import sys
 from collections.abc import Callable
@@ -23,6 +22,7 @@ import pytest
 
 import filestack_async
 from filestack_async import _sync_generated, sync
+from tests.scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 ASYNC_TO_SYNC: dict[Any, Any] = {
@@ -36,12 +36,7 @@ RENAMED = {"__aenter__": "__enter__", "__aexit__": "__exit__", "aclose": "close"
 
 
 def load_generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("gen_sync", ROOT / "scripts" / "gen_sync.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["gen_sync"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("gen_sync")
 
 
 def test_regenerating_gives_the_committed_file() -> None:

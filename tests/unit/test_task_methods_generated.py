@@ -10,9 +10,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
-import sys
 import typing
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +25,7 @@ from filestack_async._security import Security
 from filestack_async._task_methods import TaskMethods
 from filestack_async._tasks import Choice, OneOf, ParamType, TaskSpec, iter_specs
 from filestack_async._transform import Transformation
+from tests.scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 #: tasks whose methods live elsewhere
@@ -36,13 +35,7 @@ WIDER = {("store", "region")}
 
 
 def load_generator() -> ModuleType:
-    path = ROOT / "scripts" / "gen_task_methods.py"
-    spec = importlib.util.spec_from_file_location("gen_task_methods", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["gen_task_methods"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("gen_task_methods")
 
 
 def test_regenerating_gives_the_committed_file() -> None:
