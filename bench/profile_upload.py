@@ -42,7 +42,7 @@ RULES: list[tuple[str, str, str]] = [
     ("event loop: httpcore/h11 response receive and close", "Response.aclose", ""),
     ("event loop: httpx client (other)", "AsyncClient.send", ""),
     ("event loop: SDK HTTP layer (_http.py, redaction, ids)", "filestack_async/_http.py", ""),
-    ("event loop: SDK upload code (uploads/*)", "", "filestack_async/uploads"),
+    ("event loop: SDK upload code (_uploads/*)", "", "filestack_async/_uploads"),
     ("event loop: thread hand-off (to_thread)", "run_sync_in_worker_thread", ""),
 ]
 

@@ -38,7 +38,7 @@ if _typing.TYPE_CHECKING:
     from ._filelink import Filelink
     from ._security import Security, verify_webhook_signature
     from ._transform import Transformation
-    from .uploads import UploadItem, UploadProgress
+    from ._uploads import UploadItem, UploadProgress
 
 __all__ = [
     "APIConnectionError",
@@ -89,8 +89,8 @@ _WHERE = {
     "Security": "._security",
     "verify_webhook_signature": "._security",
     "Transformation": "._transform",
-    "UploadItem": ".uploads",
-    "UploadProgress": ".uploads",
+    "UploadItem": "._uploads",
+    "UploadProgress": "._uploads",
     **{
         name: "._exceptions"
         for name in __all__

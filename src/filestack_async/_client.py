@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 import anyio
 
-from . import uploads
+from . import _uploads
 from ._config import DEFAULT_TOTAL, Endpoints, RetryPolicy, Timeouts, UploadConfig
 from ._context import Context
 from ._exceptions import APIResponseValidationError, ConfigurationError
@@ -20,7 +20,7 @@ from ._params import validate_storage, validate_store_params
 from ._security import Security
 from ._tasks import build_task, check_apikey
 from ._transform import Transformation
-from .uploads import BinaryReadable, ProgressCallback, UploadManyItem
+from ._uploads import BinaryReadable, ProgressCallback, UploadManyItem
 
 
 class _State(enum.Enum):
@@ -353,7 +353,7 @@ class Client:
             >>> link = await client.upload(filepath="big.mp4", store_params={"path": "v/"})
         """
         self._check_open()
-        return await uploads.upload(
+        return await _uploads.upload(
             self._context,
             filepath=filepath,
             file_obj=file_obj,
@@ -403,7 +403,7 @@ class Client:
             raise ConfigurationError("intelligent must be True or False")
         if progress is not None and not callable(progress):
             raise ConfigurationError("progress must be a callable taking an UploadProgress")
-        return await uploads.upload_many(
+        return await _uploads.upload_many(
             self._context,
             items,
             concurrency=concurrency,

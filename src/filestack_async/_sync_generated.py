@@ -43,9 +43,9 @@ from ._task_methods import (
 from ._task_methods import TaskMethods as _AsyncTaskMethods
 from ._tasks import Task
 from ._transform import Transformation as _AsyncTransformation
-from .uploads.engine import UploadManyItem
-from .uploads.progress import ProgressCallback
-from .uploads.sources import BinaryReadable
+from ._uploads.engine import UploadManyItem
+from ._uploads.progress import ProgressCallback
+from ._uploads.sources import BinaryReadable
 
 __all__ = ["AudioVisual", "Client", "Filelink", "Transformation"]
 

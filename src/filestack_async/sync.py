@@ -33,7 +33,7 @@ from ._exceptions import ConfigurationError, FilestackError
 from ._portal import ForkedProcessError, LoopThreadError, SyncUsageError
 from ._security import Security
 from ._sync_generated import AudioVisual, Client, Filelink, Transformation
-from .uploads import UploadItem, UploadProgress
+from ._uploads import UploadItem, UploadProgress
 
 __all__ = [
     "AudioVisual",

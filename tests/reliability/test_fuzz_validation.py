@@ -21,8 +21,8 @@ from filestack_async._context import Context
 from filestack_async._params import STORE_PARAMS, validate_store_params
 from filestack_async._security import decode_policy, signature_matches, validate_policy
 from filestack_async._tasks import parse_task
+from filestack_async._uploads.protocol import STORE_KEYS, build_complete_body, build_start_body
 from filestack_async.emulator.security import Credentials, Denied, check
-from filestack_async.uploads.protocol import STORE_KEYS, build_complete_body, build_start_body
 
 from .conftest import Campaign, fuzz_settings
 from .fuzz_strategies import junk

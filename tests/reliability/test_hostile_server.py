@@ -505,7 +505,7 @@ async def test_every_logger_of_the_stack_is_masked_even_ones_made_later(
             log.debug(f"preformatted {SECURITY.policy_b64}")
             log.debug("mapping %(key)s", {"key": APIKEY})
             log.debug(b"bytes message " + SECRET.encode())
-        logging.getLogger("filestack_async.uploads.later").debug("key=%s", APIKEY)
+        logging.getLogger("filestack_async._uploads.later").debug("key=%s", APIKEY)
     ours = [
         r
         for r in captured.records

@@ -28,7 +28,7 @@ from filestack_async import (
     UploadError,
     UploadProgress,
 )
-from filestack_async.uploads import engine
+from filestack_async._uploads import engine
 
 from ..fakes import FormFile, Unseekable, form_file
 from ._upload_fake import FakeUploadAPI

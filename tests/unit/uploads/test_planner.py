@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from filestack_async import ConfigurationError
-from filestack_async.uploads.planner import (
+from filestack_async._uploads.planner import (
     MAX_PART_SIZE,
     MAX_PARTS,
     MIN_PART_SIZE,

@@ -6,7 +6,7 @@ import anyio
 import anyio.lowlevel
 
 from filestack_async import UploadProgress
-from filestack_async.uploads.progress import ProgressTracker
+from filestack_async._uploads.progress import ProgressTracker
 
 
 async def test_reports_are_monotonic_and_the_total_waits_for_finish() -> None:

@@ -16,8 +16,8 @@ import anyio.to_thread
 import pytest
 
 from filestack_async import ConfigurationError, UploadError
-from filestack_async.uploads import sources
-from filestack_async.uploads.sources import (
+from filestack_async._uploads import sources
+from filestack_async._uploads.sources import (
     BytesSource,
     PathSource,
     SeekableFileSource,

@@ -1,4 +1,4 @@
-"""The sliding-window part pool and the upload's running state.
+"""The sliding-window part pool.
 
 ``concurrency`` workers per upload each take the next part as soon as they finish
 one (no waves), and every part in flight also holds a token of the client-wide
@@ -11,48 +11,19 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 import anyio
 import anyio.lowlevel
 
-from .._exceptions import PartUploadError, UploadError
+from .._exceptions import PartUploadError
 from .planner import Part
+from .state import UploadState
 
 if sys.version_info < (3, 11):  # pragma: no cover - the backport anyio depends on
     from exceptiongroup import BaseExceptionGroup  # type: ignore[import-not-found,unused-ignore]
 
 T = TypeVar("T")
-
-
-@dataclass
-class UploadState:
-    """What an upload has achieved so far (copied onto its error if it fails)."""
-
-    parts_total: int
-    upload_id: str | None = None
-    parts_done: int = 0
-    bytes_sent: int = 0
-    failed_part: int | None = None
-
-    def part_done(self) -> None:
-        """Count one more part as finished."""
-        self.parts_done += 1
-
-    def add_bytes(self, nbytes: int) -> None:
-        """Count ``nbytes`` more as acknowledged by the service."""
-        self.bytes_sent += nbytes
-
-    def error(self, message: str) -> UploadError:
-        """An `UploadError` carrying this state."""
-        return UploadError(
-            message,
-            upload_id=self.upload_id,
-            parts_done=self.parts_done,
-            parts_total=self.parts_total,
-            bytes_sent=self.bytes_sent,
-        )
 
 
 class _Feeder(Generic[T]):

@@ -8,10 +8,11 @@ from typing import Any
 from .._exceptions import APIResponseValidationError
 from .._http import Retry
 from .planner import Part
-from .pool import UploadState, run_parts
+from .pool import run_parts
 from .progress import ProgressTracker
 from .protocol import UploadSession
 from .sources import PartData, Source
+from .state import UploadState
 
 
 async def upload_parts(

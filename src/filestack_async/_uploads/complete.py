@@ -7,8 +7,8 @@ from typing import Any
 from .._exceptions import UploadIncompleteError
 from .._http import Retry
 from .._retry import backoff_delay, parse_retry_after
-from .pool import UploadState
 from .protocol import UploadSession
+from .state import UploadState
 
 
 async def complete(

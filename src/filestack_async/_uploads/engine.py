@@ -26,7 +26,6 @@ from . import intelligent as fii
 from . import regular
 from .complete import complete
 from .planner import part_size_for, plan_parts
-from .pool import UploadState
 from .progress import ProgressCallback, ProgressTracker
 from .protocol import (
     STORE_UNSUPPORTED,
@@ -37,6 +36,7 @@ from .protocol import (
     store_request,
 )
 from .sources import BinaryReadable, BytesLike, PartData, Source, make_source
+from .state import UploadState
 
 DEFAULT_FILENAME = "unnamed_file"
 DEFAULT_MIMETYPE = "application/octet-stream"

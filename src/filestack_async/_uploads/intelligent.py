@@ -32,10 +32,11 @@ from .._exceptions import (
 from .._http import Retry
 from .._retry import backoff_delay
 from .planner import ChunkSizer, Part
-from .pool import UploadState, run_parts
+from .pool import run_parts
 from .progress import ProgressTracker
 from .protocol import UploadSession
 from .sources import PartData, Source
+from .state import UploadState
 
 
 async def upload_parts(
