@@ -20,7 +20,7 @@ from ._params import validate_storage, validate_store_params
 from ._security import Security
 from ._tasks import build_task, check_apikey
 from ._transform import Transformation
-from ._uploads import BinaryReadable, ProgressCallback, UploadManyItem
+from ._uploads import BinaryReadable, ProgressCallback, UploadManyItem, hashing_threads
 
 
 class _State(enum.Enum):
@@ -116,6 +116,7 @@ class Client:
             upload=upload_config,
             http=self._http,
             part_limiter=anyio.CapacityLimiter(upload_config.max_parts_in_flight),
+            hash_limiter=anyio.CapacityLimiter(hashing_threads()),
         )
         self._state = _State.UNOPENED
 

@@ -39,6 +39,8 @@ class Context:
     http: HTTPSession | None = None
     #: client-wide limit on parts in flight (shared by every upload of a client)
     part_limiter: anyio.CapacityLimiter | None = None
+    #: client-wide limit on worker threads hashing parts at once (None: anyio's default)
+    hash_limiter: anyio.CapacityLimiter | None = None
 
     def secrets(self, security: Security | None = None) -> tuple[str, ...]:
         """Strings to mask in messages for a call using ``security``."""

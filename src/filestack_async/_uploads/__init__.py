@@ -12,7 +12,7 @@
 
 from .engine import UploadItem, UploadManyItem, upload, upload_many
 from .progress import ProgressCallback, UploadProgress
-from .sources import BinaryReadable
+from .sources import BinaryReadable, hashing_threads
 
 __all__ = [
     "BinaryReadable",
@@ -20,6 +20,7 @@ __all__ = [
     "UploadItem",
     "UploadManyItem",
     "UploadProgress",
+    "hashing_threads",
     "upload",
     "upload_many",
 ]

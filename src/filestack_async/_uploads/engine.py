@@ -70,6 +70,7 @@ async def upload(
     source = make_source(
         filepath=filepath, file_obj=file_obj, content=content, stream=stream, size=size
     )
+    source.hash_limiter = context.hash_limiter
     async with context.session(sec) as http, source:
         total = source.size
         filename = params.get("filename") or source.default_filename or DEFAULT_FILENAME
