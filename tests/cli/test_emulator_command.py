@@ -15,8 +15,7 @@ import httpx
 import pytest
 
 from filestack_async.cli import main
-from filestack_async.emulator import Emulator, EmulatorConfig, Faults, NetworkProfile, RouteFault
-from filestack_async.emulator import app as emulator_app
+from filestack_async.emulator import EmulatorConfig, Faults, NetworkProfile, RouteFault
 from filestack_async.emulator.server import EmulatorServer
 
 
@@ -142,17 +141,8 @@ def test_allow_open_reaches_the_bind_check(capsys: pytest.CaptureFixture[str]) -
     assert capsys.readouterr().err.startswith("error: cannot listen on 192.0.2.1:0: ")
 
 
-def test_a_port_in_use_is_one_error_line_and_the_emulator_is_closed(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    made: list[Emulator] = []
-
-    class Recorded(Emulator):
-        def __init__(self, config: EmulatorConfig | None = None) -> None:
-            super().__init__(config)
-            made.append(self)
-
-    monkeypatch.setattr(emulator_app, "Emulator", Recorded)
+def test_a_port_in_use_is_one_error_line(capsys: pytest.CaptureFixture[str]) -> None:
+    # (EmulatorServer closes its emulator then: tests/emulator/test_server.py)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen(1)
@@ -161,8 +151,6 @@ def test_a_port_in_use_is_one_error_line_and_the_emulator_is_closed(
     out, err = capsys.readouterr()
     assert err.startswith(f"error: cannot listen on 127.0.0.1:{port}: ") and err.count("\n") == 1
     assert "listening" not in out
-    (emulator,) = made
-    assert not emulator.data_dir.exists()  # closed: its temporary folder is gone
 
 
 # -- a signal stops it cleanly ----------------------------------------------------------------
