@@ -20,7 +20,7 @@ from ._params import validate_storage, validate_store_params
 from ._security import Security
 from ._tasks import build_task, check_apikey
 from ._transform import Transformation
-from ._uploads import BinaryReadable, ProgressCallback, UploadManyItem
+from ._uploads import BinaryReadable, ProgressCallback, UploadManyItem, check_intelligent
 
 
 class _State(enum.Enum):
@@ -321,7 +321,7 @@ class Client:
         stream: AsyncIterable[bytes] | None = None,
         size: int | None = None,
         store_params: Mapping[str, Any] | None = None,
-        intelligent: bool = False,
+        intelligent: bool | Literal["fallback"] = False,
         security: Security | None = None,
         progress: ProgressCallback | None = None,
     ) -> Filelink:
@@ -336,7 +336,12 @@ class Client:
         ``max_parts_in_flight`` across the client); path and seekable sources are
         hashed and then streamed from the source, so memory stays flat. With
         ``intelligent=True`` the intelligent-ingestion flow is used, with a chunk size
-        that adapts to failures. ``progress`` (sync or async) receives
+        that adapts to failures; with ``intelligent="fallback"`` parts go the regular
+        way until one fails as a struggling link fails, then that part and the rest go
+        through intelligent ingestion. When the service does not enable intelligent
+        ingestion for the upload (its start answer has no ``upload_type:
+        intelligent_ingestion``), the upload goes on as regular (logged at INFO;
+        progress reports ``intelligent=False``). ``progress`` (sync or async) receives
         `UploadProgress` reports; the returned Filelink carries the security used.
 
         Raises:
@@ -371,7 +376,7 @@ class Client:
         items: Iterable[UploadManyItem],
         *,
         concurrency: int = 4,
-        intelligent: bool = False,
+        intelligent: bool | Literal["fallback"] = False,
         store_params: Mapping[str, Any] | None = None,
         security: Security | None = None,
         progress: ProgressCallback | None = None,
@@ -399,8 +404,7 @@ class Client:
             )
         if security is not None and not isinstance(security, Security):
             raise ConfigurationError("security must be a Security object")
-        if not isinstance(intelligent, bool):
-            raise ConfigurationError("intelligent must be True or False")
+        check_intelligent(intelligent)
         if progress is not None and not callable(progress):
             raise ConfigurationError("progress must be a callable taking an UploadProgress")
         return await _uploads.upload_many(

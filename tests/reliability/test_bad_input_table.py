@@ -657,7 +657,7 @@ def _rows() -> Iterator[Row]:
         "intelligent str",
         lambda e: e.client.upload(content=b"x", intelligent="yes"),
         CE,
-        "intelligent must be True or False",
+        "intelligent must be True, False or 'fallback'",
     )
     yield Row(
         "Client.upload",
@@ -720,7 +720,7 @@ def _rows() -> Iterator[Row]:
         "intelligent int",
         lambda e: e.client.upload_many([b"x"], intelligent=1),
         CE,
-        "intelligent must be True or False",
+        "intelligent must be True, False or 'fallback'",
     )
     yield Row(
         "Client.upload_many",
