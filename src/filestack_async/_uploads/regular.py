@@ -43,8 +43,7 @@ class Fallback:
         self.switched = True
         self._progress.intelligent = True
         logger.info(
-            "upload %s: part %d failed the regular way (%s); switching to intelligent "
-            "ingestion",
+            "upload %s: part %d failed the regular way (%s); switching to intelligent ingestion",
             upload_id,
             part,
             type(err).__name__,
@@ -57,8 +56,7 @@ def struggled(err: APIError) -> bool:
         return True
     if isinstance(err, APIStatusError):
         return (
-            is_retryable_status(err.status_code)
-            or storage_verdict(err) is StorageVerdict.SLOW_LINK
+            is_retryable_status(err.status_code) or storage_verdict(err) is StorageVerdict.SLOW_LINK
         )
     return False
 
