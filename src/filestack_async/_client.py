@@ -16,7 +16,12 @@ from ._context import Context
 from ._exceptions import APIResponseValidationError, ConfigurationError
 from ._filelink import Filelink, filelink_from_answer
 from ._http import AsyncHTTPClient, AsyncTransport, HTTPBackend, HTTPSession, Retry
-from ._params import validate_storage, validate_store_params
+from ._params import (
+    header_secrets,
+    validate_origin_headers,
+    validate_storage,
+    validate_store_params,
+)
 from ._security import Security
 from ._tasks import build_task, check_apikey
 from ._transform import Transformation
@@ -195,24 +200,37 @@ class Client:
         store_params: Mapping[str, Any] | None = None,
         *,
         security: Security | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Filelink:
         """Store a file that Filestack fetches from ``url`` (the ``/process`` store request).
 
-        The returned Filelink keeps the service's answer as ``upload_response``.
+        ``headers`` are sent by the service to the origin when it fetches ``url`` (for
+        a private source, e.g. ``{"Authorization": "Bearer ..."}``); their values are
+        masked in this SDK's messages and logs. The returned Filelink keeps the
+        service's answer as ``upload_response``.
 
         Raises:
-            ConfigurationError: a bad URL or store parameter (``mimetype`` cannot be
-                set here: the service detects it).
+            ConfigurationError: a bad URL, store parameter (``mimetype`` and ``alt``
+                cannot be set here: the service detects the type, and a fetched file
+                takes no alt text) or header.
+
+        Example:
+            >>> await client.upload_url("https://example.com/private.png",
+            ...                         headers={"Authorization": "Bearer TOKEN"})
         """
         self._check_open()
         if not isinstance(url, str) or not url.startswith(("http://", "https://", "src://")):
             raise ConfigurationError("url must be an http(s) URL or a src://alias/path")
         params = validate_store_params(store_params)
-        if "mimetype" in params:
-            raise ConfigurationError(
-                "store parameter 'mimetype' is not accepted by upload_url; the service "
-                "detects the type of a fetched file"
-            )
+        for key, why in (
+            ("mimetype", "the service detects the type of a fetched file"),
+            ("alt", "alt text goes with uploads (Client.upload), not fetched files"),
+        ):
+            if key in params:
+                raise ConfigurationError(
+                    f"store parameter {key!r} is not accepted by upload_url; {why}"
+                )
+        origin_headers = validate_origin_headers(headers)
         if security is not None and not isinstance(security, Security):
             raise ConfigurationError("security must be a Security object")
         sec = security or self.security
@@ -221,7 +239,10 @@ class Client:
         tasks: list[dict[str, Any]] = [{"name": "store", "params": store}]
         if sec is not None:
             tasks.append({"name": "security", "params": sec.as_params()})
-        payload: dict[str, Any] = {"apikey": self.apikey, "sources": [url], "tasks": tasks}
+        source: str | dict[str, Any] = url
+        if origin_headers:
+            source = {"source": url, "headers": origin_headers}
+        payload: dict[str, Any] = {"apikey": self.apikey, "sources": [source], "tasks": tasks}
         if upload_tags:
             payload["upload_tags"] = upload_tags
         response = await self._http.request(
@@ -229,7 +250,7 @@ class Client:
             f"{self.endpoints.cdn}/process",
             json=payload,
             retry=Retry.NO_RESPONSE,
-            redact=sec.secrets() if sec else (),
+            redact=(*(sec.secrets() if sec else ()), *header_secrets(origin_headers)),
         )
         body = response.json_object()
         handle = body.get("handle") or _handle_from_url(body.get("url"))
