@@ -249,8 +249,8 @@ class Client(_portal.ClientLifecycle):
         Raises:
             ConfigurationError: not exactly one source, an unreadable file, a text-mode
                 file object, bad store params or size (before any request); an empty
-                file with ``region``, ``workflows`` or ``upload_tags`` (empty files are
-                stored with one ``/api/store`` request, which takes none of them).
+                file with ``region``, ``workflows``, ``upload_tags`` or ``alt`` (empty
+                files are stored with one ``/api/store`` request, which takes none of them).
             APIError: the start request failed.
             UploadError: anything failing after start (`PartUploadError` for a chunk
                 that failed at the minimum size, `UploadIncompleteError` when complete

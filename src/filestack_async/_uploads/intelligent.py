@@ -59,10 +59,7 @@ async def upload_parts(
         return await source.read_part(part.offset, part.size)
 
     async def send(part: Part, data: PartData) -> None:
-        try:
-            await send_part(session, part, data, chunks, state, progress)
-        finally:
-            data.release()
+        await send_part(session, part, data, chunks, state, progress)
 
     await run_parts(
         parts,
@@ -83,10 +80,13 @@ async def send_part(
     state: UploadState,
     progress: ProgressTracker,
 ) -> None:
-    """Send one part's chunks in order, then commit it (``data`` stays held)."""
-    offset = 0
-    while offset < part.size:
-        offset += await _send_chunk(session, part, data, offset, chunks, state, progress)
+    """Send one part's chunks in order, release ``data``, then commit the part."""
+    try:
+        offset = 0
+        while offset < part.size:
+            offset += await _send_chunk(session, part, data, offset, chunks, state, progress)
+    finally:
+        data.release()
     await session.commit(part.number)
     state.part_done()
 
