@@ -312,33 +312,32 @@ FATAL = [
 # -- intelligent ingestion ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("status", "code", "message"), SLOW_LINK)
+HALVED = [(1, 0, 2 * MiB), (1, 0, MiB), (1, MiB, MiB)]  # a slow link: the chunk halves
+SAME_SIZE = [(1, 0, 2 * MiB), (1, 0, 2 * MiB)]  # a stale URL: a fresh one, same chunk
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "message", "puts"),
+    [(*answer, HALVED) for answer in SLOW_LINK] + [(*answer, SAME_SIZE) for answer in STALE_URL],
+)
 @respx.mock
-async def test_a_slow_link_answer_halves_the_chunk(
-    fake: FakeUploadAPI, make_client: Any, status: int, code: str, message: str
+async def test_an_intelligent_chunk_adapts_to_what_s3_said(
+    fake: FakeUploadAPI,
+    make_client: Any,
+    status: int,
+    code: str,
+    message: str,
+    puts: list[tuple[int, int, int]],
 ) -> None:
     fake.install(respx.mock)
     fake.inject("put", s3_error(status, code, message))
     data = data_of(2 * MiB)
     async with make_client(intelligent_chunk_size=2 * MiB) as client:
         await client.upload(content=data, intelligent=True)
-    assert fake.put_sizes == [(1, 0, 2 * MiB), (1, 0, MiB), (1, MiB, MiB)]
-    assert fake.assembled() == data
-
-
-@pytest.mark.parametrize(("status", "code", "message"), STALE_URL)
-@respx.mock
-async def test_a_stale_url_answer_gets_a_fresh_url_for_the_same_chunk(
-    fake: FakeUploadAPI, make_client: Any, status: int, code: str, message: str
-) -> None:
-    fake.install(respx.mock)
-    fake.inject("put", s3_error(status, code, message))
-    data = data_of(2 * MiB)
-    async with make_client(intelligent_chunk_size=2 * MiB) as client:
-        await client.upload(content=data, intelligent=True)
-    assert fake.put_sizes == [(1, 0, 2 * MiB), (1, 0, 2 * MiB)]
+    assert fake.put_sizes == puts
+    # every attempt asked /multipart/upload for its URL
     uploads = fake.bodies("upload")
-    assert [(b["part"], b["offset"], b["size"]) for b in uploads] == [(1, 0, 2 * MiB)] * 2
+    assert [(b["part"], b["offset"], b["size"]) for b in uploads] == puts
     assert fake.assembled() == data
 
 
