@@ -45,6 +45,37 @@ def data_of(size: int) -> bytes:
     return random.Random(7).randbytes(size)
 
 
+def s3_error(
+    status: int, code: str, message: str = ""
+) -> Callable[[httpx.Request], httpx.Response]:
+    """An injected answer the way S3 gives it: an XML ``Error`` document."""
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{code}</Code><Message>{message}</Message>"
+        "<RequestId>4442587FB7D0A2F9</RequestId><HostId>host</HostId></Error>"
+    )
+    return lambda _: httpx.Response(status, text=body, headers={"Content-Type": "application/xml"})
+
+
+SLOW_LINK = [
+    (400, "RequestTimeout", "Your socket connection to the server was not read from or "
+     "written to within the timeout period. Idle connections will be closed."),
+    (400, "IncompleteBody", "You did not provide the number of bytes specified by the "
+     "Content-Length HTTP header."),
+]  # fmt: skip
+STALE_URL = [
+    (403, "RequestTimeTooSkewed", "The difference between the request time and the "
+     "current time is too large."),
+    (403, "AccessDenied", "Request has expired"),
+]  # fmt: skip
+FATAL = [
+    (400, "InvalidArgument", "Invalid Argument"),
+    (403, "AccessDenied", "Access Denied"),
+    (403, "SignatureDoesNotMatch", "The request signature we calculated does not match"),
+    (400, "RequestTimeout-ish", "not S3's code"),
+]
+
+
 @pytest.fixture
 def fake() -> FakeUploadAPI:
     return FakeUploadAPI()
@@ -102,10 +133,34 @@ async def test_fallback_switches_at_the_first_struggling_part(
     assert reports[-1].intelligent is True and reports[-1].done
 
 
+@pytest.mark.parametrize(
+    "failure",
+    [
+        503,
+        408,
+        429,
+        httpx.ConnectError,
+        httpx.WriteTimeout,
+        httpx.ReadTimeout,
+        s3_error(*SLOW_LINK[0]),
+        s3_error(*SLOW_LINK[1]),
+    ],
+    ids=[
+        "503",
+        "408",
+        "429",
+        "connect",
+        "write-timeout",
+        "read-timeout",
+        *[c for _, c, _ in SLOW_LINK],
+    ],
+)
 @respx.mock
-async def test_fallback_sends_each_regular_put_once(fake: FakeUploadAPI, make_client: Any) -> None:
+async def test_fallback_sends_each_regular_put_once(
+    fake: FakeUploadAPI, make_client: Any, failure: Any
+) -> None:
     fake.install(respx.mock)
-    fake.inject("put", 503)  # a regular upload would retry this PUT; fallback switches
+    fake.inject("put", failure)  # a regular upload would retry this PUT; fallback switches
     data = data_of(5 * MiB)
     async with make_client(intelligent_chunk_size=8 * MiB) as client:
         await client.upload(content=data, intelligent="fallback")
@@ -128,6 +183,21 @@ async def test_fallback_that_never_struggles_completes_with_every_part(
     assert complete["fii"] is True
     assert [p["part_number"] for p in complete["parts"]] == [1, 2]
     assert fake.assembled() == data
+
+
+@pytest.mark.parametrize(("status", "code", "message"), STALE_URL)
+@respx.mock
+async def test_fallback_gets_a_fresh_url_for_a_stale_one_without_switching(
+    fake: FakeUploadAPI, make_client: Any, status: int, code: str, message: str
+) -> None:
+    fake.install(respx.mock)
+    fake.inject("put", s3_error(status, code, message))
+    data = data_of(5 * MiB)
+    async with make_client() as client:
+        await client.upload(content=data, intelligent="fallback")
+    assert [(b["part"], b.get("offset")) for b in fake.bodies("upload")] == [(1, None)] * 2
+    assert fake.of("commit") == []
+    assert fake.bodies("complete")[0]["parts"] == [{"part_number": 1, "etag": '"etag-1-0"'}]
 
 
 @respx.mock
@@ -276,37 +346,6 @@ def test_integrity_check_takes_a_bool(bad: Any) -> None:
 
 
 # -- S3's error answers -------------------------------------------------------------------
-
-
-def s3_error(
-    status: int, code: str, message: str = ""
-) -> Callable[[httpx.Request], httpx.Response]:
-    """An injected answer the way S3 gives it: an XML ``Error`` document."""
-    body = (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f"<Error><Code>{code}</Code><Message>{message}</Message>"
-        "<RequestId>4442587FB7D0A2F9</RequestId><HostId>host</HostId></Error>"
-    )
-    return lambda _: httpx.Response(status, text=body, headers={"Content-Type": "application/xml"})
-
-
-SLOW_LINK = [
-    (400, "RequestTimeout", "Your socket connection to the server was not read from or "
-     "written to within the timeout period. Idle connections will be closed."),
-    (400, "IncompleteBody", "You did not provide the number of bytes specified by the "
-     "Content-Length HTTP header."),
-]  # fmt: skip
-STALE_URL = [
-    (403, "RequestTimeTooSkewed", "The difference between the request time and the "
-     "current time is too large."),
-    (403, "AccessDenied", "Request has expired"),
-]  # fmt: skip
-FATAL = [
-    (400, "InvalidArgument", "Invalid Argument"),
-    (403, "AccessDenied", "Access Denied"),
-    (403, "SignatureDoesNotMatch", "The request signature we calculated does not match"),
-    (400, "RequestTimeout-ish", "not S3's code"),
-]
 
 
 # -- intelligent ingestion ---------------------------------------------------------------
