@@ -311,13 +311,31 @@ class Filelink(TaskMethods):
 
     async def delete(self, *, apikey: str | None = None, security: Security | None = None) -> None:
         """Delete the file. Needs the API key and security (with the ``remove`` call)."""
+        await self._remove(apikey, security, "delete a file", skip_storage=False)
+
+    async def remove_metadata(
+        self, *, apikey: str | None = None, security: Security | None = None
+    ) -> None:
+        """Remove the file from Filestack but keep the stored object in your storage.
+
+        The File API delete with ``skip_storage=true`` (filestack-js ``removeMetadata``):
+        the handle stops working; the object in your S3 bucket (or other storage) stays.
+        Needs the API key and security (with the ``remove`` call), as `delete`.
+        """
+        await self._remove(apikey, security, "remove a file's metadata", skip_storage=True)
+
+    async def _remove(
+        self, apikey: str | None, security: Security | None, action: str, *, skip_storage: bool
+    ) -> None:
         if apikey is not None:
             check_apikey(apikey)
         key = apikey or self._context.apikey
         if not key:
-            raise ConfigurationError("an API key is required to delete a file")
-        sec = self._require_security(security, "delete a file")
+            raise ConfigurationError(f"an API key is required to {action}")
+        sec = self._require_security(security, action)
         params = {"key": key, **sec.as_params()}
+        if skip_storage:
+            params["skip_storage"] = "true"
         endpoint = f"{self._context.endpoints.api}/file/{self.handle}"
         async with self._context.session(sec) as http:
             await http.request("DELETE", endpoint, params=params, redact=(key, *sec.secrets()))

@@ -139,17 +139,28 @@ class Client(_portal.ClientLifecycle):
         store_params: Mapping[str, Any] | None = None,
         *,
         security: Security | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Filelink:
         """Store a file that Filestack fetches from ``url`` (the ``/process`` store request).
 
-        The returned Filelink keeps the service's answer as ``upload_response``.
+        ``headers`` are sent by the service to the origin when it fetches ``url`` (for
+        a private source, e.g. ``{"Authorization": "Bearer ..."}``); their values are
+        masked in this SDK's messages and logs. The returned Filelink keeps the
+        service's answer as ``upload_response``.
 
         Raises:
-            ConfigurationError: a bad URL or store parameter (``mimetype`` cannot be
-                set here: the service detects it).
+            ConfigurationError: a bad URL, store parameter (``mimetype`` and ``alt``
+                cannot be set here: the service detects the type, and a fetched file
+                takes no alt text) or header.
+
+        Example:
+            >>> client.upload_url("https://example.com/private.png",
+            ...                         headers={"Authorization": "Bearer TOKEN"})
         """
         return Filelink._from_async(
-            self._runner.run(self._async.upload_url, url, store_params, security=security),
+            self._runner.run(
+                self._async.upload_url, url, store_params, security=security, headers=headers
+            ),
             self._runner,
         )
 
@@ -212,7 +223,7 @@ class Client(_portal.ClientLifecycle):
         stream: AsyncIterable[bytes] | None = None,
         size: int | None = None,
         store_params: Mapping[str, Any] | None = None,
-        intelligent: bool = False,
+        intelligent: bool | Literal["fallback"] = False,
         security: Security | None = None,
         progress: ProgressCallback | None = None,
     ) -> Filelink:
@@ -227,14 +238,19 @@ class Client(_portal.ClientLifecycle):
         ``max_parts_in_flight`` across the client); path and seekable sources are
         hashed and then streamed from the source, so memory stays flat. With
         ``intelligent=True`` the intelligent-ingestion flow is used, with a chunk size
-        that adapts to failures. ``progress`` (sync or async) receives
+        that adapts to failures; with ``intelligent="fallback"`` parts go the regular
+        way until one fails as a struggling link fails, then that part and the rest go
+        through intelligent ingestion. When the service does not enable intelligent
+        ingestion for the upload (its start answer has no ``upload_type:
+        intelligent_ingestion``), the upload goes on as regular (logged at INFO;
+        progress reports ``intelligent=False``). ``progress`` (sync or async) receives
         `UploadProgress` reports; the returned Filelink carries the security used.
 
         Raises:
             ConfigurationError: not exactly one source, an unreadable file, a text-mode
                 file object, bad store params or size (before any request); an empty
-                file with ``region``, ``workflows`` or ``upload_tags`` (empty files are
-                stored with one ``/api/store`` request, which takes none of them).
+                file with ``region``, ``workflows``, ``upload_tags`` or ``alt`` (empty
+                files are stored with one ``/api/store`` request, which takes none of them).
             APIError: the start request failed.
             UploadError: anything failing after start (`PartUploadError` for a chunk
                 that failed at the minimum size, `UploadIncompleteError` when complete
@@ -264,7 +280,7 @@ class Client(_portal.ClientLifecycle):
         items: Iterable[UploadManyItem],
         *,
         concurrency: int = 4,
-        intelligent: bool = False,
+        intelligent: bool | Literal["fallback"] = False,
         store_params: Mapping[str, Any] | None = None,
         security: Security | None = None,
         progress: ProgressCallback | None = None,
@@ -972,6 +988,17 @@ class Filelink(TaskMethods):
     def delete(self, *, apikey: str | None = None, security: Security | None = None) -> None:
         """Delete the file. Needs the API key and security (with the ``remove`` call)."""
         self._runner.run(self._async.delete, apikey=apikey, security=security)
+
+    def remove_metadata(
+        self, *, apikey: str | None = None, security: Security | None = None
+    ) -> None:
+        """Remove the file from Filestack but keep the stored object in your storage.
+
+        The File API delete with ``skip_storage=true`` (filestack-js ``removeMetadata``):
+        the handle stops working; the object in your S3 bucket (or other storage) stays.
+        Needs the API key and security (with the ``remove`` call), as `delete`.
+        """
+        self._runner.run(self._async.remove_metadata, apikey=apikey, security=security)
 
     def with_tasks(self, tasks: str | Iterable[Task]) -> Transformation:
         """A chain on this file with ``tasks``: URL grammar or `Task` objects (no I/O).

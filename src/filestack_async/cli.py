@@ -71,6 +71,11 @@ def _add_emulator(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
     faults.add_argument("--delay-rate", type=float, default=0.0, help="share of delayed requests")
     faults.add_argument("--delay", type=float, default=0.0, help="seconds of delay")
     faults.add_argument("--max-chunk-size", type=int, help="part/chunk PUTs above this fail")
+    faults.add_argument(
+        "--chunk-s3-code",
+        choices=("RequestTimeout", "IncompleteBody"),
+        help="answer those PUTs as S3 does (400 XML with this Code) instead of a reset",
+    )
     faults.add_argument("--complete-202", type=int, default=0, help="202s before complete succeeds")
     faults.add_argument("--latency", type=float, default=0.0, help="seconds added to each request")
     faults.add_argument("--bandwidth", type=float, help="bytes per second per request body")
@@ -144,6 +149,7 @@ def _emulator_faults(args: argparse.Namespace) -> Faults:
         seed=args.seed,
         rules=tuple(rules),
         max_chunk_size=args.max_chunk_size,
+        chunk_s3_code=args.chunk_s3_code,
         complete_202=args.complete_202,
         network=network,
     )

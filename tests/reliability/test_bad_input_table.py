@@ -353,6 +353,41 @@ def _rows() -> Iterator[Row]:
         "security must be a Security",
     )
     yield Row(
+        "Client.upload_url",
+        "alt store param",
+        lambda e: e.client.upload_url("https://a.io/x", {"alt": "a cat"}),
+        CE,
+        "'alt' is not accepted by upload_url",
+    )
+    yield Row(
+        "Client.upload_url",
+        "headers a list",
+        lambda e: e.client.upload_url("https://a.io/x", headers=[("X-A", "1")]),
+        CE,
+        "headers must be a dict",
+    )
+    yield Row(
+        "Client.upload_url",
+        "header name with a space",
+        lambda e: e.client.upload_url("https://a.io/x", headers={"X A": "1"}),
+        CE,
+        "is not an HTTP header name",
+    )
+    yield Row(
+        "Client.upload_url",
+        "header value int",
+        lambda e: e.client.upload_url("https://a.io/x", headers={"X-A": 1}),
+        CE,
+        "must be a string, not int",
+    )
+    yield Row(
+        "Client.upload_url",
+        "header value with a line break",
+        lambda e: e.client.upload_url("https://a.io/x", headers={"X-A": "1\r\nX-B: 2"}),
+        CE,
+        "line break or control character",
+    )
+    yield Row(
         "Client.transform_external",
         "url int",
         lambda e: e.client.transform_external(7),
@@ -654,10 +689,31 @@ def _rows() -> Iterator[Row]:
     )
     yield Row(
         "Client.upload",
+        "alt int",
+        lambda e: e.client.upload(content=b"x", store_params={"alt": 3}),
+        CE,
+        "'alt' must be a string",
+    )
+    yield Row(
+        "Client.upload",
+        "workflow dict without id",
+        lambda e: e.client.upload(content=b"x", store_params={"workflows": [{"name": "w"}]}),
+        CE,
+        "non-empty strings or {'id': ...} dicts",
+    )
+    yield Row(
+        "Client.upload",
+        "intelligent 'Fallback'",
+        lambda e: e.client.upload(content=b"x", intelligent="Fallback"),
+        CE,
+        "intelligent must be True, False or 'fallback'",
+    )
+    yield Row(
+        "Client.upload",
         "intelligent str",
         lambda e: e.client.upload(content=b"x", intelligent="yes"),
         CE,
-        "intelligent must be True or False",
+        "intelligent must be True, False or 'fallback'",
     )
     yield Row(
         "Client.upload",
@@ -720,7 +776,7 @@ def _rows() -> Iterator[Row]:
         "intelligent int",
         lambda e: e.client.upload_many([b"x"], intelligent=1),
         CE,
-        "intelligent must be True or False",
+        "intelligent must be True, False or 'fallback'",
     )
     yield Row(
         "Client.upload_many",
@@ -1102,6 +1158,34 @@ def _rows() -> Iterator[Row]:
         "Filelink.delete",
         "security str",
         lambda e: e.link.delete(security="x"),
+        CE,
+        "security must be a Security",
+    )
+    yield Row(
+        "Filelink.remove_metadata",
+        "apikey int",
+        lambda e: e.link.remove_metadata(apikey=5),
+        CE,
+        "apikey must be a non-empty string",
+    )
+    yield Row(
+        "Filelink.remove_metadata",
+        "no API key anywhere",
+        lambda e: e.api.Filelink(HANDLE, security=SECURITY).remove_metadata(),
+        CE,
+        "an API key is required to remove a file's metadata",
+    )
+    yield Row(
+        "Filelink.remove_metadata",
+        "no security anywhere",
+        lambda e: e.api.Filelink(HANDLE).remove_metadata(apikey="K"),
+        CE,
+        "security is required to remove a file's metadata",
+    )
+    yield Row(
+        "Filelink.remove_metadata",
+        "security str",
+        lambda e: e.link.remove_metadata(security="x"),
         CE,
         "security must be a Security",
     )
@@ -2080,6 +2164,20 @@ def _rows() -> Iterator[Row]:
         lambda e: fa.UploadConfig(complete_budget=-1),
         CE,
         "complete_budget must not be negative",
+    )
+    yield Row(
+        "UploadConfig",
+        "integrity_check int",
+        lambda e: fa.UploadConfig(integrity_check=0),
+        CE,
+        "integrity_check must be True or False, not int",
+    )
+    yield Row(
+        "UploadConfig",
+        "integrity_check str",
+        lambda e: fa.UploadConfig(integrity_check="no"),
+        CE,
+        "integrity_check must be True or False, not str",
     )
     yield Row(
         "UploadConfig",

@@ -10,7 +10,7 @@
 * `progress` reports acknowledged bytes.
 """
 
-from .engine import UploadItem, UploadManyItem, upload, upload_many
+from .engine import UploadItem, UploadManyItem, check_intelligent, upload, upload_many
 from .progress import ProgressCallback, UploadProgress
 from .sources import BinaryReadable, hashing_threads
 
@@ -20,6 +20,7 @@ __all__ = [
     "UploadItem",
     "UploadManyItem",
     "UploadProgress",
+    "check_intelligent",
     "hashing_threads",
     "upload",
     "upload_many",

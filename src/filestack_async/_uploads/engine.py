@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import anyio
 import anyio.to_thread
@@ -43,6 +44,25 @@ DEFAULT_MIMETYPE = "application/octet-stream"
 #: a one-request body up to this size is sent from one bytes object
 WHOLE_BODY = 1024 * 1024
 
+#: ``intelligent=``: regular (False), intelligent ingestion (True), or regular parts
+#: that switch to intelligent ingestion when one struggles ("fallback")
+Intelligent = bool | Literal["fallback"]
+
+logger = logging.getLogger("filestack_async")
+
+
+def check_intelligent(intelligent: object) -> Intelligent:
+    """Return ``intelligent`` if it is True, False or ``"fallback"``.
+
+    Raises:
+        ConfigurationError: anything else.
+    """
+    if isinstance(intelligent, bool) or intelligent == "fallback":
+        return intelligent
+    raise ConfigurationError(
+        f"intelligent must be True, False or 'fallback', not {intelligent!r:.40}"
+    )
+
 
 async def upload(
     context: Context,
@@ -53,7 +73,7 @@ async def upload(
     stream: Any = None,
     size: int | None = None,
     store_params: Mapping[str, Any] | None = None,
-    intelligent: bool = False,
+    intelligent: Intelligent = False,
     security: Security | None = None,
     progress: ProgressCallback | None = None,
     index: int | None = None,
@@ -64,8 +84,7 @@ async def upload(
         raise ConfigurationError("security must be a Security object")
     if progress is not None and not callable(progress):
         raise ConfigurationError("progress must be a callable taking an UploadProgress")
-    if not isinstance(intelligent, bool):
-        raise ConfigurationError("intelligent must be True or False")
+    mode = check_intelligent(intelligent)
     sec = security or context.security
     source = make_source(
         filepath=filepath, file_obj=file_obj, content=content, stream=stream, size=size
@@ -87,10 +106,12 @@ async def upload(
             mimetype or DEFAULT_MIMETYPE,
             ProgressTracker(total, progress, index=index),
         )
-        if total == 0 or _one_request(context, total, params, intelligent, sec):
+        if total == 0 or _one_request(context, total, params, mode, sec):
+            source.hashing = False  # the store request carries no MD5
             answer, handle = await _store(job)
         else:
-            answer, handle = await _multipart(job, intelligent)
+            source.hashing = context.upload.integrity_check
+            answer, handle = await _multipart(job, mode)
     link = Filelink(handle, security=sec, upload_response=answer, context=context)
     await job.tracker.finish()
     return link
@@ -132,7 +153,7 @@ def _one_request(
     context: Context,
     size: int,
     params: Mapping[str, Any],
-    intelligent: bool,
+    intelligent: Intelligent,
     security: Security | None,
 ) -> bool:
     """True when a non-empty file goes as one ``/api/store`` request instead of multipart.
@@ -184,8 +205,13 @@ async def _store(job: _Job) -> tuple[dict[str, Any], str]:
     return _as_upload_response(answer, handle), handle
 
 
-async def _multipart(job: _Job, intelligent: bool) -> tuple[dict[str, Any], str]:
-    """Start, send every part, complete; return the complete answer and the handle."""
+async def _multipart(job: _Job, intelligent: Intelligent) -> tuple[dict[str, Any], str]:
+    """Start, send every part, complete; return the complete answer and the handle.
+
+    An intelligent (or fallback) start the service does not answer with
+    ``upload_type: intelligent_ingestion`` (the app has no intelligent ingestion)
+    goes on as a regular upload, and says so in the log.
+    """
     context, source, params, sec, tracker = (
         job.context,
         job.source,
@@ -195,6 +221,7 @@ async def _multipart(job: _Job, intelligent: bool) -> tuple[dict[str, Any], str]
     )
     total = source.size
     parts = plan_parts(total, part_size_for(total, context.upload.part_size))
+    wanted = intelligent is not False
     start_body = build_start_body(
         context,
         filename=job.filename,
@@ -202,17 +229,36 @@ async def _multipart(job: _Job, intelligent: bool) -> tuple[dict[str, Any], str]
         size=total,
         store_params=params,
         security=sec,
-        intelligent=intelligent,
+        intelligent=wanted,
     )
-    session = await start(context, job.http, start_body, security=sec, intelligent=intelligent)
+    session = await start(context, job.http, start_body, security=sec, intelligent=wanted)
+    if wanted and session.start_response.get("upload_type") != "intelligent_ingestion":
+        logger.info(
+            "upload %s: the service did not enable intelligent ingestion for it (no "
+            "upload_type intelligent_ingestion in the start answer); uploading it as "
+            "regular multipart",
+            session.upload_id,
+        )
+        intelligent = False
+        session.intelligent = False
     state = UploadState(parts_total=len(parts), upload_id=session.upload_id)
+    tracker.intelligent = intelligent is True
     await tracker.begin()
-    if intelligent:
+    etags: list[dict[str, Any]] | None
+    if intelligent is True:
         await fii.upload_parts(session, source, parts, state, tracker)
         etags = None
+    elif intelligent == "fallback":
+        fallback = regular.Fallback(session, tracker)
+        etags = await regular.upload_parts(
+            session, source, parts, state, tracker, fallback=fallback
+        )
+        etags = etags or None  # every part went through intelligent ingestion
     else:
         etags = await regular.upload_parts(session, source, parts, state, tracker)
     body = build_complete_body(start_body, session.start_response, params, parts=etags)
+    if wanted and not session.intelligent:
+        body.pop("fii", None)  # the upload went regular: complete it as one
     try:
         answer = await complete(session, body, state)
         handle = _handle_of(answer)
@@ -314,7 +360,7 @@ async def upload_many(
     items: Iterable[UploadManyItem],
     *,
     concurrency: int = 4,
-    intelligent: bool = False,
+    intelligent: Intelligent = False,
     store_params: Mapping[str, Any] | None = None,
     security: Security | None = None,
     progress: ProgressCallback | None = None,

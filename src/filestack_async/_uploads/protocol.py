@@ -80,7 +80,7 @@ def build_complete_body(
     Regular (``parts`` given): the start body, every start-response key except
     ``location_url``, and the parts in ascending order. Intelligent (``parts=None``):
     the start body plus ``uri``, ``region`` and ``upload_id``. Both add
-    ``store.workflows`` and top-level ``upload_tags`` when given.
+    ``store.workflows`` and top-level ``upload_tags`` and ``alt`` when given.
     """
     body = dict(start_body)
     body["store"] = dict(start_body["store"])
@@ -93,6 +93,8 @@ def build_complete_body(
         body["store"]["workflows"] = list(store_params["workflows"])
     if store_params.get("upload_tags"):
         body["upload_tags"] = dict(store_params["upload_tags"])
+    if store_params.get("alt"):
+        body["alt"] = store_params["alt"]
     return body
 
 
@@ -115,6 +117,11 @@ class UploadSession:
         return str(self.start_response["upload_id"])
 
     @property
+    def integrity_check(self) -> bool:
+        """Whether parts and chunks carry their MD5 (`UploadConfig.integrity_check`)."""
+        return self.context.upload.integrity_check
+
+    @property
     def redact(self) -> tuple[str, ...]:
         """Per-call secrets to mask in messages."""
         return self.security.secrets() if self.security is not None else ()
@@ -131,10 +138,18 @@ class UploadSession:
             body.update(self.security.as_params())
         return body
 
-    def part_body(self, part: int, size: int, md5: str, offset: int | None) -> dict[str, Any]:
-        """The ``/multipart/upload`` body for a part (``offset=None``) or an FII chunk."""
+    def part_body(
+        self, part: int, size: int, md5: str | None, offset: int | None
+    ) -> dict[str, Any]:
+        """The ``/multipart/upload`` body for a part (``offset=None``) or an FII chunk.
+
+        ``md5=None`` (``integrity_check=False``) sends no ``md5``: the service then
+        signs a PUT without ``Content-MD5``.
+        """
         body = self._common()
-        body.update({"part": part, "size": size, "md5": md5})
+        body.update({"part": part, "size": size})
+        if md5 is not None:
+            body["md5"] = md5
         if offset is not None:
             body.update({"offset": offset, "fii": True})
         return body
@@ -146,7 +161,13 @@ class UploadSession:
         return body
 
     async def part_url(
-        self, part: int, size: int, md5: str, *, offset: int | None = None, retry: Retry
+        self,
+        part: int,
+        size: int,
+        md5: str | None,
+        *,
+        offset: int | None = None,
+        retry: Retry,
     ) -> tuple[str, dict[str, str]]:
         """Ask for the signed URL and headers to PUT a part (or chunk at ``offset``) to."""
         response = await self.http.request(
@@ -268,7 +289,7 @@ async def start(
 
 #: store parameters ``/api/store`` has no query parameter for: a file stored with any of
 #: them goes multipart (an empty one, which multipart cannot store, is refused)
-STORE_UNSUPPORTED: tuple[str, ...] = ("region", "workflows", "upload_tags")
+STORE_UNSUPPORTED: tuple[str, ...] = ("region", "workflows", "upload_tags", "alt")
 
 
 @dataclass(frozen=True)

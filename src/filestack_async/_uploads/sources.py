@@ -239,6 +239,9 @@ class Source(ABC):
 
     def __init__(self) -> None:
         self.size = -1
+        #: hash parts as they are read (off for ``integrity_check=False`` and for the
+        #: one-request store, which sends no MD5); `PartData.md5` still works
+        self.hashing = True
 
     async def __aenter__(self: _S) -> _S:
         try:
@@ -290,9 +293,9 @@ class _RandomAccessSource(Source):
             return _HeldPart(memoryview(data), md5=md5)
         return _RangePart(self, offset, length)
 
-    def _read_and_hash(self, offset: int, length: int) -> tuple[bytes, str]:
+    def _read_and_hash(self, offset: int, length: int) -> tuple[bytes, str | None]:
         data = self.read_at(offset, length)
-        return data, md5_base64(data)
+        return data, md5_base64(data) if self.hashing else None
 
 
 def _short(what: str) -> UploadError:
@@ -600,14 +603,14 @@ class UnseekableFileSource(_SequentialSource):
             self._fill_and_hash, view, offset, limiter=self.hash_limiter
         )
 
-    def _fill_and_hash(self, view: memoryview, offset: int) -> str:
+    def _fill_and_hash(self, view: memoryview, offset: int) -> str | None:
         got = 0
         while got < len(view):
             count = self._readinto(view[got:])
             if not count:
                 raise self._ended(offset + got)
             got += count
-        return md5_base64(view)
+        return md5_base64(view) if self.hashing else None
 
 
 def _as_bytes(block: object, what: str) -> bytes:

@@ -101,6 +101,10 @@ class NetworkProfile:
         return cls(latency=0.040, bandwidth=16 * MiB)
 
 
+#: the S3 codes the max-chunk fault can answer with (400 each)
+CHUNK_S3_CODES: tuple[str, ...] = ("RequestTimeout", "IncompleteBody")
+
+
 @dataclass(frozen=True)
 class Faults:
     """Everything the emulator can do wrong on purpose. Seeded, so runs repeat.
@@ -113,7 +117,11 @@ class Faults:
         max_chunk_size: part/chunk PUTs larger than this fail, to exercise
             intelligent ingestion's chunk halving: the connection is reset (as a
             struggling link would drop it), or, with ``chunk_status``, that status
-            is answered.
+            is answered, or, with ``chunk_s3_code``, S3's answer.
+        chunk_s3_code: ``"RequestTimeout"`` or ``"IncompleteBody"``: a PUT over
+            ``max_chunk_size`` is answered the way S3 answers a body a slow link could
+            not deliver in time (or cut short): 400 with an XML ``Error`` body whose
+            ``Code`` is this.
         complete_202: ``/multipart/complete`` answers 202 this many times per upload
             before it succeeds.
         network: latency and bandwidth added to everything.
@@ -123,6 +131,7 @@ class Faults:
     rules: tuple[RouteFault, ...] = ()
     max_chunk_size: int | None = None
     chunk_status: int | None = None
+    chunk_s3_code: str | None = None
     complete_202: int = 0
     network: NetworkProfile | None = None
 
@@ -131,6 +140,13 @@ class Faults:
             raise FaultConfigError("max_chunk_size must be positive")
         if self.complete_202 < 0:
             raise FaultConfigError("complete_202 must not be negative")
+        if self.chunk_s3_code is not None and self.chunk_s3_code not in CHUNK_S3_CODES:
+            raise FaultConfigError(
+                f"chunk_s3_code must be one of {', '.join(CHUNK_S3_CODES)}, "
+                f"not {self.chunk_s3_code!r:.40}"
+            )
+        if self.chunk_s3_code is not None and self.chunk_status is not None:
+            raise FaultConfigError("give chunk_status or chunk_s3_code, not both")
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready description (what ``GET /_emulator/faults`` returns)."""
@@ -139,6 +155,7 @@ class Faults:
             "rules": [{f.name: getattr(r, f.name) for f in fields(r)} for r in self.rules],
             "max_chunk_size": self.max_chunk_size,
             "chunk_status": self.chunk_status,
+            "chunk_s3_code": self.chunk_s3_code,
             "complete_202": self.complete_202,
             "network": (
                 None
@@ -152,7 +169,15 @@ class Faults:
         """Build from the JSON ``POST /_emulator/faults`` takes (the shape of `to_json`)."""
         if not isinstance(data, Mapping):
             raise FaultConfigError("faults must be a JSON object")
-        known = {"seed", "rules", "max_chunk_size", "chunk_status", "complete_202", "network"}
+        known = {
+            "seed",
+            "rules",
+            "max_chunk_size",
+            "chunk_status",
+            "chunk_s3_code",
+            "complete_202",
+            "network",
+        }
         unknown = set(data) - known
         if unknown:
             raise FaultConfigError(f"unknown fault settings: {sorted(unknown)}")
@@ -165,6 +190,7 @@ class Faults:
                 rules=rules,
                 max_chunk_size=data.get("max_chunk_size"),
                 chunk_status=data.get("chunk_status"),
+                chunk_s3_code=data.get("chunk_s3_code"),
                 complete_202=int(data.get("complete_202", 0)),
                 network=network,
             )

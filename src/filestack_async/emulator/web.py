@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +55,16 @@ class ResetResponse(Response):
 def error(status: int, message: str, **extra: Any) -> JSONResponse:
     """A JSON error body like Filestack's: ``{"error": message, ...}``."""
     return JSONResponse({"error": message, **extra}, status_code=status)
+
+
+def s3_error(status: int, code: str, message: str) -> Response:
+    """An error the way S3 answers a part PUT: an XML ``Error`` document."""
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{escape(code)}</Code><Message>{escape(message)}</Message>"
+        f"<RequestId>{secrets.token_hex(8).upper()}</RequestId></Error>"
+    )
+    return Response(body, status_code=status, media_type="application/xml")
 
 
 def protocol_error(err: ProtocolError) -> JSONResponse:
