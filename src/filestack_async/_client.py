@@ -17,12 +17,13 @@ from ._exceptions import APIResponseValidationError, ConfigurationError
 from ._filelink import Filelink, filelink_from_answer
 from ._http import AsyncHTTPClient, AsyncTransport, HTTPBackend, HTTPSession, Retry
 from ._params import (
+    handle_in_answer,
     header_secrets,
     validate_origin_headers,
     validate_storage,
     validate_store_params,
 )
-from ._security import Security
+from ._security import Security, check_security
 from ._tasks import build_task, check_apikey
 from ._transform import Transformation
 from ._uploads import (
@@ -86,8 +87,7 @@ class Client:
         http_backend: HTTPBackend | None = None,
     ) -> None:
         check_apikey(apikey)
-        if security is not None and not isinstance(security, Security):
-            raise ConfigurationError("security must be a Security object")
+        check_security(security)
         if isinstance(timeout, bool):
             raise ConfigurationError("timeout must be seconds or a Timeouts object")
         if isinstance(timeout, (int, float)):
@@ -238,8 +238,7 @@ class Client:
                     f"store parameter {key!r} is not accepted by upload_url; {why}"
                 )
         origin_headers = validate_origin_headers(headers)
-        if security is not None and not isinstance(security, Security):
-            raise ConfigurationError("security must be a Security object")
+        check_security(security)
         sec = security or self.security
         upload_tags = params.pop("upload_tags", None)
         store = {**params, "location": params.get("location", self.storage)}
@@ -260,7 +259,7 @@ class Client:
             redact=(*(sec.secrets() if sec else ()), *header_secrets(origin_headers)),
         )
         body = response.json_object()
-        handle = body.get("handle") or _handle_from_url(body.get("url"))
+        handle = handle_in_answer(body)
         if not handle:
             raise APIResponseValidationError(
                 "the /process answer has no handle", method="POST", url=response.url
@@ -430,8 +429,7 @@ class Client:
                 "items must be a list of files (paths, bytes, UploadItem or dicts), "
                 f"not {type(items).__name__}; wrap a single one in a list"
             )
-        if security is not None and not isinstance(security, Security):
-            raise ConfigurationError("security must be a Security object")
+        check_security(security)
         check_intelligent(intelligent)
         if progress is not None and not callable(progress):
             raise ConfigurationError("progress must be a callable taking an UploadProgress")
@@ -444,9 +442,3 @@ class Client:
             security=security,
             progress=progress,
         )
-
-
-def _handle_from_url(url: object) -> str | None:
-    if isinstance(url, str) and url:
-        return url.rstrip("/").rsplit("/", 1)[-1] or None
-    return None

@@ -320,9 +320,5 @@ class UploadConfig:
             raise ConfigurationError("part_size must be at least 5 MiB (5242880 bytes)")
         if self.part_size > 5 * 1024 * MiB:
             raise ConfigurationError("part_size must be at most 5 GiB")
-        if self.concurrency < 1 or self.max_parts_in_flight < 1:
-            raise ConfigurationError("concurrency and max_parts_in_flight must be at least 1")
-        if not 0 < self.min_chunk_size <= self.intelligent_chunk_size:
+        if self.min_chunk_size > self.intelligent_chunk_size:
             raise ConfigurationError("need 0 < min_chunk_size <= intelligent_chunk_size")
-        if self.complete_budget < 0:
-            raise ConfigurationError("complete_budget must not be negative")

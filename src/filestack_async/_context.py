@@ -11,7 +11,7 @@ import anyio
 from ._config import Endpoints, RetryPolicy, Timeouts, UploadConfig
 from ._exceptions import ConfigurationError
 from ._http import HTTPSession
-from ._security import Security
+from ._security import Security, check_security
 
 
 @dataclass(frozen=True)
@@ -54,9 +54,7 @@ class Context:
 
     def resolve_security(self, security: Security | None) -> Security | None:
         """The security for a call: the call's own, else this context's (may be None)."""
-        if security is not None and not isinstance(security, Security):
-            raise ConfigurationError("security must be a Security object")
-        return security or self.security
+        return check_security(security) or self.security
 
     def require_security(self, security: Security | None, action: str) -> Security:
         """Like `resolve_security`, but raise when there is none.

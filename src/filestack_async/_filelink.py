@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -21,10 +20,11 @@ from ._files import (
     iter_path,
     replayable,
 )
+from ._form import file_form
 from ._http import Body, Kind, Retry
 from ._params import validate_handle
 from ._results import register_filelink_maker
-from ._security import Security, url_security
+from ._security import Security, check_security, url_security
 from ._task_methods import TaskMethods
 from ._tasks import Task, check_apikey
 from ._transform import Transformation
@@ -81,8 +81,7 @@ class Filelink(TaskMethods):
         context: Context | None = None,
     ) -> None:
         self.handle = validate_handle(handle)
-        if security is not None and not isinstance(security, Security):
-            raise ConfigurationError("security must be a Security object")
+        check_security(security)
         if apikey is not None:
             check_apikey(apikey)
         if upload_response is not None and not isinstance(upload_response, dict):
@@ -407,42 +406,18 @@ def _file_upload_form(
     content: bytes | None,
 ) -> tuple[Body, dict[str, str], Retry]:
     """A streamed ``multipart/form-data`` body with one field, ``fileUpload``."""
-    boundary = secrets.token_hex(16)
-    if filepath is not None:
-        path = check_readable_file(filepath)
-        name = path.name
-        size = path.stat().st_size
-    elif file_obj is not None:
-        file_obj = check_binary_file_obj(file_obj)
-        name = Path(str(getattr(file_obj, "name", "file"))).name or "file"
-        size = -1
-    else:
-        if not isinstance(content, (bytes, bytearray, memoryview)):
-            raise ConfigurationError("content must be bytes")
-        name = "file"
-        size = len(content)
-    safe_name = name.replace('"', "").replace("\r", "").replace("\n", "") or "file"
-    head = (
-        f"--{boundary}\r\n"
-        f'Content-Disposition: form-data; name="fileUpload"; filename="{safe_name}"\r\n'
-        "Content-Type: application/octet-stream\r\n\r\n"
-    ).encode()
-    tail = f"\r\n--{boundary}--\r\n".encode()
-    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    source: Body
     retry = Retry.ALWAYS
     if filepath is not None:
-        source_path = path
+        path = check_readable_file(filepath)
+        name, size = path.name, path.stat().st_size
 
-        async def body() -> AsyncIterator[bytes]:
-            yield head
-            async for chunk in iter_path(source_path):
-                yield chunk
-            yield tail
+        def source() -> AsyncIterator[bytes]:
+            return iter_path(path)
 
-        headers["Content-Length"] = str(len(head) + size + len(tail))
-        return body, headers, retry
-    if file_obj is not None:
-        obj = file_obj
+    elif file_obj is not None:
+        obj = check_binary_file_obj(file_obj)
+        name, size = Path(str(getattr(obj, "name", "file"))).name or "file", None
         if is_seekable(obj):
             source = replayable(obj)
         else:
@@ -451,13 +426,10 @@ def _file_upload_form(
             def source() -> AsyncIterator[bytes]:
                 return iter_file_obj(obj)
 
-        async def obj_body() -> AsyncIterator[bytes]:
-            yield head
-            async for chunk in source():
-                yield chunk
-            yield tail
-
-        return obj_body, headers, retry
-    assert content is not None
-    data = bytes(content)
-    return head + data + tail, headers, retry
+    else:
+        if not isinstance(content, (bytes, bytearray, memoryview)):
+            raise ConfigurationError("content must be bytes")
+        source = bytes(content)
+        name, size = "file", len(source)
+    form = file_form(name, "application/octet-stream")
+    return form.body(source), form.headers(size), retry

@@ -57,6 +57,23 @@ def validate_handle(handle: object) -> str:
     return handle
 
 
+def handle_in_url(url: str) -> str:
+    """The last path segment of a file URL (``https://cdn.filestackcontent.com/<handle>``);
+    unchecked, so an answer's caller says whose fault a bad one is."""
+    return url.rstrip("/").rsplit("/", 1)[-1]
+
+
+def handle_in_answer(answer: Mapping[str, Any]) -> object:
+    """The handle a service answer names, unchecked: its ``handle``, else the last path
+    segment of its ``url`` (``None`` or ``""`` when it names none; validate it with
+    `validate_handle`)."""
+    handle = answer.get("handle")
+    url = answer.get("url")
+    if not handle and isinstance(url, str):
+        return handle_in_url(url)
+    return handle
+
+
 def validate_storage(storage: object) -> str:
     """Return ``storage`` if it is a storage Filestack knows (case-sensitive, as the service)."""
     if storage not in STORAGES:

@@ -22,6 +22,7 @@ from ._config import Endpoints, RetryPolicy, Timeouts, UploadConfig
 from ._context import Context
 from ._filelink import Filelink as _AsyncFilelink
 from ._http import AsyncHTTPClient, AsyncTransport, HTTPBackend
+from ._portal import passed as _passed
 from ._security import Security
 from ._task_methods import (
     Access,
@@ -88,20 +89,7 @@ class Client(_portal.ClientLifecycle):
         transport: AsyncTransport | None = None,
         http_backend: HTTPBackend | None = None,
     ) -> None:
-        self._async, self._runner = _portal.start_client(
-            _AsyncClient,
-            apikey,
-            storage=storage,
-            security=security,
-            base_url=base_url,
-            cname=cname,
-            timeout=timeout,
-            retry=retry,
-            upload=upload,
-            http_client=http_client,
-            transport=transport,
-            http_backend=http_backend,
-        )
+        self._async, self._runner = _portal.start_client(_AsyncClient, **_passed(locals()))
         self._watch()
 
     @property
@@ -131,7 +119,7 @@ class Client(_portal.ClientLifecycle):
 
     def filelink(self, handle: str, *, security: Security | None = None) -> Filelink:
         """A `Filelink` for an existing handle that uses this client's pool and defaults."""
-        return Filelink._from_async(self._async.filelink(handle, security=security), self._runner)
+        return self._twin(Filelink, self._async.filelink(handle, security=security))
 
     def upload_url(
         self,
@@ -157,12 +145,7 @@ class Client(_portal.ClientLifecycle):
             >>> client.upload_url("https://example.com/private.png",
             ...                         headers={"Authorization": "Bearer TOKEN"})
         """
-        return Filelink._from_async(
-            self._runner.run(
-                self._async.upload_url, url, store_params, security=security, headers=headers
-            ),
-            self._runner,
-        )
+        return self._twin(Filelink, self._runner.run(self._async.upload_url, **_passed(locals())))
 
     def transform_external(self, url: str) -> Transformation:
         """A `Transformation` of a file at an http(s) URL or a storage alias ``src://alias/path``.
@@ -171,7 +154,7 @@ class Client(_portal.ClientLifecycle):
             >>> client.transform_external("https://example.com/a.png").resize(width=100).url
             'https://cdn.filestackcontent.com/APIKEY/resize=width:100/https://example.com/a.png'
         """
-        return Transformation._from_async(self._async.transform_external(url), self._runner)
+        return self._twin(Transformation, self._async.transform_external(url))
 
     def transform_handles(self, handles: Sequence[str]) -> Transformation:
         """A `Transformation` of several files, for ``zip``, ``pdfcreate`` and ``animate``.
@@ -180,7 +163,7 @@ class Client(_portal.ClientLifecycle):
             >>> client.transform_handles([h1, h2]).pdfcreate().url  # doctest: +SKIP
             'https://cdn.filestackcontent.com/APIKEY/pdfcreate/[h1,h2]'
         """
-        return Transformation._from_async(self._async.transform_handles(handles), self._runner)
+        return self._twin(Transformation, self._async.transform_handles(handles))
 
     def urlscreenshot(
         self,
@@ -197,9 +180,7 @@ class Client(_portal.ClientLifecycle):
             >>> client.urlscreenshot("https://example.com", agent="desktop", width=1024).url
             'https://cdn.filestackcontent.com/APIKEY/urlscreenshot=agent:desktop,width:1024/https://example.com'
         """
-        return Transformation._from_async(
-            self._async.urlscreenshot(url, agent, mode, width, height, delay), self._runner
-        )
+        return self._twin(Transformation, self._async.urlscreenshot(**_passed(locals())))
 
     def zip(
         self,
@@ -259,21 +240,7 @@ class Client(_portal.ClientLifecycle):
         Example:
             >>> link = client.upload(filepath="big.mp4", store_params={"path": "v/"})
         """
-        return Filelink._from_async(
-            self._runner.run(
-                self._async.upload,
-                filepath=filepath,
-                file_obj=file_obj,
-                content=content,
-                stream=stream,
-                size=size,
-                store_params=store_params,
-                intelligent=intelligent,
-                security=security,
-                progress=progress,
-            ),
-            self._runner,
-        )
+        return self._twin(Filelink, self._runner.run(self._async.upload, **_passed(locals())))
 
     def upload_many(
         self,
@@ -298,22 +265,12 @@ class Client(_portal.ClientLifecycle):
             >>> results = client.upload_many(["a.jpg", b"raw", UploadItem(...)])
             >>> failed = [r for r in results if isinstance(r, Exception)]
         """
-        results = self._runner.run(
-            self._async.upload_many,
-            items,
-            concurrency=concurrency,
-            intelligent=intelligent,
-            store_params=store_params,
-            security=security,
-            progress=progress,
+        return self._twins(
+            Filelink, _AsyncFilelink, self._runner.run(self._async.upload_many, **_passed(locals()))
         )
-        return [
-            Filelink._from_async(r, self._runner) if isinstance(r, _AsyncFilelink) else r
-            for r in results
-        ]
 
 
-class TaskMethods:
+class TaskMethods(_portal.Twin):
     """The processing task methods of the sync `Filelink` and `Transformation`.
 
     Each runs the async task method of the wrapped object and returns the sync
@@ -324,11 +281,10 @@ class TaskMethods:
     __slots__ = ()
 
     _async: _AsyncTaskMethods
-    _runner: _portal.Runner
 
     def _chain(self, chain: _AsyncTransformation) -> Transformation:
         """The sync twin of ``chain``; its calls run with this object's runner."""
-        return Transformation._from_async(chain, self._runner)
+        return self._twin(Transformation, chain)
 
     def resize(
         self,
@@ -399,9 +355,7 @@ class TaskMethods:
         type: Shape | None = None,
     ) -> Transformation:
         """Pixelate the detected faces (amount 2..100, blur 0..20)."""
-        return self._chain(
-            self._async.pixelate_faces(faces, minsize, maxsize, buffer, amount, blur, type)
-        )
+        return self._chain(self._async.pixelate_faces(**_passed(locals())))
 
     def round_corners(
         self,
@@ -523,9 +477,7 @@ class TaskMethods:
         autorotate: bool | None = None,
     ) -> Transformation:
         """A ``width`` x ``height`` collage of this image and the handles in ``files``."""
-        return self._chain(
-            self._async.collage(files, margin, width, height, color, fit, autorotate)
-        )
+        return self._chain(self._async.collage(**_passed(locals())))
 
     def upscale(
         self,
@@ -571,22 +523,7 @@ class TaskMethods:
         pageorientation: Orientation | None = None,
     ) -> Transformation:
         """Convert to ``format`` (sent as ``output=format:png``)."""
-        return self._chain(
-            self._async.filetype_conversion(
-                format,
-                background,
-                page,
-                density,
-                compress,
-                quality,
-                strip,
-                colorspace,
-                secure,
-                docinfo,
-                pageformat,
-                pageorientation,
-            )
-        )
+        return self._chain(self._async.filetype_conversion(**_passed(locals())))
 
     def no_metadata(self) -> Transformation:
         """Strip metadata (``no_metadata``)."""
@@ -635,19 +572,7 @@ class TaskMethods:
         targets: str | None = None,
     ) -> Transformation:
         """Minify JavaScript; ``targets`` is a browserslist query."""
-        return self._chain(
-            self._async.minify_js(
-                gzip,
-                use_babel_polyfill,
-                keep_fn_name,
-                keep_class_name,
-                mangle,
-                merge_vars,
-                remove_console,
-                remove_undefined,
-                targets,
-            )
-        )
+        return self._chain(self._async.minify_js(**_passed(locals())))
 
     def minify_css(
         self, level: Literal[1, 2] | None = None, gzip: bool | None = None
@@ -669,9 +594,7 @@ class TaskMethods:
         hidden_slides: bool | None = None,
     ) -> Transformation:
         """Render document pages as images."""
-        return self._chain(
-            self._async.doc_to_images(pages, engine, format, quality, density, hidden_slides)
-        )
+        return self._chain(self._async.doc_to_images(**_passed(locals())))
 
     def smart_crop(
         self,
@@ -719,21 +642,7 @@ class TaskMethods:
         Example:
             >>> new = link.resize(width=100).store(path="/thumbs/")  # doctest: +SKIP
         """
-        return Filelink._from_async(
-            self._runner.run(
-                self._async.store,
-                filename,
-                location,
-                path,
-                container,
-                region,
-                access,
-                base64decode,
-                workflows,
-                security=security,
-            ),
-            self._runner,
-        )
+        return self._twin(Filelink, self._runner.run(self._async.store, **_passed(locals())))
 
     def av_convert(
         self,
@@ -775,45 +684,12 @@ class TaskMethods:
             >>> av = link.av_convert(preset="h264", width=320)  # doctest: +SKIP
             >>> converted = av.wait_until_complete()  # doctest: +SKIP
         """
-        return AudioVisual._from_async(
-            self._runner.run(
-                self._async.av_convert,
-                preset=preset,
-                force=force,
-                title=title,
-                extname=extname,
-                filename=filename,
-                width=width,
-                height=height,
-                upscale=upscale,
-                aspect_mode=aspect_mode,
-                two_pass=two_pass,
-                video_bitrate=video_bitrate,
-                fps=fps,
-                keyframe_interval=keyframe_interval,
-                location=location,
-                watermark_url=watermark_url,
-                watermark_top=watermark_top,
-                watermark_bottom=watermark_bottom,
-                watermark_right=watermark_right,
-                watermark_left=watermark_left,
-                watermark_width=watermark_width,
-                watermark_height=watermark_height,
-                path=path,
-                access=access,
-                container=container,
-                audio_bitrate=audio_bitrate,
-                audio_sample_rate=audio_sample_rate,
-                audio_channels=audio_channels,
-                clip_length=clip_length,
-                clip_offset=clip_offset,
-                security=security,
-            ),
-            self._runner,
+        return self._twin(
+            AudioVisual, self._runner.run(self._async.av_convert, **_passed(locals()))
         )
 
 
-class Filelink(TaskMethods):
+class Filelink(TaskMethods, _portal.Same):
     """A stored file, named by its handle (the sync twin of `filestack_async.Filelink`).
 
     One made by a sync `Client` uses that client's connection pool; one made on
@@ -826,10 +702,9 @@ class Filelink(TaskMethods):
         'https://cdn.filestackcontent.com/resize=width:300/AbCdEfGhIjKlMnOpQrSt'
     """
 
-    __slots__ = ("_async", "_runner")
+    __slots__ = ()
 
     _async: _AsyncFilelink
-    _runner: _portal.Runner
 
     def __init__(
         self,
@@ -840,22 +715,8 @@ class Filelink(TaskMethods):
         upload_response: dict[str, Any] | None = None,
         context: Context | None = None,
     ) -> None:
-        self._async = _AsyncFilelink(
-            handle,
-            apikey=apikey,
-            security=security,
-            upload_response=upload_response,
-            context=context,
-        )
+        self._async = _AsyncFilelink(**_passed(locals()))
         self._runner = _portal.PER_CALL
-
-    @classmethod
-    def _from_async(cls, obj: _AsyncFilelink, runner: _portal.Runner) -> Filelink:
-        """Wrap an async Filelink; its calls run with ``runner``."""
-        twin = cls.__new__(cls)
-        twin._async = obj
-        twin._runner = runner
-        return twin
 
     @property
     def handle(self) -> str:
@@ -972,18 +833,7 @@ class Filelink(TaskMethods):
         Give exactly one of ``filepath``, ``url``, ``file_obj`` or ``content``.
         Returns this Filelink.
         """
-        return Filelink._from_async(
-            self._runner.run(
-                self._async.overwrite,
-                filepath=filepath,
-                url=url,
-                file_obj=file_obj,
-                content=content,
-                base64decode=base64decode,
-                security=security,
-            ),
-            self._runner,
-        )
+        return self._twin(Filelink, self._runner.run(self._async.overwrite, **_passed(locals())))
 
     def delete(self, *, apikey: str | None = None, security: Security | None = None) -> None:
         """Delete the file. Needs the API key and security (with the ``remove`` call)."""
@@ -1020,19 +870,8 @@ class Filelink(TaskMethods):
         """The settings this link uses (for the SDK's own modules)."""
         return self._async.context
 
-    def __repr__(self) -> str:
-        return repr(self._async)
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Filelink):
-            return NotImplemented
-        return self._async == other._async
-
-    def __hash__(self) -> int:
-        return hash(self._async)
-
-
-class Transformation(TaskMethods):
+class Transformation(TaskMethods, _portal.Same):
     """An immutable processing chain (the sync twin of `filestack_async.Transformation`).
 
     Task methods return a new chain; ``store``, ``get_content``, ``download``,
@@ -1044,10 +883,9 @@ class Transformation(TaskMethods):
         'https://cdn.filestackcontent.com/rotate=deg:90/AbCdEfGhIjKlMnOpQrSt'
     """
 
-    __slots__ = ("_async", "_runner")
+    __slots__ = ()
 
     _async: _AsyncTransformation
-    _runner: _portal.Runner
 
     def __init__(
         self,
@@ -1059,18 +897,8 @@ class Transformation(TaskMethods):
         handles: Sequence[str] | None = None,
         context: Context | None = None,
     ) -> None:
-        self._async = _AsyncTransformation(
-            apikey, handle, external_url, security, handles=handles, context=context
-        )
+        self._async = _AsyncTransformation(**_passed(locals()))
         self._runner = _portal.PER_CALL
-
-    @classmethod
-    def _from_async(cls, obj: _AsyncTransformation, runner: _portal.Runner) -> Transformation:
-        """Wrap an async Transformation; its calls run with ``runner``."""
-        twin = cls.__new__(cls)
-        twin._async = obj
-        twin._runner = runner
-        return twin
 
     def with_tasks(self, tasks: str | Iterable[Task]) -> Transformation:
         """A new chain with ``tasks`` appended: URL grammar or `Task` objects (no I/O).
@@ -1206,9 +1034,7 @@ class Transformation(TaskMethods):
         Raises:
             ConfigurationError: ``task`` is not a `Task` named ``store``; bad security.
         """
-        return Filelink._from_async(
-            self._runner.run(self._async.store_task, task, security=security), self._runner
-        )
+        return self._twin(Filelink, self._runner.run(self._async.store_task, **_passed(locals())))
 
     def av_convert_task(self, task: Task, *, security: Security | None = None) -> AudioVisual:
         """Start the chain with a ready ``video_convert`` `Task` last; return the conversion.
@@ -1220,8 +1046,8 @@ class Transformation(TaskMethods):
             ConfigurationError: ``task`` is not a `Task` named ``video_convert``; bad
                 security.
         """
-        return AudioVisual._from_async(
-            self._runner.run(self._async.av_convert_task, task, security=security), self._runner
+        return self._twin(
+            AudioVisual, self._runner.run(self._async.av_convert_task, **_passed(locals()))
         )
 
     def request_url(self, security: Security | None = None) -> str:
@@ -1236,19 +1062,8 @@ class Transformation(TaskMethods):
         """
         return self._async.request_url(security)
 
-    def __repr__(self) -> str:
-        return repr(self._async)
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Transformation):
-            return NotImplemented
-        return self._async == other._async
-
-    def __hash__(self) -> int:
-        return hash(self._async)
-
-
-class AudioVisual:
+class AudioVisual(_portal.Twin):
     """A running audio/video conversion (the sync twin of `filestack_async.AudioVisual`).
 
     Usually returned by ``filelink.av_convert(...)``.
@@ -1258,10 +1073,9 @@ class AudioVisual:
         >>> video = av.wait_until_complete(timeout=300)  # doctest: +SKIP
     """
 
-    __slots__ = ("_async", "_runner")
+    __slots__ = ()
 
     _async: _AsyncAudioVisual
-    _runner: _portal.Runner
 
     def __init__(
         self,
@@ -1286,14 +1100,6 @@ class AudioVisual:
             context=context,
         )
         self._runner = transformation._runner if transformation is not None else _portal.PER_CALL
-
-    @classmethod
-    def _from_async(cls, obj: _AsyncAudioVisual, runner: _portal.Runner) -> AudioVisual:
-        """Wrap an async AudioVisual; its calls run with ``runner``."""
-        twin = cls.__new__(cls)
-        twin._async = obj
-        twin._runner = runner
-        return twin
 
     @property
     def url(self) -> str:
@@ -1338,7 +1144,7 @@ class AudioVisual:
         Raises:
             ConversionError: the conversion failed, or is not complete yet.
         """
-        return Filelink._from_async(self._runner.run(self._async.to_filelink), self._runner)
+        return self._twin(Filelink, self._runner.run(self._async.to_filelink))
 
     def wait_until_complete(
         self,
@@ -1371,18 +1177,6 @@ class AudioVisual:
         Example:
             >>> video = av.wait_until_complete(timeout=120, progress=print)  # doctest: +SKIP
         """
-        return Filelink._from_async(
-            self._runner.run(
-                self._async.wait_until_complete,
-                timeout,
-                initial_delay,
-                max_delay,
-                jitter,
-                progress,
-                clock=clock,
-            ),
-            self._runner,
+        return self._twin(
+            Filelink, self._runner.run(self._async.wait_until_complete, **_passed(locals()))
         )
-
-    def __repr__(self) -> str:
-        return repr(self._async)

@@ -28,9 +28,9 @@ from ._context import Context
 from ._download import download_to
 from ._exceptions import APIResponseValidationError, ConfigurationError
 from ._http import Kind, Retry
-from ._params import validate_handle
+from ._params import handle_in_answer, validate_handle
 from ._results import conversion_maker, filelink_maker
-from ._security import Security, url_security
+from ._security import Security, check_security, url_security
 from ._task_methods import TaskMethods
 from ._tasks import Invalid, Task, build_task, check_apikey, parse_task, split_top_level
 
@@ -153,8 +153,7 @@ class Transformation(TaskMethods):
         given = [x for x in (handle, external_url, handles) if x is not None]
         if len(given) != 1:
             raise ConfigurationError("give exactly one of handle=, external_url= or handles=")
-        if security is not None and not isinstance(security, Security):
-            raise ConfigurationError("security must be a Security object")
+        check_security(security)
         if apikey is not None:
             check_apikey(apikey)
         if context is not None and not isinstance(context, Context):
@@ -456,7 +455,7 @@ class Transformation(TaskMethods):
         url = self._render((*self._tasks, task), sec, apikey=True, wire=True)
         response = await self._get(url, sec, method="POST", retry=Retry.NO_RESPONSE)
         body: dict[str, Any] = response.json_object()
-        handle = body.get("handle") or _last_segment(body.get("url"))
+        handle = handle_in_answer(body)
         if not isinstance(handle, str) or not handle:
             raise APIResponseValidationError(
                 "the store answer has neither a handle nor a url", method="POST", url=response.url
@@ -519,8 +518,7 @@ class Transformation(TaskMethods):
         Raises:
             ConfigurationError: ``security`` is not a `Security`.
         """
-        if security is not None and not isinstance(security, Security):
-            raise ConfigurationError("security must be a Security object")
+        check_security(security)
         return self._render(self._tasks, security, wire=True)
 
 
@@ -547,9 +545,3 @@ def _parse_tasks(text: str) -> tuple[Task, ...]:
     for task in tasks:
         _check_not_security(task)
     return tasks
-
-
-def _last_segment(url: object) -> str | None:
-    if isinstance(url, str) and url:
-        return url.rstrip("/").rsplit("/", 1)[-1] or None
-    return None

@@ -311,6 +311,19 @@ async def test_overwrite_by_file(client: Client, tmp_path: Path, kind: str) -> N
 
 
 @respx.mock
+async def test_overwrite_file_name_cannot_end_its_quoted_header(
+    client: Client, tmp_path: Path
+) -> None:
+    """A backslash in the file name would escape the closing quote of ``filename="..."``."""
+    route = respx.post(f"{API}/file/{HANDLE}").respond(200, json={})
+    path = tmp_path / 'a"b\\'
+    path.write_bytes(b"x")
+    await client.filelink(HANDLE).overwrite(filepath=path, security=SECURITY)
+    head, data = _multipart_file(route.calls.last.request)
+    assert 'filename="a_b_"\r\n' in head and data == b"x"
+
+
+@respx.mock
 async def test_overwrite_retries_replay_the_file(
     client: Client, tmp_path: Path, sleeps: list[float]
 ) -> None:

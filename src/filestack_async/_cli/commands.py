@@ -22,6 +22,7 @@ from .. import Client, Filelink, RetryPolicy, Security, Transformation, UploadPr
 from .._config import BASE_URL_ENV
 from .._exceptions import APIError, ConfigurationError
 from .._filelink import METADATA_ATTRIBUTES
+from .._files import atomic_file
 from .._params import STORE_PARAMS
 from .._tasks import TASKS, Invalid, Task, build_task, parse_task, split_top_level
 from .output import (
@@ -31,7 +32,6 @@ from .output import (
     CountingWriter,
     NoBars,
     Output,
-    atomic_file,
     describe_error,
     exit_code,
 )

@@ -21,8 +21,8 @@ from .._exceptions import (
 )
 from .._filelink import Filelink
 from .._http import Body, HTTPSession
-from .._params import validate_handle, validate_store_params
-from .._security import Security
+from .._params import handle_in_answer, validate_handle, validate_store_params
+from .._security import Security, check_security
 from . import intelligent as fii
 from . import regular
 from .complete import complete
@@ -80,8 +80,7 @@ async def upload(
 ) -> Filelink:
     """Upload one file (see `Client.upload`)."""
     params = validate_store_params(store_params)
-    if security is not None and not isinstance(security, Security):
-        raise ConfigurationError("security must be a Security object")
+    check_security(security)
     if progress is not None and not callable(progress):
         raise ConfigurationError("progress must be a callable taking an UploadProgress")
     mode = check_intelligent(intelligent)
@@ -290,11 +289,8 @@ async def _content(part: PartData) -> Body:
 
 
 def _handle_of(answer: dict[str, Any], request: str = "/multipart/complete") -> str:
-    handle = answer.get("handle")
-    if not handle and isinstance(answer.get("url"), str):
-        handle = answer["url"].rstrip("/").rsplit("/", 1)[-1]
     try:
-        return validate_handle(handle)
+        return validate_handle(handle_in_answer(answer))
     except ConfigurationError as err:
         raise APIResponseValidationError(
             f"{request} answered without a usable handle: {err}", method="POST"

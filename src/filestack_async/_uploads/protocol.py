@@ -17,13 +17,13 @@ Choices beyond the reference SDK (see docs/uploads.md):
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from .._context import Context
 from .._exceptions import APIResponseValidationError, ConfigurationError
+from .._form import FileForm, file_form
 from .._http import Body, HTTPSession, Retry
 from .._params import STORAGES
 from .._security import Security
@@ -295,33 +295,11 @@ STORE_UNSUPPORTED: tuple[str, ...] = ("region", "workflows", "upload_tags", "alt
 @dataclass(frozen=True)
 class StoreRequest:
     """The File API store call for one file: where it goes and the multipart frame around
-    the file's bytes (``head + content + tail`` is the whole body)."""
+    the file's bytes."""
 
     url: str
     query: dict[str, str]
-    head: bytes
-    tail: bytes
-    content_type: str
-
-    def body(self, content: Body) -> Body:
-        """The whole request body around ``content`` (bytes, or a factory of byte streams
-        that is called again for each attempt)."""
-        if isinstance(content, bytes):
-            return b"".join((self.head, content, self.tail))
-        head, tail = self.head, self.tail
-
-        async def stream() -> AsyncIterator[bytes | memoryview]:
-            yield head
-            async for block in content():
-                yield block
-            yield tail
-
-        return stream
-
-    def headers(self, size: int) -> dict[str, str]:
-        """``Content-Type`` and ``Content-Length`` for a file of ``size`` bytes."""
-        length = len(self.head) + size + len(self.tail)
-        return {"Content-Type": self.content_type, "Content-Length": str(length)}
+    form: FileForm
 
 
 def store_request(
@@ -373,27 +351,11 @@ def store_request(
             query[key] = str(store_params[key])
     if security is not None:
         query.update(security.as_params())
-    boundary = f"filestack-async-{secrets.token_hex(12)}"
-    head = (
-        f"--{boundary}\r\n"
-        f'Content-Disposition: form-data; name="fileUpload"; filename="{_header_safe(filename)}"'
-        f"\r\nContent-Type: {_header_safe(mimetype)}\r\n\r\n"
-    ).encode()
     return StoreRequest(
         url=f"{context.endpoints.api}/store/{location}",
         query=query,
-        head=head,
-        tail=f"\r\n--{boundary}--\r\n".encode(),
-        content_type=f"multipart/form-data; boundary={boundary}",
+        form=file_form(filename, mimetype),
     )
-
-
-_HEADER_UNSAFE = str.maketrans({ch: "_" for ch in '"\\\r\n'})
-
-
-def _header_safe(text: str) -> str:
-    """``text`` with quotes, backslashes and line breaks replaced (for a multipart header)."""
-    return text.translate(_HEADER_UNSAFE)
 
 
 async def store(
@@ -416,8 +378,8 @@ async def store(
         "POST",
         request.url,
         params=request.query,
-        content=request.body(content),
-        headers=request.headers(size),
+        content=request.form.body(content),
+        headers=request.form.headers(size),
         retry=Retry.NO_RESPONSE,
         redact=security.secrets() if security is not None else (),
     )
