@@ -9,7 +9,7 @@ import anyio
 import httpx
 from starlette.applications import Starlette
 
-from .web import EmulatedReset
+from .web import EmulatedCut, EmulatedReset
 
 
 class _AsBytes(httpx.AsyncByteStream):
@@ -24,12 +24,27 @@ class _AsBytes(httpx.AsyncByteStream):
             yield block if isinstance(block, bytes) else bytes(block)
 
 
+class _CutBody(httpx.AsyncByteStream):
+    """The part of a body sent before an injected cut, then a read error."""
+
+    def __init__(self, cut: EmulatedCut, request: httpx.Request) -> None:
+        self._cut = cut
+        self._request = request
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        if self._cut.sent:
+            yield self._cut.sent
+        raise httpx.ReadError(str(self._cut), request=self._request)
+
+
 class EmulatorTransport(httpx.ASGITransport):
     """``httpx.ASGITransport`` to an emulator app, where faults look like a network's.
 
-    An injected reset raises ``httpx.ReadError``. The client's read timeout bounds the
-    whole exchange (the app gets the request and answers in one step here), so an
-    injected delay beyond it raises ``httpx.ReadTimeout`` as it would over a socket.
+    An injected reset raises ``httpx.ReadError``; a download cut mid-body answers with
+    the bytes sent before the cut, then raises ``httpx.ReadError``. The client's read
+    timeout bounds the whole exchange (the app gets the request and answers in one
+    step here), so an injected delay beyond it raises ``httpx.ReadTimeout`` as it
+    would over a socket.
 
     Example:
         >>> app = create_app()  # doctest: +SKIP
@@ -49,6 +64,10 @@ class EmulatorTransport(httpx.ASGITransport):
                 return await super().handle_async_request(request)
         except EmulatedReset as err:
             raise httpx.ReadError(str(err), request=request) from err
+        except EmulatedCut as cut:
+            return httpx.Response(
+                cut.status, headers=cut.headers, stream=_CutBody(cut, request), request=request
+            )
         raise httpx.ReadTimeout(
             f"no answer from the emulator within the read timeout ({read} s)", request=request
         )
