@@ -314,11 +314,10 @@ class DownloadStream:
     async def _body(self) -> AsyncIterator[bytes]:
         policy: RetryPolicy = self._http.retry
         failures, waited = 0, 0.0
-        position = self.start
+        position = self.start  # the next byte to ask for: what was yielded, and pending
+        pending = bytearray()
         while True:
-            response = self._response
-            assert response is not None
-            pieces = response.aiter_bytes(self._chunk_size).__aiter__()
+            pieces = self._current().aiter_bytes().__aiter__()
             progressed = False
             while True:
                 try:
@@ -341,11 +340,18 @@ class DownloadStream:
                         break
                     continue
                 position += len(piece)
-                self.received += len(piece)
                 progressed = True
-                yield piece
+                pending += piece
+                while len(pending) >= self._chunk_size:
+                    out = bytes(pending[: self._chunk_size])
+                    del pending[: self._chunk_size]
+                    self.received += len(out)
+                    yield out
             await self._close_attempt()
             if error is None:
+                if pending:
+                    self.received += len(pending)
+                    yield bytes(pending)
                 return
             if progressed:  # the policy counts failures in a row, not over the whole file
                 failures, waited = 0, 0.0
@@ -355,7 +361,10 @@ class DownloadStream:
             await policy.sleep(delay)
             waited += delay
             failures += 1
-            position = await self._resume(position, error)
+            resumed = await self._resume(position, error)
+            if resumed != position:  # started again from the top
+                pending.clear()
+                position = resumed
 
 
 @asynccontextmanager

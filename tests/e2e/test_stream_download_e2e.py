@@ -24,8 +24,10 @@ KiB = 1024
 MiB = 1024 * KiB
 
 
-async def _read(target: Target, handle: str, **kwargs: int) -> tuple[bytes, int]:
-    async with target.client.filelink(handle).stream(**kwargs) as body:
+async def _read(
+    target: Target, handle: str, start: int | None = None, end: int | None = None
+) -> tuple[bytes, int]:
+    async with target.client.filelink(handle).stream(start=start, end=end) as body:
         data = b"".join([chunk async for chunk in body])
         assert body.received == len(data)
         return data, body.resumes
