@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import BinaryIO
 
@@ -112,6 +112,7 @@ class DownloadStream:
         self._response: StreamResponse | None = None
         self._validator: str | None = None
         self._iterated = False
+        self._iterator: AsyncGenerator[bytes, None] | None = None
         self._skip = 0
         self.size: int | None = None
         self.start = start
@@ -225,7 +226,10 @@ class DownloadStream:
             await attempt.aclose()
 
     async def aclose(self) -> None:
-        """Close the connection of the current attempt (the context manager does this)."""
+        """Stop the body and close its connection (the context manager does this)."""
+        if self._iterator is not None:
+            with anyio.CancelScope(shield=True):
+                await self._iterator.aclose()
         await self._close_attempt()
 
     # -- resuming -------------------------------------------------------------------
@@ -298,7 +302,8 @@ class DownloadStream:
         if self._iterated:
             raise ConfigurationError("a DownloadStream can be read once; open another")
         self._iterated = True
-        return self._body()
+        self._iterator = self._body()
+        return self._iterator
 
     def _cut(self, position: int) -> APIConnectionError | None:
         """The error for a body that ended before its last byte, else None."""
@@ -311,7 +316,7 @@ class DownloadStream:
             url=url,
         )
 
-    async def _body(self) -> AsyncIterator[bytes]:
+    async def _body(self) -> AsyncGenerator[bytes, None]:
         policy: RetryPolicy = self._http.retry
         failures, waited = 0, 0.0
         position = self.start  # the next byte to ask for: what was yielded, and pending
