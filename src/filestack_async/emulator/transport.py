@@ -8,6 +8,7 @@ from typing import cast
 import anyio
 import httpx
 from starlette.applications import Starlette
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .web import EmulatedCut, EmulatedReset
 
@@ -24,10 +25,44 @@ class _AsBytes(httpx.AsyncByteStream):
             yield block if isinstance(block, bytes) else bytes(block)
 
 
+class _Cut(Exception):
+    """An `EmulatedCut`, with what the app had sent before it."""
+
+    def __init__(self, cut: EmulatedCut, status: int, headers: list[tuple[bytes, bytes]]) -> None:
+        super().__init__(str(cut))
+        self.status = status
+        self.headers = headers
+        self.sent = b""
+
+
+def _recording(app: ASGIApp) -> ASGIApp:
+    """``app``, whose answer cut by an `EmulatedCut` becomes a `_Cut` holding what was sent."""
+
+    async def recorded(scope: Scope, receive: Receive, send: Send) -> None:
+        status, headers, parts = 500, [], []
+
+        async def recorder(message: Message) -> None:
+            nonlocal status, headers
+            if message["type"] == "http.response.start":
+                status, headers = message["status"], list(message.get("headers", []))
+            elif message["type"] == "http.response.body":
+                parts.append(bytes(message.get("body", b"")))
+            await send(message)
+
+        try:
+            await app(scope, receive, recorder)
+        except EmulatedCut as cut:
+            failure = _Cut(cut, status, headers)
+            failure.sent = b"".join(parts)
+            raise failure from None
+
+    return recorded
+
+
 class _CutBody(httpx.AsyncByteStream):
     """The part of a body sent before an injected cut, then a read error."""
 
-    def __init__(self, cut: EmulatedCut, request: httpx.Request) -> None:
+    def __init__(self, cut: _Cut, request: httpx.Request) -> None:
         self._cut = cut
         self._request = request
 
@@ -52,7 +87,7 @@ class EmulatorTransport(httpx.ASGITransport):
     """
 
     def __init__(self, app: Starlette) -> None:
-        super().__init__(app=app)
+        super().__init__(app=_recording(app))
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send the request to the app; resets and late answers fail as on a network."""
@@ -64,7 +99,7 @@ class EmulatorTransport(httpx.ASGITransport):
                 return await super().handle_async_request(request)
         except EmulatedReset as err:
             raise httpx.ReadError(str(err), request=request) from err
-        except EmulatedCut as cut:
+        except _Cut as cut:
             return httpx.Response(
                 cut.status, headers=cut.headers, stream=_CutBody(cut, request), request=request
             )

@@ -55,34 +55,31 @@ class EmulatedCut(Exception):
 
     Over a socket the server closes the connection after the bytes sent so far, so
     the client sees a body shorter than its ``Content-Length``. In-process,
-    `EmulatorTransport` answers with ``status``, ``headers`` and ``sent``, then
-    raises ``httpx.ReadError`` where the body stops.
+    `EmulatorTransport` answers with what the app sent before the cut, then raises
+    ``httpx.ReadError`` where the body stops.
     """
 
-    def __init__(self, status: int, headers: list[tuple[bytes, bytes]], sent: bytes) -> None:
-        super().__init__(f"connection cut after {len(sent)} bytes of the body (fault injection)")
-        self.status = status
-        self.headers = headers
-        self.sent = sent
+    def __init__(self, after: int) -> None:
+        super().__init__(f"connection cut after {after} bytes of the body (fault injection)")
+        self.after = after
 
 
 def cut_off(response: StreamingResponse, after: int) -> StreamingResponse:
-    """``response`` with its body stopped after ``after`` bytes by `EmulatedCut`."""
+    """``response`` with its body stopped after ``after`` bytes by `EmulatedCut` (the
+    bytes pass through as they are: nothing is held)."""
     inner = response.body_iterator
-    status, headers = response.status_code, list(response.raw_headers)
 
     async def body() -> AsyncIterator[bytes | str | memoryview]:
-        sent = bytearray()
+        sent = 0
         try:
             async for chunk in inner:
                 block = chunk.encode() if isinstance(chunk, str) else bytes(chunk)
-                room = after - len(sent)
+                room = after - sent
                 if len(block) >= room:
-                    sent += block[:room]
                     if room:
                         yield block[:room]
-                    raise EmulatedCut(status, headers, bytes(sent))
-                sent += block
+                    raise EmulatedCut(after)
+                sent += len(block)
                 yield block
         finally:
             close = getattr(inner, "aclose", None)
