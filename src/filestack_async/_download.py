@@ -39,6 +39,10 @@ _FILE_CHUNK = 1024 * 1024
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 
 
+class _UnusableAnswer(APIConnectionError):
+    """An answer to a resume that says nothing of its version (tried again)."""
+
+
 def check_range(start: object, end: object) -> tuple[int | None, int | None]:
     """``start`` and ``end`` (inclusive byte offsets, as HTTP's ``Range``) checked.
 
@@ -267,6 +271,15 @@ class DownloadStream:
                 raise self._changed(f"its size is now {total}, was {self.size}")
         elif tag == self._validator:
             answer_start = 0  # the same version, sent whole: the range was ignored
+        elif tag is None:
+            # no validator at all (not even another version's): nothing says which
+            # version this is, so this answer cannot be used; another attempt may be
+            raise _UnusableAnswer(
+                f"GET {response.url} answered a resume with {response.status_code} and "
+                "the whole body, without an ETag",
+                method="GET",
+                url=response.url,
+            )
         else:
             raise self._changed(
                 f"the resumed request was answered {response.status_code} with the "
@@ -360,13 +373,20 @@ class DownloadStream:
                 return
             if progressed:  # the policy counts failures in a row, not over the whole file
                 failures, waited = 0, 0.0
-            delay = backoff_delay(failures, policy)
-            if failures >= policy.max_retries or waited + delay > policy.budget:
-                raise error
-            await policy.sleep(delay)
-            waited += delay
-            failures += 1
-            resumed = await self._resume(position, error)
+            while True:
+                delay = backoff_delay(failures, policy)
+                if failures >= policy.max_retries or waited + delay > policy.budget:
+                    raise error
+                await policy.sleep(delay)
+                waited += delay
+                failures += 1
+                try:
+                    resumed = await self._resume(position, error)
+                except _UnusableAnswer as unusable:  # a failure in a row like any other
+                    await self._close_attempt()
+                    error = unusable
+                    continue
+                break
             if resumed != position:  # started again from the top
                 pending.clear()
                 position = resumed

@@ -163,6 +163,19 @@ async def test_the_whole_file_again_on_resume_is_content_changed(client: Client)
 
 
 @respx.mock
+async def test_a_resume_answered_without_any_etag_is_tried_again(
+    client: Client, sleeps: Sleeps
+) -> None:
+    # nothing says which version it is (a proxy's answer, a broken reply): not a change,
+    # not usable either; the next attempt is (found by the download campaign)
+    route = respx.get(URL).mock(
+        side_effect=[whole(cut_after=4000), whole(etag=None, cut_after=10), part(4000)]
+    )
+    assert await read(client) == DATA
+    assert route.call_count == 3 and len(sleeps) == 2
+
+
+@respx.mock
 async def test_the_same_version_sent_whole_on_resume_is_skipped_ahead(client: Client) -> None:
     # a server that ignores Range but keeps the ETag: the same bytes, so skip what we have
     respx.get(URL).mock(side_effect=[whole(cut_after=4000), whole()])
