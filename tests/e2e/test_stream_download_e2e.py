@@ -6,10 +6,12 @@ both pools; the cuts are the emulator's seeded download-cut fault.
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from filestack_async import (
     APIConnectionError,
@@ -144,3 +146,23 @@ async def test_a_file_overwritten_between_attempts_is_never_spliced(target: Targ
                 received += chunk
     assert 0 < len(received) < len(first)
     assert bytes(received) == first[: len(received)]
+
+
+async def test_a_transformation_result_streams_in_ranges_and_resumes(target: Target) -> None:
+    image = Image.frombytes("RGB", (300, 300), os.urandom(300 * 300 * 3))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    link = await target.client.upload(content=buffer.getvalue())
+    chain = link.flip()
+    whole = await chain.get_content()
+    async with chain.stream() as body:
+        assert body.size == len(whole) and body.mimetype == "image/png"
+        assert body.etag is not None  # the result's own ETag: it can be resumed
+    async with chain.stream(start=100, end=199) as body:
+        assert b"".join([c async for c in body]) == whole[100:200]
+    target.emulator.set_faults(
+        Faults(seed=9, download_cut=DownloadCut(rate=1.0, offset=20 * KiB, max_offset=60 * KiB))
+    )
+    async with chain.stream() as body:
+        assert b"".join([c async for c in body]) == whole
+        assert body.resumes >= 2

@@ -198,4 +198,5 @@ class CDN:
         started = time.monotonic()
         response = await run_processing(self.emu, request, parsed)
         response.headers["X-Emulator-Processing-Seconds"] = f"{time.monotonic() - started:.3f}"
-        return response
+        length = int(response.headers.get("content-length", "0"))
+        return self._maybe_cut(request, response, length)
