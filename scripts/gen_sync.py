@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import contextlib
 import inspect
 import sys
 import textwrap
@@ -55,6 +56,7 @@ if str(ROOT / "src") not in sys.path:  # run from a checkout without an install
 from filestack_async._av import AudioVisual as AsyncAudioVisual  # noqa: E402
 from filestack_async._client import Client as AsyncClient  # noqa: E402
 from filestack_async._filelink import Filelink as AsyncFilelink  # noqa: E402
+from filestack_async._sync_stream import SyncDownloadStream, blocking_stream  # noqa: E402
 from filestack_async._task_methods import TaskMethods as AsyncTaskMethods  # noqa: E402
 from filestack_async._transform import Transformation as AsyncTransformation  # noqa: E402
 
@@ -76,12 +78,24 @@ LIFECYCLE = {"__aenter__": "__enter__", "__aexit__": "__exit__", "aclose": "clos
 #: members the lifecycle mixin provides under the same name
 HAND_WRITTEN = {"is_closed"}
 
+#: a plain method returning this (an async context manager yielding a download stream)
+#: becomes one returning a sync context manager yielding a sync iterator of bytes
+ASYNC_STREAM = "AbstractAsyncContextManager[DownloadStream]"
+SYNC_STREAM = "AbstractContextManager[SyncDownloadStream]"
+SYNC_STREAM_NAMES: dict[str, Any] = {
+    "AbstractContextManager": contextlib.AbstractContextManager,
+    "SyncDownloadStream": SyncDownloadStream,
+}
+
 #: names that two modules define differently: (defining module, name) -> name used here
 ALIASES = {(f"{PACKAGE}._av", "ProgressCallback"): "AVProgressCallback"}
 
 #: docstring rewrites from the async wording to the sync one, applied in order
 DOC_REWRITES = [
     ("Cancelling the awaiting task stops", "Ctrl+C stops"),
+    ("async for", "for"),
+    ("a `DownloadStream`", "a `SyncDownloadStream`"),
+    ("an async iterable of", "an iterable of"),
     ("async with", "with"),
     ("await ", ""),
 ]
@@ -425,8 +439,17 @@ def method_code(owner: str, name: str, fn: Callable[..., Any], imports: Imports)
     raw_return = fn.__annotations__.get("return")
     if not isinstance(raw_return, str):
         raise GenerationError(f"{owner}.{name} has no return annotation")
-    returns = render_annotation(raw_return, namespace, imports)
     doc = fn.__doc__ or f"Sync twin of the async ``{owner}.{name}``."
+    if raw_return == ASYNC_STREAM and not inspect.iscoroutinefunction(fn):
+        returns = render_annotation(SYNC_STREAM, SYNC_STREAM_NAMES, imports)
+        wrap = imports.local_name("blocking_stream", blocking_stream)
+        opener = call(f"self._async.{name}", arguments(params))
+        return (
+            signature_text(name, params, returns)
+            + docstring(doc, "        ")
+            + f"        return {call(wrap, ['self._runner', opener])}\n"
+        )
+    returns = render_annotation(raw_return, namespace, imports)
     head = signature_text(name, params, returns) + docstring(doc, "        ")
     coroutine = inspect.iscoroutinefunction(fn)
     callee = "self._runner.run" if coroutine else f"self._async.{name}"

@@ -19,13 +19,14 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 from urllib.parse import quote, urlsplit
 
 from ._config import Endpoints
 from ._context import Context
-from ._download import download_to
+from ._download import DownloadStream, check_range, download_to, open_download, read_all
 from ._exceptions import APIResponseValidationError, ConfigurationError
 from ._http import Kind, Retry
 from ._params import handle_in_answer, validate_handle
@@ -385,13 +386,37 @@ class Transformation(TaskMethods):
             return await http.request(method, url, retry=retry, redact=self._redact(sec), kind=kind)
 
     async def get_content(self, *, security: Security | None = None) -> bytes:
-        """Run the chain and return the result's bytes (signed when security is set)."""
+        """Run the chain and return the result's bytes (signed when security is set).
+
+        A connection lost mid-body is resumed as `stream` resumes it.
+        """
         sec = self._security(security)
-        response = await self._get(
-            self._render(self._tasks, sec, wire=True), sec, kind=Kind.DOWNLOAD
-        )
-        content: bytes = response.content
-        return content
+        return await read_all(self._context, self._render(self._tasks, sec, wire=True), sec)
+
+    def stream(
+        self,
+        *,
+        start: int | None = None,
+        end: int | None = None,
+        security: Security | None = None,
+    ) -> AbstractAsyncContextManager[DownloadStream]:
+        """Run the chain and read the result as a stream: ``async with t.stream() as body``.
+
+        As `Filelink.stream`: ``body`` is a `DownloadStream` (an async iterable of
+        `bytes`, with ``size``, ``mimetype`` and ``etag`` known up front), the byte
+        range ``start``-``end`` is inclusive, and a connection lost mid-body is
+        resumed against the first answer's ETag (a result without one cannot be
+        resumed, and the loss is raised).
+
+        Raises:
+            ConfigurationError: ``start`` or ``end`` is not a non-negative int, or
+                ``end`` is before ``start``.
+            RangeNotSatisfiableError: ``start`` is past the end of the result.
+        """
+        first, last = check_range(start, end)
+        sec = self._security(security)
+        url = self._render(self._tasks, sec, wire=True)
+        return open_download(self._context, url, sec, start=first, end=last)
 
     async def download(
         self,

@@ -1346,6 +1346,7 @@ def _rows() -> Iterator[Row]:
         ),
     ):
         yield Row("Transformation.download", bad, call, CE, match)
+    yield from _stream_rows()
     yield Row(
         "Filelink.with_tasks",
         "tasks an int",
@@ -2272,6 +2273,31 @@ def _rows() -> Iterator[Row]:
     )
 
 
+def _stream_rows() -> Iterator[Row]:
+    """``stream()`` on a Filelink and a Transformation: the byte range and the security."""
+    targets: tuple[tuple[str, Callable[[Env], Any]], ...] = (
+        ("Filelink.stream", lambda e: e.link),
+        ("Transformation.stream", lambda e: e.chain),
+    )
+    cases: tuple[tuple[str, dict[str, Any], str], ...] = (
+        ("start negative", {"start": -1}, "start must not be negative, not -1"),
+        ("start a str", {"start": "5"}, "start must be a byte offset (an int) or None, not str"),
+        (
+            "start a float",
+            {"start": 1.5},
+            "start must be a byte offset (an int) or None, not float",
+        ),
+        ("start a bool", {"start": True}, "start must be a byte offset (an int) or None, not bool"),
+        ("end negative", {"end": -1}, "end must not be negative, not -1"),
+        ("end a str", {"end": "9"}, "end must be a byte offset (an int) or None, not str"),
+        ("end before start", {"start": 10, "end": 9}, "end (9) is before start (10)"),
+        ("security str", {"security": "x"}, "security must be a Security"),
+    )
+    for method, target in targets:
+        for bad, kwargs, match in cases:
+            yield Row(method, bad, _on(target, "stream", **kwargs), CE, match)
+
+
 def _wrong_type_call(target: str, method: str, param: str) -> Callable[[Env], object]:
     def call(env: Env) -> object:
         return getattr(getattr(env, target), method)(**{param: object()})
@@ -2409,6 +2435,7 @@ PUBLIC_OWNERS: dict[str, Any] = {
 EXEMPT: dict[str, str] = {
     "UploadProgress": "made by the SDK and handed to progress callbacks, never by callers",
     "Context": "made by a Client (client.context) and handed on as context=, never by callers",
+    "DownloadStream": "made by stream() and handed to the caller's async with, never by callers",
     "__version__": "a string",
 }
 

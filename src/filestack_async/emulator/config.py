@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -106,6 +107,36 @@ CHUNK_S3_CODES: tuple[str, ...] = ("RequestTimeout", "IncompleteBody")
 
 
 @dataclass(frozen=True)
+class DownloadCut:
+    """Downloads cut off mid-body: a share ``rate`` of the file answers of the CDN (and
+    of the File API's download) stop after ``offset`` bytes of their body, as a
+    dropped connection would stop them (the client sees a body shorter than its
+    ``Content-Length``).
+
+    With ``max_offset`` each cut falls at an offset drawn (seeded) between ``offset``
+    and ``max_offset``. Answers whose body is not longer than the offset are whole.
+
+    Example:
+        >>> DownloadCut(rate=0.5, offset=64 * 1024, max_offset=1024 * 1024)
+        DownloadCut(rate=0.5, offset=65536, max_offset=1048576)
+    """
+
+    rate: float = 0.0
+    offset: int = 0
+    max_offset: int | None = None
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.rate <= 1.0:
+            raise FaultConfigError("download cut rate must be between 0 and 1")
+        if not isinstance(self.offset, int) or isinstance(self.offset, bool) or self.offset < 0:
+            raise FaultConfigError("download cut offset must be a non-negative int")
+        if self.max_offset is not None and (
+            not isinstance(self.max_offset, int) or self.max_offset < self.offset
+        ):
+            raise FaultConfigError("download cut max_offset must be an int >= offset")
+
+
+@dataclass(frozen=True)
 class Faults:
     """Everything the emulator can do wrong on purpose. Seeded, so runs repeat.
 
@@ -125,6 +156,7 @@ class Faults:
         complete_202: ``/multipart/complete`` answers 202 this many times per upload
             before it succeeds.
         network: latency and bandwidth added to everything.
+        download_cut: downloads cut off mid-body (see `DownloadCut`).
     """
 
     seed: int = 0
@@ -134,6 +166,7 @@ class Faults:
     chunk_s3_code: str | None = None
     complete_202: int = 0
     network: NetworkProfile | None = None
+    download_cut: DownloadCut | None = None
 
     def __post_init__(self) -> None:
         if self.max_chunk_size is not None and self.max_chunk_size < 1:
@@ -162,6 +195,9 @@ class Faults:
                 if self.network is None
                 else {"latency": self.network.latency, "bandwidth": self.network.bandwidth}
             ),
+            "download_cut": (
+                None if self.download_cut is None else dataclasses.asdict(self.download_cut)
+            ),
         }
 
     @classmethod
@@ -177,6 +213,7 @@ class Faults:
             "chunk_s3_code",
             "complete_202",
             "network",
+            "download_cut",
         }
         unknown = set(data) - known
         if unknown:
@@ -185,6 +222,8 @@ class Faults:
             rules = tuple(RouteFault(**rule) for rule in data.get("rules") or ())
             network_data = data.get("network")
             network = NetworkProfile(**network_data) if network_data else None
+            cut_data = data.get("download_cut")
+            cut = DownloadCut(**cut_data) if cut_data else None
             return cls(
                 seed=int(data.get("seed", 0)),
                 rules=rules,
@@ -193,6 +232,7 @@ class Faults:
                 chunk_s3_code=data.get("chunk_s3_code"),
                 complete_202=int(data.get("complete_202", 0)),
                 network=network,
+                download_cut=cut,
             )
         except TypeError as err:
             raise FaultConfigError(f"bad fault settings: {err}") from None
