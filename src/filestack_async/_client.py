@@ -11,7 +11,7 @@ from typing import Any, Literal
 import anyio
 
 from . import _uploads
-from ._config import DEFAULT_TOTAL, Endpoints, RetryPolicy, Timeouts, UploadConfig
+from ._config import APIKEY_ENV, DEFAULT_TOTAL, Endpoints, RetryPolicy, Timeouts, UploadConfig
 from ._context import Context
 from ._exceptions import APIResponseValidationError, ConfigurationError
 from ._filelink import Filelink, filelink_from_answer
@@ -36,7 +36,10 @@ class Client:
     an ``http_client`` uses that ``httpx.AsyncClient`` and does not close it.
 
     Args:
-        apikey: your Filestack API key.
+        apikey: your Filestack API key; when omitted or None, ``$FILESTACK_API_KEY``.
+            A client without a key can do what needs none (downloads, metadata,
+            signed URLs, transformations of a handle); uploads, ``upload_url``,
+            ``delete`` and processing an external URL raise `ConfigurationError`.
         storage: default storage location (``S3``, ``gcs``, ``azure``, ``rackspace``, ``dropbox``).
         security: default `Security` for calls that need or accept one.
         base_url: one origin for every service (the emulator); also read from
@@ -61,7 +64,7 @@ class Client:
 
     def __init__(
         self,
-        apikey: str,
+        apikey: str | None = None,
         *,
         storage: str = "S3",
         security: Security | None = None,
@@ -74,7 +77,10 @@ class Client:
         transport: AsyncTransport | None = None,
         http_backend: HTTPBackend | None = None,
     ) -> None:
-        check_apikey(apikey)
+        if apikey is None:
+            apikey = os.environ.get(APIKEY_ENV) or None
+        if apikey is not None:
+            check_apikey(apikey)
         if security is not None and not isinstance(security, Security):
             raise ConfigurationError("security must be a Security object")
         if isinstance(timeout, bool):
@@ -96,7 +102,7 @@ class Client:
             raise ConfigurationError("upload must be an UploadConfig")
         upload_config = upload or UploadConfig()
         endpoints = Endpoints.resolve(base_url=base_url, cname=cname)
-        secrets = [apikey, *(security.secrets() if security else ())]
+        secrets = [*([apikey] if apikey else []), *(security.secrets() if security else ())]
         self._http = HTTPSession(
             timeouts=timeouts,
             retry=retry or RetryPolicy(),
@@ -152,6 +158,12 @@ class Client:
         if self._state is _State.CLOSED:
             raise ConfigurationError("this client is closed; create a new one")
 
+    def _require_apikey(self, action: str) -> None:
+        if not self._context.apikey:
+            raise ConfigurationError(
+                f"{action} needs an API key: pass Client(apikey=...) or set ${APIKEY_ENV}"
+            )
+
     # -- settings ----------------------------------------------------------------------
 
     @property
@@ -205,6 +217,7 @@ class Client:
                 set here: the service detects it).
         """
         self._check_open()
+        self._require_apikey("upload_url")
         if not isinstance(url, str) or not url.startswith(("http://", "https://", "src://")):
             raise ConfigurationError("url must be an http(s) URL or a src://alias/path")
         params = validate_store_params(store_params)
@@ -353,6 +366,7 @@ class Client:
             >>> link = await client.upload(filepath="big.mp4", store_params={"path": "v/"})
         """
         self._check_open()
+        self._require_apikey("upload")
         return await _uploads.upload(
             self._context,
             filepath=filepath,
@@ -397,6 +411,7 @@ class Client:
                 "items must be a list of files (paths, bytes, UploadItem or dicts), "
                 f"not {type(items).__name__}; wrap a single one in a list"
             )
+        self._require_apikey("upload_many")
         if security is not None and not isinstance(security, Security):
             raise ConfigurationError("security must be a Security object")
         if not isinstance(intelligent, bool):
