@@ -21,6 +21,7 @@ from typing import NoReturn, cast
 from ._cli import commands
 from ._cli.output import (
     EXIT_INTERRUPTED,
+    EXIT_MISSING_EXTRA,
     EXIT_USAGE,
     CommandFailed,
     Output,
@@ -82,6 +83,9 @@ def _add_emulator(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
         "--wan-profile", action="store_true", help="40 ms per request and 16 MiB/s per connection"
     )
     p.set_defaults(run=lambda args, out: _run_emulator(args))
+    p.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="errors as JSON objects"
+    )
 
 
 #: the environment variable the emulator reads its app secret from
@@ -125,12 +129,11 @@ def _run_emulator(args: argparse.Namespace) -> int:
         from .emulator import EmulatorConfig, FaultConfigError, Faults, NetworkProfile, RouteFault
         from .emulator.app import Emulator
     except ImportError as err:
-        print(
+        raise CommandFailed(
             f"the emulator needs the 'emulator' extra: pip install 'filestack-async[emulator]' "
             f"({err.name} is missing)",
-            file=sys.stderr,
-        )
-        return 3
+            EXIT_MISSING_EXTRA,
+        ) from err
     from pathlib import Path
 
     try:
@@ -160,16 +163,14 @@ def _run_emulator(args: argparse.Namespace) -> int:
             network=network,
         )
     except FaultConfigError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+        raise CommandFailed(str(err), EXIT_USAGE) from err
     from .emulator.server import OpenBindError, check_bind
 
     try:
         secret = _emulator_secret(args)
         check_bind(args.host, secret=secret, allow_open=args.allow_open)
     except (OSError, OpenBindError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+        raise CommandFailed(str(err), EXIT_USAGE) from err
     config = EmulatorConfig(
         data_dir=Path(args.data_dir) if args.data_dir else None,
         secret=secret,
@@ -192,8 +193,9 @@ def _run_emulator(args: argparse.Namespace) -> int:
         sock.listen(2048)  # connections wait in the backlog until uvicorn accepts them
     except OSError as err:
         emulator.close()
-        print(f"error: cannot listen on {host}:{args.port}: {err.strerror}", file=sys.stderr)
-        return 2
+        raise CommandFailed(
+            f"cannot listen on {host}:{args.port}: {err.strerror}", EXIT_USAGE
+        ) from err
     url = f"http://{host}:{sock.getsockname()[1]}"
     print(f"Filestack emulator listening on {url}", flush=True)
     print(f"  data: {emulator.data_dir}", flush=True)

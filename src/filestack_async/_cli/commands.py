@@ -623,7 +623,8 @@ def show_retries(out: Output) -> Iterator[None]:
 
 def connection_options() -> argparse.ArgumentParser:
     """The flags every SDK command takes (also accepted before the command name)."""
-    common = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS: a flag left out after the command does not undo the same flag before it
+    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
     group = common.add_argument_group("connection (flags win over the environment)")
     group.add_argument("--apikey", help=f"API key (default: ${APIKEY_ENV})")
     group.add_argument(

@@ -140,6 +140,8 @@ def describe_error(err: BaseException) -> str:
     """One line for an error: its class and message (for a missing module, the extra);
     for a request that was retried, how many attempts were made."""
     err = leaf_error(err)
+    if isinstance(err, CommandFailed):
+        return _message(err)
     return f"{type(err).__name__}: {_message(err)}"
 
 
