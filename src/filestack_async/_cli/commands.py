@@ -657,6 +657,14 @@ def connection_options() -> argparse.ArgumentParser:
     return common
 
 
+def _add_wait(parser: argparse.ArgumentParser) -> None:
+    """``--wait`` and ``--timeout`` of the conversion commands."""
+    parser.add_argument("--wait", action="store_true", help="wait until the conversion completes")
+    parser.add_argument(
+        "--timeout", type=float, default=600.0, help="seconds to wait with --wait (default 600)"
+    )
+
+
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the SDK commands to the ``filestack-async`` parser."""
     common = [connection_options()]
@@ -693,7 +701,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "download",
         run=cmd_download,
         help="download a file",
-        description="Download a file to PATH (a file or a folder; default: its filename here).",
+        description=(
+            "Download a file to PATH: into a folder (an existing one, or PATH ending with /) "
+            "under its stored name, else to the file PATH; default: its stored name here."
+        ),
     )
     p.add_argument("handle", metavar="HANDLE")
     p.add_argument("path", metavar="PATH", nargs="?")
@@ -752,10 +763,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument("handle", metavar="HANDLE")
     p.add_argument("params", nargs="*", metavar="KEY=VALUE")
-    p.add_argument("--wait", action="store_true", help="wait until the conversion completes")
-    p.add_argument(
-        "--timeout", type=float, default=600.0, help="seconds to wait with --wait (default 600)"
-    )
+    _add_wait(p)
 
     p = add(
         "av-status",
@@ -767,10 +775,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         ),
     )
     p.add_argument("url", metavar="URL")
-    p.add_argument("--wait", action="store_true", help="wait until the conversion completes")
-    p.add_argument(
-        "--timeout", type=float, default=600.0, help="seconds to wait with --wait (default 600)"
-    )
+    _add_wait(p)
 
     p = add(
         "sign",
