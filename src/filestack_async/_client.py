@@ -11,7 +11,7 @@ from typing import Any, Literal
 import anyio
 
 from . import _uploads
-from ._config import DEFAULT_TOTAL, Endpoints, RetryPolicy, Timeouts, UploadConfig
+from ._config import APIKEY_ENV, DEFAULT_TOTAL, Endpoints, RetryPolicy, Timeouts, UploadConfig
 from ._context import Context
 from ._exceptions import APIResponseValidationError, ConfigurationError
 from ._filelink import Filelink, filelink_from_answer
@@ -48,7 +48,10 @@ class Client:
     an ``http_client`` uses that ``httpx.AsyncClient`` and does not close it.
 
     Args:
-        apikey: your Filestack API key.
+        apikey: your Filestack API key; when omitted or None, ``$FILESTACK_API_KEY``.
+            A client without a key can do what needs none (downloads, metadata,
+            signed URLs, transformations of a handle); uploads, ``upload_url``,
+            ``delete`` and processing an external URL raise `ConfigurationError`.
         storage: default storage location (``S3``, ``gcs``, ``azure``, ``rackspace``, ``dropbox``).
         security: default `Security` for calls that need or accept one.
         base_url: one origin for every service (the emulator); also read from
@@ -73,7 +76,7 @@ class Client:
 
     def __init__(
         self,
-        apikey: str,
+        apikey: str | None = None,
         *,
         storage: str = "S3",
         security: Security | None = None,
@@ -86,7 +89,10 @@ class Client:
         transport: AsyncTransport | None = None,
         http_backend: HTTPBackend | None = None,
     ) -> None:
-        check_apikey(apikey)
+        if apikey is None:
+            apikey = os.environ.get(APIKEY_ENV) or None
+        if apikey is not None:
+            check_apikey(apikey)
         check_security(security)
         if isinstance(timeout, bool):
             raise ConfigurationError("timeout must be seconds or a Timeouts object")
@@ -107,7 +113,7 @@ class Client:
             raise ConfigurationError("upload must be an UploadConfig")
         upload_config = upload or UploadConfig()
         endpoints = Endpoints.resolve(base_url=base_url, cname=cname)
-        secrets = [apikey, *(security.secrets() if security else ())]
+        secrets = [*([apikey] if apikey else []), *(security.secrets() if security else ())]
         self._http = HTTPSession(
             timeouts=timeouts,
             retry=retry or RetryPolicy(),
@@ -163,6 +169,12 @@ class Client:
     def _check_open(self) -> None:
         if self._state is _State.CLOSED:
             raise ConfigurationError("this client is closed; create a new one")
+
+    def _require_apikey(self, action: str) -> None:
+        if not self._context.apikey:
+            raise ConfigurationError(
+                f"{action} needs an API key: pass Client(apikey=...) or set ${APIKEY_ENV}"
+            )
 
     # -- settings ----------------------------------------------------------------------
 
@@ -226,6 +238,7 @@ class Client:
             ...                         headers={"Authorization": "Bearer TOKEN"})
         """
         self._check_open()
+        self._require_apikey("upload_url")
         if not isinstance(url, str) or not url.startswith(("http://", "https://", "src://")):
             raise ConfigurationError("url must be an http(s) URL or a src://alias/path")
         params = validate_store_params(store_params)
@@ -385,6 +398,7 @@ class Client:
             >>> link = await client.upload(filepath="big.mp4", store_params={"path": "v/"})
         """
         self._check_open()
+        self._require_apikey("upload")
         return await _uploads.upload(
             self._context,
             filepath=filepath,
@@ -429,6 +443,7 @@ class Client:
                 "items must be a list of files (paths, bytes, UploadItem or dicts), "
                 f"not {type(items).__name__}; wrap a single one in a list"
             )
+        self._require_apikey("upload_many")
         check_security(security)
         check_intelligent(intelligent)
         if progress is not None and not callable(progress):

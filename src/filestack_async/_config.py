@@ -22,6 +22,10 @@ MiB = 1024 * 1024
 
 #: The environment variable that points every host at one origin (the emulator).
 BASE_URL_ENV = "FILESTACK_BASE_URL"
+#: The environment variable `Client` reads the API key from when none is given.
+APIKEY_ENV = "FILESTACK_API_KEY"
+#: The environment variable `Security.from_env` reads the app secret from.
+SECRET_ENV = "FILESTACK_APP_SECRET"
 
 DEFAULT_API_URL = "https://www.filestackapi.com/api"
 DEFAULT_CDN_URL = "https://cdn.filestackcontent.com"

@@ -77,13 +77,16 @@ class ConfigurationError(FilestackError, ValueError):
 class APIError(FilestackError):
     """A request to Filestack failed.
 
-    ``method`` and ``url`` describe the request with every credential removed.
+    ``method`` and ``url`` describe the request with every credential removed;
+    ``attempts`` is how many times it was sent (1, plus the retries the
+    `RetryPolicy` made before giving up).
     """
 
     def __init__(self, message: str, *, method: str | None = None, url: str | None = None) -> None:
         super().__init__(message)
         self.method = method
         self.url = url
+        self.attempts = 1
 
 
 class APIConnectionError(APIError):

@@ -49,6 +49,9 @@ if TYPE_CHECKING:
     from ._aiohttp import AiohttpPool, AiohttpResponse, FailureKind
 
 logger = logging.getLogger("filestack_async")
+#: the attribute of a retry's log record (DEBUG on ``filestack_async``): a tuple of the
+#: retry's number (1 for the first), the most retries allowed, and the delay in seconds
+RETRY_RECORD = "filestack_retry"
 
 #: Types that callers may pass as ``transport=`` / ``http_client=``.
 AsyncTransport = httpx.AsyncBaseTransport
@@ -1105,6 +1108,7 @@ class HTTPSession:
                         )
                         if retry_after is not None and retry_after > policy.max_retry_after:
                             retryable = False
+                error.attempts = attempt + 1
                 if not retryable or attempt >= policy.max_retries:
                     raise error
                 delay = retry_after if retry_after is not None else backoff_delay(attempt, policy)
@@ -1117,6 +1121,7 @@ class HTTPSession:
                     delay,
                     attempt + 1,
                     error.message,
+                    extra={RETRY_RECORD: (attempt + 1, policy.max_retries, delay)},
                 )
                 await policy.sleep(delay)
                 waited += delay

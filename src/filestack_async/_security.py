@@ -12,11 +12,13 @@ import hashlib
 import hmac
 import json
 import math
+import os
 import re
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
+from ._config import SECRET_ENV
 from ._exceptions import ConfigurationError
 
 #: The ``call`` values Filestack documents for a policy.
@@ -217,6 +219,35 @@ class Security:
         if max_size is not None and min_size is not None and min_size > max_size:
             raise ConfigurationError("min_size must not be larger than max_size")
         return security
+
+    @classmethod
+    def from_env(
+        cls,
+        *,
+        expires_in: float = 3600.0,
+        call: Sequence[str] | None = None,
+        handle: str | None = None,
+        path: str | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> Security:
+        """`create` with the app secret read from ``$FILESTACK_APP_SECRET``.
+
+        For a client that signs, as the command line does:
+        ``Client(security=Security.from_env(call=["pick", "read"]))`` (the API key
+        comes from ``$FILESTACK_API_KEY``). ``environ`` replaces ``os.environ``.
+
+        Raises:
+            ConfigurationError: the variable is unset or empty, or a field is invalid.
+        """
+        if environ is not None and not isinstance(environ, Mapping):
+            raise ConfigurationError(
+                f"environ must be a mapping of variables, not {type(environ).__name__}"
+            )
+        env = os.environ if environ is None else environ
+        secret = env.get(SECRET_ENV)
+        if not secret:
+            raise ConfigurationError(f"${SECRET_ENV} is not set: it must hold the app secret")
+        return cls.create(secret, expires_in=expires_in, call=call, handle=handle, path=path)
 
     @classmethod
     def from_signature(cls, policy_b64: str, signature: str) -> Security:

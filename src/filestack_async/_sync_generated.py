@@ -78,7 +78,7 @@ class Client(_portal.ClientLifecycle):
 
     def __init__(
         self,
-        apikey: str,
+        apikey: str | None = None,
         *,
         storage: str = "S3",
         security: Security | None = None,

@@ -16,10 +16,18 @@ import argparse
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn, cast
 
 from ._cli import commands
-from ._cli.output import EXIT_INTERRUPTED, EXIT_USAGE, CommandFailed, Output, describe_error
+from ._cli.output import (
+    EXIT_INTERRUPTED,
+    EXIT_MISSING_EXTRA,
+    EXIT_USAGE,
+    CommandFailed,
+    Output,
+    describe_error,
+    error_object,
+)
 from ._cli.output import exit_code as _exit_code
 from ._redact import redact_text
 from ._version import __version__
@@ -83,6 +91,9 @@ def _add_emulator(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
         "--wan-profile", action="store_true", help="40 ms per request and 16 MiB/s per connection"
     )
     p.set_defaults(run=lambda args, out: _run_emulator(args))
+    p.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="errors as JSON objects"
+    )
 
 
 #: the environment variable the emulator reads its app secret from
@@ -160,24 +171,21 @@ def _run_emulator(args: argparse.Namespace) -> int:
         from .emulator import FaultConfigError
         from .emulator.server import EmulatorServer, ListenError, OpenBindError
     except ImportError as err:
-        print(
+        raise CommandFailed(
             f"the emulator needs the 'emulator' extra: pip install 'filestack-async[emulator]' "
             f"({err.name} is missing)",
-            file=sys.stderr,
-        )
-        return 3
+            EXIT_MISSING_EXTRA,
+        ) from err
     from pathlib import Path
 
     try:
         faults = _emulator_faults(args)
     except FaultConfigError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+        raise CommandFailed(str(err), EXIT_USAGE) from err
     try:
         secret = _emulator_secret(args)
     except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+        raise CommandFailed(str(err), EXIT_USAGE) from err
     try:
         server = EmulatorServer(
             host=args.host,
@@ -192,8 +200,7 @@ def _run_emulator(args: argparse.Namespace) -> int:
         )
     except (ListenError, OpenBindError) as err:
         message = err.strerror if isinstance(err, ListenError) else err
-        print(f"error: {message}", file=sys.stderr)
-        return 2
+        raise CommandFailed(str(message), EXIT_USAGE) from err
     url = server.url
     print(f"Filestack emulator listening on {url}", flush=True)
     print(f"  data: {server.emulator.data_dir}", flush=True)
@@ -230,27 +237,63 @@ def _run_demo(args: argparse.Namespace, out: Output) -> int:
     return run_demo(out)
 
 
+class UsageError(Exception):
+    """A command line argparse refused; ``parser`` is the (sub)parser that refused it."""
+
+    def __init__(self, parser: argparse.ArgumentParser, message: str) -> None:
+        super().__init__(message)
+        self.parser = parser
+        self.message = message
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are raised, so ``main`` reports them."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(self, message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(
-        prog="filestack-async", description="Filestack from the command line."
+    """The argument parser with every subcommand.
+
+    The connection and output flags (``--apikey``, ``--json``...) are accepted both
+    before and after the command name.
+    """
+    parser = _Parser(
+        prog="filestack-async",
+        description="Filestack from the command line.",
+        parents=[commands.connection_options()],
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--json", action="store_true", help="print machine-readable JSON results")
-    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = cast(
+        "argparse._SubParsersAction[argparse.ArgumentParser]",
+        parser.add_subparsers(dest="command", metavar="COMMAND"),
+    )
     commands.register(subparsers)
     _add_demo(subparsers)
     _add_emulator(subparsers)
     return parser
 
 
+def _asks_for_json(words: Sequence[str]) -> bool:
+    """True when ``--json`` is among the options (before any ``--``)."""
+    options = words[: list(words).index("--")] if "--" in words else words
+    return "--json" in options
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
+    words = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as done:  # --help, --version, or a usage error (already printed)
+        args = parser.parse_args(words)
+    except UsageError as err:
+        err.parser.print_usage(sys.stderr)
+        sys.stderr.write(f"{err.parser.prog}: error: {err.message}\n")
+        if _asks_for_json(words):
+            Output(json_mode=True).json(error_object("UsageError", err.message, EXIT_USAGE))
+        return EXIT_USAGE
+    except SystemExit as done:  # --help or --version
         return done.code if isinstance(done.code, int) else EXIT_USAGE
     run: Command | None = getattr(args, "run", None)
     if run is None:
@@ -261,14 +304,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(args, out)
     except KeyboardInterrupt:
         out.error("interrupted")
+        out.json_error("KeyboardInterrupt", "interrupted", EXIT_INTERRUPTED)
         return EXIT_INTERRUPTED
-    except Exception as err:  # every error becomes one line and an exit code
+    except Exception as err:  # every error becomes one line (and a JSON object) and a code
+        code = _exit_code(err)
         if not (isinstance(err, CommandFailed) and err.reported):
             out.error(describe_error(err))
+            out.json_error_for(err, code)
         if getattr(args, "debug", False):
             text = "".join(traceback.format_exception(type(err), err, err.__traceback__))
             out.stderr.write(redact_text(text, [*out.secrets, *out.error_secrets]))
-        return _exit_code(err)
+        return code
 
 
 if __name__ == "__main__":

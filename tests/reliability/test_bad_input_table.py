@@ -18,12 +18,13 @@ import dataclasses
 import importlib.util
 import inspect
 import io
+import os
 import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
@@ -151,6 +152,29 @@ def _closed_client(env: Env, method: str, *args: Any, **kwargs: Any) -> object:
     return call()
 
 
+def _keyless(method: str, *args: Any, **kwargs: Any) -> Callable[[Env], object]:
+    """Call ``method`` on a client made without an API key (none in the environment)."""
+
+    def call(env: Env) -> object:
+        saved = os.environ.pop("FILESTACK_API_KEY", None)
+        try:
+            client = env.api.Client()
+        finally:
+            if saved is not None:
+                os.environ["FILESTACK_API_KEY"] = saved
+        if env.sync:
+            with client:
+                return getattr(client, method)(*args, **kwargs)
+
+        async def run() -> object:
+            async with client:
+                return await getattr(client, method)(*args, **kwargs)
+
+        return run()
+
+    return call
+
+
 def _first_item_error(result: object) -> object:
     """``upload_many`` reports a bad item as that item's result: raise it."""
 
@@ -181,7 +205,19 @@ def _on(target: Callable[[Env], Any], method: str, **kwargs: Any) -> Callable[[E
 
 def _rows() -> Iterator[Row]:
     # -- Client -----------------------------------------------------------------------
-    yield Row("Client", "apikey None", lambda e: e.api.Client(None), CE, "apikey must be")
+    yield Row(
+        "Client.upload", "no apikey", _keyless("upload", content=b"x"), CE, "needs an API key"
+    )
+    yield Row(
+        "Client.upload_url",
+        "no apikey",
+        _keyless("upload_url", "https://example.com/a.png"),
+        CE,
+        "needs an API key",
+    )
+    yield Row(
+        "Client.upload_many", "no apikey", _keyless("upload_many", [b"x"]), CE, "needs an API key"
+    )
     yield Row("Client", "apikey int", lambda e: e.api.Client(123), CE, "apikey must be")
     yield Row("Client", "apikey blank", lambda e: e.api.Client("  "), CE, "apikey must be")
     yield Row(
@@ -1667,6 +1703,49 @@ def _rows() -> Iterator[Row]:
         lambda e: fa.Security({"expiry": 1, "extra": object()}, SECRET),
         CE,
         "cannot be encoded as JSON",
+    )
+    with_secret = {"FILESTACK_APP_SECRET": SECRET}
+    yield Row(
+        "Security.from_env",
+        "FILESTACK_APP_SECRET unset",
+        lambda e: fa.Security.from_env(environ={}),
+        CE,
+        "$FILESTACK_APP_SECRET is not set",
+    )
+    yield Row(
+        "Security.from_env",
+        "environ a list",
+        lambda e: fa.Security.from_env(environ=cast(Any, [])),
+        CE,
+        "environ must be a mapping",
+    )
+    yield Row(
+        "Security.from_env",
+        "expires_in negative",
+        lambda e: fa.Security.from_env(expires_in=-1, environ=with_secret),
+        CE,
+        "expires_in",
+    )
+    yield Row(
+        "Security.from_env",
+        "call a string",
+        lambda e: fa.Security.from_env(call=cast(Any, "read"), environ=with_secret),
+        CE,
+        "call",
+    )
+    yield Row(
+        "Security.from_env",
+        "handle int",
+        lambda e: fa.Security.from_env(handle=cast(Any, 1), environ=with_secret),
+        CE,
+        "handle",
+    )
+    yield Row(
+        "Security.from_env",
+        "path int",
+        lambda e: fa.Security.from_env(path=cast(Any, 1), environ=with_secret),
+        CE,
+        "path",
     )
     yield Row(
         "Security.create",

@@ -21,6 +21,7 @@ from .._exceptions import (
     AuthenticationError,
     ConfigurationError,
     ConversionError,
+    LocalFileError,
     NotFoundError,
     PermissionDeniedError,
     UploadError,
@@ -98,20 +99,55 @@ def exit_code(err: BaseException) -> int:
     return EXIT_FAILED
 
 
-def describe_error(err: BaseException) -> str:
-    """One line for an error: its class and message (for a missing module, the extra)."""
-    err = leaf_error(err)
+def attempts_of(err: BaseException) -> int | None:
+    """How many times the failed request was sent (`APIError.attempts`), if known.
+
+    Looks through the error's causes too: an upload error caused by a part's
+    `APIError` reports that part's attempts.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = leaf_error(err)
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        attempts = getattr(current, "attempts", None)
+        if isinstance(attempts, int) and not isinstance(attempts, bool):
+            return attempts
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _message(err: BaseException) -> str:
     if isinstance(err, ImportError):
         missing = err.name or "a module"
         return (
             f"{missing} is not installed; this command needs an extra: "
             "pip install 'filestack-async[emulator,cli]'"
         )
-    if isinstance(err, OSError) and err.strerror:
+    if isinstance(err, OSError) and err.strerror and not isinstance(err, LocalFileError):
         where = f": {err.filename}" if err.filename else ""
-        return f"{type(err).__name__}: {err.strerror}{where}"
+        return f"{err.strerror}{where}"
     text = str(err) or "no details"
-    return f"{type(err).__name__}: {text}"
+    attempts = attempts_of(err)
+    if attempts is not None and attempts > 1:
+        text = f"{text} (gave up after {attempts} attempts)"
+    return text
+
+
+def describe_error(err: BaseException) -> str:
+    """One line for an error: its class and message (for a missing module, the extra);
+    for a request that was retried, how many attempts were made."""
+    err = leaf_error(err)
+    if isinstance(err, CommandFailed):
+        return _message(err)
+    return f"{type(err).__name__}: {_message(err)}"
+
+
+def error_object(kind: str, message: str, code: int, attempts: int | None = None) -> dict[str, Any]:
+    """The JSON printed for an error with ``--json``: ``{"error": {...}}``."""
+    body: dict[str, Any] = {"type": kind, "message": message, "exit_code": code}
+    if attempts is not None:
+        body["attempts"] = attempts
+    return {"error": body}
 
 
 # -- progress bars ------------------------------------------------------------------------
@@ -290,6 +326,26 @@ class Output:
         flat = " ".join(redact_text(message, [*self.secrets, *self.error_secrets]).split())
         self.stderr.write(f"filestack-async: error: {flat}\n")
         self.stderr.flush()
+
+    def note(self, message: str) -> None:
+        """A progress note on stderr (a retry), redacted; not printed with ``--json``."""
+        if self.json_mode:
+            return
+        flat = " ".join(redact_text(message, [*self.secrets, *self.error_secrets]).split())
+        self.stderr.write(f"filestack-async: {flat}\n")
+        self.stderr.flush()
+
+    def json_error(self, kind: str, message: str, code: int, attempts: int | None = None) -> None:
+        """With ``--json``: the error as one JSON object on stdout (see `error_object`)."""
+        if not self.json_mode:
+            return
+        text = redact_text(message, [*self.secrets, *self.error_secrets])
+        self.json(error_object(kind, text, code, attempts))
+
+    def json_error_for(self, err: BaseException, code: int) -> None:
+        """`json_error` for an exception."""
+        err = leaf_error(err)
+        self.json_error(type(err).__name__, _message(err), code, attempts_of(err))
 
     def binary_stdout(self) -> BinaryIO:
         """stdout for bytes (``content``)."""

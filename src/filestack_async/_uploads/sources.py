@@ -33,7 +33,7 @@ from typing import IO, Any, BinaryIO, Protocol, TypeVar
 import anyio
 import anyio.to_thread
 
-from .._exceptions import ConfigurationError, UploadError
+from .._exceptions import ConfigurationError, FilestackError, UploadError
 from .._files import check_binary_file_obj, check_readable_file, is_seekable
 from .._http import Body
 
@@ -472,6 +472,15 @@ class SeekableFileSource(_RandomAccessSource):
             _readinto_fully(file, view, "the file object")
 
 
+def _reason(err: Exception) -> str:
+    """``": message"`` for an error the user's source raised; a reason when it has none."""
+    if str(err):
+        return f": {err}"
+    if type(err).__name__ == "ClientDisconnect":  # Starlette's, for a request body
+        return " (the client sending the body disconnected)"
+    return " (with no message)"
+
+
 #: released part buffers a sequential source keeps for its next parts
 _SPARE_BUFFERS = 2
 
@@ -487,6 +496,8 @@ class _SequentialSource(Source):
     """
 
     random_access = False
+    #: how messages name the source
+    what = "the stream"
 
     def __init__(self, size: int) -> None:
         super().__init__()
@@ -518,14 +529,25 @@ class _SequentialSource(Source):
         """Fill ``view`` with the part at ``offset``; its MD5 when it was computed on the way."""
         got = 0
         while got < len(view):
-            count = await self._read_into(view[got:])
+            try:
+                count = await self._read_into(view[got:])
+            except Exception as err:
+                raise self._raised(err, offset + got) from err
             if not count:
                 raise self._ended(offset + got)
             got += count
         return None
 
     def _ended(self, at: int) -> UploadError:
-        return UploadError(f"the stream ended after {at} bytes, but size={self.size} was declared")
+        return UploadError(f"{self.what} ended after {at} bytes, but size={self.size} was declared")
+
+    def _raised(self, err: Exception, at: int) -> FilestackError:
+        """The upload's error for ``err``, raised by the user's source at byte ``at``."""
+        if isinstance(err, FilestackError):
+            return err  # the SDK's own (a block that is not bytes)
+        return UploadError(
+            f"{self.what} raised {type(err).__name__}{_reason(err)} at byte {at} of {self.size}"
+        )
 
     async def read_part(self, offset: int, length: int) -> PartData:
         if offset != self._position:
@@ -583,6 +605,8 @@ class UnseekableFileSource(_SequentialSource):
     Each part is read and hashed in one worker-thread hop.
     """
 
+    what = "file_obj"
+
     def __init__(self, file_obj: BinaryIO, size: int) -> None:
         super().__init__(size)
         self._file = file_obj
@@ -606,7 +630,10 @@ class UnseekableFileSource(_SequentialSource):
     def _fill_and_hash(self, view: memoryview, offset: int) -> str | None:
         got = 0
         while got < len(view):
-            count = self._readinto(view[got:])
+            try:
+                count = self._readinto(view[got:])
+            except Exception as err:
+                raise self._raised(err, offset + got) from err
             if not count:
                 raise self._ended(offset + got)
             got += count
@@ -635,9 +662,22 @@ class SpooledSource(SeekableFileSource):
         self._file = await anyio.to_thread.run_sync(tempfile.TemporaryFile)
         file = self._file
         assert self._blocks is not None
-        async for block in self._blocks:
+        copied = 0
+        while True:
+            try:
+                block = await anext(self._blocks)
+            except StopAsyncIteration:
+                break
+            except FilestackError:
+                raise
+            except Exception as err:
+                raise UploadError(
+                    f"the stream raised {type(err).__name__}{_reason(err)} at byte {copied} "
+                    "(no size= declared)"
+                ) from err
             if block:
                 await anyio.to_thread.run_sync(file.write, block)
+                copied += len(block)
         await self._close_blocks()
         await anyio.to_thread.run_sync(file.seek, 0)
         await super()._open()
