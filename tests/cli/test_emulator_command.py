@@ -138,7 +138,9 @@ def test_allow_open_reaches_the_bind_check(capsys: pytest.CaptureFixture[str]) -
     assert main(["emulator", "--host", "192.0.2.1", "--port", "0"]) == 2
     assert "without a secret" in capsys.readouterr().err
     assert main(["emulator", "--host", "192.0.2.1", "--port", "0", "--allow-open"]) == 2
-    assert capsys.readouterr().err.startswith("error: cannot listen on 192.0.2.1:0: ")
+    assert capsys.readouterr().err.startswith(
+        "filestack-async: error: cannot listen on 192.0.2.1:0: "
+    )
 
 
 def test_a_port_in_use_is_one_error_line(capsys: pytest.CaptureFixture[str]) -> None:
@@ -149,7 +151,10 @@ def test_a_port_in_use_is_one_error_line(capsys: pytest.CaptureFixture[str]) -> 
         port = taken.getsockname()[1]
         assert main(["emulator", "--port", str(port)]) == 2
     out, err = capsys.readouterr()
-    assert err.startswith(f"error: cannot listen on 127.0.0.1:{port}: ") and err.count("\n") == 1
+    assert (
+        err.startswith(f"filestack-async: error: cannot listen on 127.0.0.1:{port}: ")
+        and err.count("\n") == 1
+    )
     assert "listening" not in out
 
 
