@@ -18,7 +18,16 @@ Fixtures:
 * ``filestack_emulator_server``: an `EmulatorServer` on a free loopback port
   (``.url`` for ``base_url=``), for code that needs a real socket.
 * ``filestack_emulator_factory``: call it with `EmulatorConfig` fields
-  (``secret=``, ``strict=``, ``faults=Faults(...)``) for more emulators.
+  (``secret=``, ``strict=``, ``faults=Faults(...)``, ``webhooks=(url,)``,
+  ``seed=path``) for more emulators.
+* ``filestack_webhook_receiver``: a `WebhookReceiver` on a loopback port that keeps
+  the webhooks it is sent; give its ``.url`` to ``emulator.webhooks.add(...)``.
+
+Every emulator keeps a request journal, ``emulator.journal``, to assert what your
+code sent::
+
+    assert emulator.journal.counts(route=("start", "put", "complete")) == {
+        "start": 1, "put": 3, "complete": 1}
 
 An emulator with a ``secret`` guards its control plane (``/_emulator/reset``,
 ``files``, ``faults``, ``violations``) with it: send ``emulator.control_headers``
@@ -36,6 +45,7 @@ import pytest
 
 from . import Client
 from .emulator import Emulator, EmulatorConfig, EmulatorServer
+from .emulator.receiver import WebhookReceiver
 
 EmulatorFactory = Callable[..., Emulator]
 
@@ -74,3 +84,10 @@ def filestack_emulator_server(tmp_path: Path) -> Iterator[EmulatorServer]:
     """The emulator on a free loopback port; ``.url`` is its base URL."""
     with EmulatorServer(data_dir=tmp_path / "filestack-emulator-server") as server:
         yield server
+
+
+@pytest.fixture
+def filestack_webhook_receiver() -> Iterator[WebhookReceiver]:
+    """A loopback webhook receiver; ``.url`` to configure, ``.wait_for(n)`` to read."""
+    with WebhookReceiver() as receiver:
+        yield receiver
