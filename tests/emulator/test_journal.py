@@ -167,11 +167,9 @@ def test_bad_journal_settings_are_named(settings: dict[str, object], message: st
         Emulator(EmulatorConfig(**settings))  # type: ignore[arg-type]
 
 
-def test_reset_clears_the_journal(filestack_emulator: Emulator) -> None:
-    from starlette.testclient import TestClient
-
-    with TestClient(filestack_emulator.app) as http:
-        http.get("/HANDLEHANDLEHANDLE12")
-        assert len(filestack_emulator.journal.entries()) == 1
-        http.post("/_emulator/reset")
-    assert filestack_emulator.journal.entries() == []
+async def test_reset_clears_the_journal(tmp_path: Path) -> None:
+    async with team("in-process", tmp_path) as t:
+        await t.http.get(f"{t.base}/HANDLEHANDLEHANDLE12")
+        assert len(t.emulator.journal.entries()) == 1
+        await t.http.post(f"{t.base}/_emulator/reset")
+        assert t.emulator.journal.entries() == []
