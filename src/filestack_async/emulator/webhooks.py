@@ -185,12 +185,18 @@ def check_url(url: object, *, allow_remote: bool = False) -> str:
 
 
 def post(
-    endpoint: Endpoint, address: str, body: bytes, headers: dict[str, str], timeout: float
+    endpoint: Endpoint,
+    address: str,
+    body: bytes,
+    headers: dict[str, str],
+    timeout: float,
+    open_sockets: set[socket.socket] | None = None,
 ) -> int:
     """POST ``body`` to ``address`` (checked already); the answer's status.
 
     The whole exchange (connect, send, the answer's head) must end within
-    ``timeout`` seconds, however slowly the receiver trickles bytes.
+    ``timeout`` seconds, however slowly the receiver trickles bytes. The socket is
+    in ``open_sockets`` meanwhile (so a closing dispatcher can cut it short).
 
     Raises:
         OSError: could not connect, the receiver took too long or answered no HTTP.
@@ -205,6 +211,9 @@ def post(
     head.append(f"Content-Length: {len(body)}")
     request = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
     sock: socket.socket = socket.create_connection((address, endpoint.port), timeout=timeout)
+    plain = sock
+    if open_sockets is not None:
+        open_sockets.add(plain)
     try:
         if endpoint.scheme == "https":
             sock = ssl.create_default_context().wrap_socket(sock, server_hostname=endpoint.host)
@@ -223,6 +232,8 @@ def post(
             if len(answer) > _MAX_ANSWER:
                 break
     finally:
+        if open_sockets is not None:
+            open_sockets.discard(plain)
         sock.close()
     line = answer.split(b"\r\n", 1)[0].split()
     if len(line) < 2 or not line[0].startswith(b"HTTP/") or not line[1].isdigit():
@@ -323,6 +334,7 @@ class WebhookDispatcher:
         self._workers: list[threading.Thread] = []
         self._closed = False
         self._busy = 0
+        self._sockets: set[socket.socket] = set()
 
     def __repr__(self) -> str:
         return f"WebhookDispatcher(targets={len(self._targets)}, secret=***)"
@@ -417,12 +429,17 @@ class WebhookDispatcher:
         return True
 
     def close(self) -> None:
-        """Stop the workers (an attempt under way ends within its timeout)."""
+        """Stop the workers; attempts under way are cut short."""
         with self._lock:
             self._closed = True
             self._queue.clear()
             self._lock.notify_all()
             workers = list(self._workers)
+        for sock in list(self._sockets):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # closed meanwhile
         for worker in workers:
             if worker is not threading.current_thread():
                 worker.join(self.timeout + 1)
@@ -471,7 +488,9 @@ class WebhookDispatcher:
                 "FS-Timestamp": stamp,
                 "FS-Signature": webhook_signature(self._secret, delivery.body, stamp),
             }
-            status = post(endpoint, address, delivery.body.encode(), headers, self.timeout)
+            status = post(
+                endpoint, address, delivery.body.encode(), headers, self.timeout, self._sockets
+            )
             if status not in DELIVERED:
                 problem = f"the receiver answered {status}"
         except (OSError, WebhookError) as err:
