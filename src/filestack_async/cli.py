@@ -55,6 +55,34 @@ def _add_emulator(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
         metavar="SECONDS",
         help="remove unfinished uploads this long after their start (default 86400: 24 h)",
     )
+    team = p.add_argument_group("for app teams: webhooks, journal, seed data, dashboard")
+    team.add_argument(
+        "--webhook", action="append", default=[], metavar="URL", help="send webhooks here"
+    )
+    team.add_argument(
+        "--webhook-secret-file",
+        help=f"sign webhooks with the key in this file (or ${WEBHOOK_SECRET_ENV}; "
+        "default: the app secret)",
+    )
+    team.add_argument(
+        "--webhook-retry-scale",
+        type=float,
+        default=1.0,
+        metavar="FACTOR",
+        help="multiply the retry delays (5 min, 30 min, 12 h) by this",
+    )
+    team.add_argument("--webhook-timeout", type=float, default=10.0, metavar="SECONDS")
+    team.add_argument(
+        "--webhook-allow-remote",
+        action="store_true",
+        help="allow webhook URLs beyond loopback",
+    )
+    team.add_argument("--journal-file", help="append every request served here as JSON lines")
+    team.add_argument("--journal-size", type=int, default=2000, help="requests kept in memory")
+    team.add_argument(
+        "--seed-data", help="store these files at start: a folder or a JSON manifest"
+    )
+    team.add_argument("--no-dashboard", action="store_true", help="do not serve the dashboard")
     faults = p.add_argument_group("faults (seeded, reproducible)")
     faults.add_argument("--seed", type=int, default=0)
     faults.add_argument("--fault-route", default="*", help="route the rates apply to (default *)")
@@ -78,6 +106,8 @@ def _add_emulator(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
 
 #: the environment variable the emulator reads its app secret from
 EMULATOR_SECRET_ENV = "FILESTACK_EMULATOR_SECRET"
+#: the environment variable the emulator reads its webhook signing key from
+WEBHOOK_SECRET_ENV = "FILESTACK_EMULATOR_WEBHOOK_SECRET"
 
 
 def _emulator_secret(args: argparse.Namespace) -> str | None:
@@ -98,6 +128,25 @@ def _emulator_secret(args: argparse.Namespace) -> str | None:
             raise ValueError(f"the secret file {args.secret_file!r} is empty")
         return secret
     return os.environ.get(EMULATOR_SECRET_ENV) or None
+
+
+def _webhook_secret(args: argparse.Namespace) -> str | None:
+    """The webhook signing key: ``--webhook-secret-file``, else the environment."""
+    import os
+
+    if args.webhook_secret_file:
+        try:
+            with open(args.webhook_secret_file, encoding="utf-8") as file:
+                secret = file.readline().rstrip("\r\n")
+        except OSError as err:
+            raise ValueError(
+                f"cannot read the webhook secret file {args.webhook_secret_file!r}: "
+                f"{err.strerror}"
+            ) from None
+        if not secret:
+            raise ValueError(f"the webhook secret file {args.webhook_secret_file!r} is empty")
+        return secret
+    return os.environ.get(WEBHOOK_SECRET_ENV) or None
 
 
 def _positive_seconds(text: str) -> float:
@@ -158,6 +207,7 @@ def _run_emulator(args: argparse.Namespace) -> int:
 
     try:
         secret = _emulator_secret(args)
+        webhook_secret = _webhook_secret(args)
         check_bind(args.host, secret=secret, allow_open=args.allow_open)
     except (OSError, OpenBindError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
@@ -169,8 +219,21 @@ def _run_emulator(args: argparse.Namespace) -> int:
         strict=args.strict,
         faults=faults,
         upload_expiry=args.upload_expiry,
+        webhooks=tuple(args.webhook),
+        webhook_secret=webhook_secret,
+        webhook_retry_scale=args.webhook_retry_scale,
+        webhook_timeout=args.webhook_timeout,
+        webhook_allow_remote=args.webhook_allow_remote,
+        journal_file=Path(args.journal_file) if args.journal_file else None,
+        journal_size=args.journal_size,
+        seed=Path(args.seed_data) if args.seed_data else None,
+        dashboard=not args.no_dashboard,
     )
-    emulator = Emulator(config)
+    try:
+        emulator = Emulator(config)
+    except ValueError as err:  # a webhook URL, the journal file, the seed
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     host = f"[{args.host}]" if ":" in args.host else args.host
     server = uvicorn.Server(
         uvicorn.Config(emulator.app, host=args.host, port=args.port, log_level="warning")
@@ -191,6 +254,8 @@ def _run_emulator(args: argparse.Namespace) -> int:
     print(f"  data: {emulator.data_dir}", flush=True)
     if secret is not None:
         print("  control: /_emulator/* needs the secret (Authorization: Bearer ...)", flush=True)
+    if config.dashboard:
+        print(f"  dashboard: {url}/_emulator/dashboard", flush=True)
     print(f"  use:  Client(apikey, base_url={url!r})  or  FILESTACK_BASE_URL={url}", flush=True)
     try:
         server.run(sockets=[sock])
