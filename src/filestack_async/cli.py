@@ -79,9 +79,7 @@ def _add_emulator(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
     )
     team.add_argument("--journal-file", help="append every request served here as JSON lines")
     team.add_argument("--journal-size", type=int, default=2000, help="requests kept in memory")
-    team.add_argument(
-        "--seed-data", help="store these files at start: a folder or a JSON manifest"
-    )
+    team.add_argument("--seed-data", help="store these files at start: a folder or a JSON manifest")
     team.add_argument("--no-dashboard", action="store_true", help="do not serve the dashboard")
     faults = p.add_argument_group("faults (seeded, reproducible)")
     faults.add_argument("--seed", type=int, default=0)
@@ -140,8 +138,7 @@ def _webhook_secret(args: argparse.Namespace) -> str | None:
                 secret = file.readline().rstrip("\r\n")
         except OSError as err:
             raise ValueError(
-                f"cannot read the webhook secret file {args.webhook_secret_file!r}: "
-                f"{err.strerror}"
+                f"cannot read the webhook secret file {args.webhook_secret_file!r}: {err.strerror}"
             ) from None
         if not secret:
             raise ValueError(f"the webhook secret file {args.webhook_secret_file!r} is empty")

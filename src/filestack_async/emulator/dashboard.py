@@ -203,7 +203,8 @@ def _security_headers(nonce: str | None) -> dict[str, str]:
     return {
         "Content-Security-Policy": (
             f"default-src 'none'; script-src {script}; style-src 'unsafe-inline'; "
-            "img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'"
+            "img-src 'self' data:; connect-src 'self'; form-action 'self'; "
+            "frame-ancestors 'none'"
         ),
         "X-Frame-Options": "DENY",
         "Referrer-Policy": "no-referrer",
@@ -214,7 +215,7 @@ def _security_headers(nonce: str | None) -> dict[str, str]:
 def _login_page(problem: str = "") -> str:
     note = f'<p class="problem">{html.escape(problem)}</p>' if problem else ""
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>Filestack emulator: sign in</title>
+<title>Filestack emulator: sign in</title><link rel="icon" href="data:,">
 <style>body{{font:15px system-ui,sans-serif;margin:3em}} .problem{{color:#b00}}</style></head>
 <body><h1>Filestack emulator</h1><p>This emulator has a secret: give it to see the dashboard.</p>
 {note}<form method="post" action="{PREFIX}/login">
@@ -225,6 +226,7 @@ def _login_page(problem: str = "") -> str:
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <title>Filestack emulator</title>
+<link rel="icon" href="data:,">
 <style>
 body { font: 14px system-ui, sans-serif; margin: 1.5em; color: #222; }
 h1 { font-size: 1.4em; margin: 0 0 .3em; } h2 { font-size: 1.1em; margin: 1.4em 0 .4em; }
