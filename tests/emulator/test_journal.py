@@ -128,6 +128,7 @@ def test_mask_and_route_units() -> None:
 def test_the_ring_is_bounded_and_the_file_gets_every_entry(tmp_path: Path) -> None:
     lines = tmp_path / "journal.jsonl"
     journal = RequestJournal(capacity=3, file=lines)
+    journal.open()
     for number in range(5):
         journal.record(
             method="GET",

@@ -49,6 +49,7 @@ class Emulator:
     def __init__(self, config: EmulatorConfig | None = None) -> None:
         self.config = config or EmulatorConfig()
         config = self.config
+        # the checks that hold nothing come first: a bad setting leaves nothing open
         #: every request served (see `journal.RequestJournal`)
         self.journal = journal = RequestJournal(config.journal_size, config.journal_file)
         #: webhook targets and deliveries (see `webhooks.WebhookDispatcher`)
@@ -59,19 +60,22 @@ class Emulator:
             timeout=config.webhook_timeout,
             allow_remote=config.webhook_allow_remote,
         )
-        try:
-            for url in config.webhooks:
-                self.webhooks.add(url)
-        except BaseException:
-            self.journal.close()
-            raise
+        for url in config.webhooks:
+            self.webhooks.add(url)
+        journal.open()
         self._temporary: str | None = None
-        if self.config.data_dir is None:
-            self._temporary = tempfile.mkdtemp(prefix="filestack-emulator-")
-            root = Path(self._temporary)
-        else:
-            root = Path(self.config.data_dir)
-        self.storage = Storage(root, upload_expiry=self.config.upload_expiry)
+        try:
+            if self.config.data_dir is None:
+                self._temporary = tempfile.mkdtemp(prefix="filestack-emulator-")
+                root = Path(self._temporary)
+            else:
+                root = Path(self.config.data_dir)
+            self.storage = Storage(root, upload_expiry=self.config.upload_expiry)
+        except BaseException:
+            journal.close()
+            if self._temporary is not None:
+                shutil.rmtree(self._temporary, ignore_errors=True)
+            raise
         self.faults = FaultInjector(self.config.faults)
         self.violations = AttributedViolationLog()
         self.signing_key = self.storage.signing_key()

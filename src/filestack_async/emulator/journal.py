@@ -132,7 +132,8 @@ def mask_query(query: str) -> str:
 
 
 class RequestJournal:
-    """A bounded, thread-safe ring of `JournalEntry`, optionally mirrored to a file."""
+    """A bounded, thread-safe ring of `JournalEntry`, optionally mirrored to a file
+    (opened by `open`, closed by `close`)."""
 
     def __init__(self, capacity: int = DEFAULT_CAPACITY, file: Path | None = None) -> None:
         if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 1:
@@ -145,13 +146,21 @@ class RequestJournal:
         #: the origin (``http://host:port``) the last request reached the emulator at
         self.last_origin: str | None = None
         self._out: IO[str] | None = None
-        if file is not None:
-            try:
-                self._out = open(file, "a", encoding="utf-8")
-            except OSError as err:
-                raise JournalError(
-                    f"cannot open the journal file {str(file)!r}: {err.strerror}"
-                ) from None
+
+    def open(self) -> None:
+        """Open the journal file for appending, if one is set.
+
+        Raises:
+            JournalError: the file cannot be opened (naming it and why).
+        """
+        if self.file is None or self._out is not None:
+            return
+        try:
+            self._out = open(self.file, "a", encoding="utf-8")
+        except OSError as err:
+            raise JournalError(
+                f"cannot open the journal file {str(self.file)!r}: {err.strerror}"
+            ) from None
 
     def record(self, **values: Any) -> JournalEntry:
         """Add an entry (``id`` and ``time`` are filled in)."""
