@@ -174,3 +174,12 @@ async def test_reset_clears_the_journal(tmp_path: Path) -> None:
         assert len(t.emulator.journal.entries()) == 1
         await t.http.post(f"{t.base}/_emulator/reset")
         assert t.emulator.journal.entries() == []
+
+
+def test_a_bad_webhook_setting_leaves_no_journal_file_open(tmp_path: Path) -> None:
+    from filestack_async.emulator.webhooks import WebhookError
+
+    lines = tmp_path / "journal.jsonl"
+    with pytest.raises(WebhookError, match="is not loopback"):
+        Emulator(EmulatorConfig(journal_file=lines, webhooks=("http://example.com/",)))
+    assert not lines.exists()  # refused before the file was opened (nothing to leak)
