@@ -108,6 +108,18 @@ EMULATOR_SECRET_ENV = "FILESTACK_EMULATOR_SECRET"
 WEBHOOK_SECRET_ENV = "FILESTACK_EMULATOR_WEBHOOK_SECRET"
 
 
+def _secret_from_file(path: str, what: str) -> str:
+    """The first line of ``path``; `ValueError` naming ``what`` if unreadable or empty."""
+    try:
+        with open(path, encoding="utf-8") as file:
+            secret = file.readline().rstrip("\r\n")
+    except OSError as err:
+        raise ValueError(f"cannot read the {what} file {path!r}: {err.strerror}") from None
+    if not secret:
+        raise ValueError(f"the {what} file {path!r} is empty")
+    return secret
+
+
 def _emulator_secret(args: argparse.Namespace) -> str | None:
     """The emulator's secret: ``--secret``, else ``--secret-file``, else the environment."""
     import os
@@ -115,16 +127,7 @@ def _emulator_secret(args: argparse.Namespace) -> str | None:
     if args.secret:
         return str(args.secret)
     if args.secret_file:
-        try:
-            with open(args.secret_file, encoding="utf-8") as file:
-                secret = file.readline().rstrip("\r\n")
-        except OSError as err:
-            raise ValueError(
-                f"cannot read the secret file {args.secret_file!r}: {err.strerror}"
-            ) from None
-        if not secret:
-            raise ValueError(f"the secret file {args.secret_file!r} is empty")
-        return secret
+        return _secret_from_file(args.secret_file, "secret")
     return os.environ.get(EMULATOR_SECRET_ENV) or None
 
 
@@ -133,16 +136,7 @@ def _webhook_secret(args: argparse.Namespace) -> str | None:
     import os
 
     if args.webhook_secret_file:
-        try:
-            with open(args.webhook_secret_file, encoding="utf-8") as file:
-                secret = file.readline().rstrip("\r\n")
-        except OSError as err:
-            raise ValueError(
-                f"cannot read the webhook secret file {args.webhook_secret_file!r}: {err.strerror}"
-            ) from None
-        if not secret:
-            raise ValueError(f"the webhook secret file {args.webhook_secret_file!r} is empty")
-        return secret
+        return _secret_from_file(args.webhook_secret_file, "webhook secret")
     return os.environ.get(WEBHOOK_SECRET_ENV) or None
 
 
