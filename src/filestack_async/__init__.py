@@ -14,6 +14,7 @@ if _typing.TYPE_CHECKING:
     from ._client import Client
     from ._config import Endpoints, RetryPolicy, Timeouts, UploadConfig
     from ._context import Context
+    from ._download import DownloadStream
     from ._exceptions import (
         APIConnectionError,
         APIError,
@@ -23,6 +24,7 @@ if _typing.TYPE_CHECKING:
         AuthenticationError,
         BadRequestError,
         ConfigurationError,
+        ContentChangedError,
         ConversionError,
         FilestackError,
         InternalServerError,
@@ -31,6 +33,7 @@ if _typing.TYPE_CHECKING:
         PartUploadError,
         PayloadTooLargeError,
         PermissionDeniedError,
+        RangeNotSatisfiableError,
         RateLimitError,
         UploadError,
         UploadIncompleteError,
@@ -51,8 +54,10 @@ __all__ = [
     "BadRequestError",
     "Client",
     "ConfigurationError",
+    "ContentChangedError",
     "Context",
     "ConversionError",
+    "DownloadStream",
     "Endpoints",
     "Filelink",
     "FilestackError",
@@ -62,6 +67,7 @@ __all__ = [
     "PartUploadError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
+    "RangeNotSatisfiableError",
     "RateLimitError",
     "RetryPolicy",
     "Security",
@@ -85,6 +91,7 @@ _WHERE = {
     "Timeouts": "._config",
     "UploadConfig": "._config",
     "Context": "._context",
+    "DownloadStream": "._download",
     "Filelink": "._filelink",
     "Security": "._security",
     "verify_webhook_signature": "._security",

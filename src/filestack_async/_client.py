@@ -16,11 +16,23 @@ from ._context import Context
 from ._exceptions import APIResponseValidationError, ConfigurationError
 from ._filelink import Filelink, filelink_from_answer
 from ._http import AsyncHTTPClient, AsyncTransport, HTTPBackend, HTTPSession, Retry
-from ._params import validate_storage, validate_store_params
-from ._security import Security
+from ._params import (
+    handle_in_answer,
+    header_secrets,
+    validate_origin_headers,
+    validate_storage,
+    validate_store_params,
+)
+from ._security import Security, check_security
 from ._tasks import build_task, check_apikey
 from ._transform import Transformation
-from ._uploads import BinaryReadable, ProgressCallback, UploadManyItem
+from ._uploads import (
+    BinaryReadable,
+    ProgressCallback,
+    UploadManyItem,
+    check_intelligent,
+    hashing_threads,
+)
 
 
 class _State(enum.Enum):
@@ -75,8 +87,7 @@ class Client:
         http_backend: HTTPBackend | None = None,
     ) -> None:
         check_apikey(apikey)
-        if security is not None and not isinstance(security, Security):
-            raise ConfigurationError("security must be a Security object")
+        check_security(security)
         if isinstance(timeout, bool):
             raise ConfigurationError("timeout must be seconds or a Timeouts object")
         if isinstance(timeout, (int, float)):
@@ -116,6 +127,7 @@ class Client:
             upload=upload_config,
             http=self._http,
             part_limiter=anyio.CapacityLimiter(upload_config.max_parts_in_flight),
+            hash_limiter=anyio.CapacityLimiter(hashing_threads()),
         )
         self._state = _State.UNOPENED
 
@@ -195,33 +207,48 @@ class Client:
         store_params: Mapping[str, Any] | None = None,
         *,
         security: Security | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Filelink:
         """Store a file that Filestack fetches from ``url`` (the ``/process`` store request).
 
-        The returned Filelink keeps the service's answer as ``upload_response``.
+        ``headers`` are sent by the service to the origin when it fetches ``url`` (for
+        a private source, e.g. ``{"Authorization": "Bearer ..."}``); their values are
+        masked in this SDK's messages and logs. The returned Filelink keeps the
+        service's answer as ``upload_response``.
 
         Raises:
-            ConfigurationError: a bad URL or store parameter (``mimetype`` cannot be
-                set here: the service detects it).
+            ConfigurationError: a bad URL, store parameter (``mimetype`` and ``alt``
+                cannot be set here: the service detects the type, and a fetched file
+                takes no alt text) or header.
+
+        Example:
+            >>> await client.upload_url("https://example.com/private.png",
+            ...                         headers={"Authorization": "Bearer TOKEN"})
         """
         self._check_open()
         if not isinstance(url, str) or not url.startswith(("http://", "https://", "src://")):
             raise ConfigurationError("url must be an http(s) URL or a src://alias/path")
         params = validate_store_params(store_params)
-        if "mimetype" in params:
-            raise ConfigurationError(
-                "store parameter 'mimetype' is not accepted by upload_url; the service "
-                "detects the type of a fetched file"
-            )
-        if security is not None and not isinstance(security, Security):
-            raise ConfigurationError("security must be a Security object")
+        for key, why in (
+            ("mimetype", "the service detects the type of a fetched file"),
+            ("alt", "alt text goes with uploads (Client.upload), not fetched files"),
+        ):
+            if key in params:
+                raise ConfigurationError(
+                    f"store parameter {key!r} is not accepted by upload_url; {why}"
+                )
+        origin_headers = validate_origin_headers(headers)
+        check_security(security)
         sec = security or self.security
         upload_tags = params.pop("upload_tags", None)
         store = {**params, "location": params.get("location", self.storage)}
         tasks: list[dict[str, Any]] = [{"name": "store", "params": store}]
         if sec is not None:
             tasks.append({"name": "security", "params": sec.as_params()})
-        payload: dict[str, Any] = {"apikey": self.apikey, "sources": [url], "tasks": tasks}
+        source: str | dict[str, Any] = url
+        if origin_headers:
+            source = {"source": url, "headers": origin_headers}
+        payload: dict[str, Any] = {"apikey": self.apikey, "sources": [source], "tasks": tasks}
         if upload_tags:
             payload["upload_tags"] = upload_tags
         response = await self._http.request(
@@ -229,10 +256,10 @@ class Client:
             f"{self.endpoints.cdn}/process",
             json=payload,
             retry=Retry.NO_RESPONSE,
-            redact=sec.secrets() if sec else (),
+            redact=(*(sec.secrets() if sec else ()), *header_secrets(origin_headers)),
         )
         body = response.json_object()
-        handle = body.get("handle") or _handle_from_url(body.get("url"))
+        handle = handle_in_answer(body)
         if not handle:
             raise APIResponseValidationError(
                 "the /process answer has no handle", method="POST", url=response.url
@@ -321,7 +348,7 @@ class Client:
         stream: AsyncIterable[bytes] | None = None,
         size: int | None = None,
         store_params: Mapping[str, Any] | None = None,
-        intelligent: bool = False,
+        intelligent: bool | Literal["fallback"] = False,
         security: Security | None = None,
         progress: ProgressCallback | None = None,
     ) -> Filelink:
@@ -336,14 +363,19 @@ class Client:
         ``max_parts_in_flight`` across the client); path and seekable sources are
         hashed and then streamed from the source, so memory stays flat. With
         ``intelligent=True`` the intelligent-ingestion flow is used, with a chunk size
-        that adapts to failures. ``progress`` (sync or async) receives
+        that adapts to failures; with ``intelligent="fallback"`` parts go the regular
+        way until one fails as a struggling link fails, then that part and the rest go
+        through intelligent ingestion. When the service does not enable intelligent
+        ingestion for the upload (its start answer has no ``upload_type:
+        intelligent_ingestion``), the upload goes on as regular (logged at INFO;
+        progress reports ``intelligent=False``). ``progress`` (sync or async) receives
         `UploadProgress` reports; the returned Filelink carries the security used.
 
         Raises:
             ConfigurationError: not exactly one source, an unreadable file, a text-mode
                 file object, bad store params or size (before any request); an empty
-                file with ``region``, ``workflows`` or ``upload_tags`` (empty files are
-                stored with one ``/api/store`` request, which takes none of them).
+                file with ``region``, ``workflows``, ``upload_tags`` or ``alt`` (empty
+                files are stored with one ``/api/store`` request, which takes none of them).
             APIError: the start request failed.
             UploadError: anything failing after start (`PartUploadError` for a chunk
                 that failed at the minimum size, `UploadIncompleteError` when complete
@@ -371,7 +403,7 @@ class Client:
         items: Iterable[UploadManyItem],
         *,
         concurrency: int = 4,
-        intelligent: bool = False,
+        intelligent: bool | Literal["fallback"] = False,
         store_params: Mapping[str, Any] | None = None,
         security: Security | None = None,
         progress: ProgressCallback | None = None,
@@ -397,10 +429,8 @@ class Client:
                 "items must be a list of files (paths, bytes, UploadItem or dicts), "
                 f"not {type(items).__name__}; wrap a single one in a list"
             )
-        if security is not None and not isinstance(security, Security):
-            raise ConfigurationError("security must be a Security object")
-        if not isinstance(intelligent, bool):
-            raise ConfigurationError("intelligent must be True or False")
+        check_security(security)
+        check_intelligent(intelligent)
         if progress is not None and not callable(progress):
             raise ConfigurationError("progress must be a callable taking an UploadProgress")
         return await _uploads.upload_many(
@@ -412,9 +442,3 @@ class Client:
             security=security,
             progress=progress,
         )
-
-
-def _handle_from_url(url: object) -> str | None:
-    if isinstance(url, str) and url:
-        return url.rstrip("/").rsplit("/", 1)[-1] or None
-    return None

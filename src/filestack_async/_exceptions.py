@@ -7,9 +7,10 @@ FilestackError
 │   ├── APIConnectionError → APITimeoutError  transport failures after retries
 │   ├── APIStatusError  .status_code .request_id .retry_after .body
 │   │     BadRequestError 400, AuthenticationError 401, PermissionDeniedError 403,
-│   │     NotFoundError 404, PayloadTooLargeError 413, RateLimitError 429,
-│   │     InternalServerError 5xx
-│   └── APIResponseValidationError           2xx with a body we cannot use
+│   │     NotFoundError 404, PayloadTooLargeError 413,
+│   │     RangeNotSatisfiableError 416, RateLimitError 429, InternalServerError 5xx
+│   ├── APIResponseValidationError           2xx with a body we cannot use
+│   └── ContentChangedError                   the file changed during a resumed download
 ├── UploadError  .upload_id .parts_done .parts_total .bytes_sent
 │   ├── PartUploadError  .part_number .offset .attempts
 │   └── UploadIncompleteError                 complete still 202 after its budget
@@ -34,6 +35,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConfigurationError",
+    "ContentChangedError",
     "ConversionError",
     "FilestackError",
     "InternalServerError",
@@ -42,6 +44,7 @@ __all__ = [
     "PartUploadError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
+    "RangeNotSatisfiableError",
     "RateLimitError",
     "UploadError",
     "UploadIncompleteError",
@@ -112,6 +115,16 @@ class APIResponseValidationError(APIError):
     """The service answered with success, but the body is not what the protocol promises."""
 
 
+class ContentChangedError(APIError):
+    """The file changed between two attempts of one download (its ETag moved).
+
+    A download that lost its connection resumes with ``Range`` and ``If-Range``;
+    when the service answers with another version, the download stops here rather
+    than join the bytes of two versions. What was already delivered came from the
+    first version; a path destination is left as it was.
+    """
+
+
 class APIStatusError(APIError):
     """The service answered with an error status (after retries where they apply).
 
@@ -160,6 +173,10 @@ class PayloadTooLargeError(APIStatusError):
     """HTTP 413: the body is larger than the service accepts."""
 
 
+class RangeNotSatisfiableError(APIStatusError):
+    """HTTP 416: the byte range asked for starts past the end of the file."""
+
+
 class RateLimitError(APIStatusError):
     """HTTP 429: too many requests; see ``retry_after``."""
 
@@ -174,6 +191,7 @@ _STATUS_CLASSES: dict[int, type[APIStatusError]] = {
     403: PermissionDeniedError,
     404: NotFoundError,
     413: PayloadTooLargeError,
+    416: RangeNotSatisfiableError,
     429: RateLimitError,
 }
 

@@ -397,6 +397,18 @@ class Security:
         return (Security, (self._policy, self._secret))
 
 
+def check_security(security: object) -> Security | None:
+    """Return ``security`` when it is a `Security` or None (the one check of a
+    ``security=`` argument, wherever one is taken).
+
+    Raises:
+        ConfigurationError: ``security`` is something else (a dict, a string, ...).
+    """
+    if security is not None and not isinstance(security, Security):
+        raise ConfigurationError("security must be a Security object")
+    return security
+
+
 def url_security(
     security: Security,
     *,

@@ -16,12 +16,16 @@ import argparse
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from ._cli import commands
 from ._cli.output import EXIT_INTERRUPTED, EXIT_USAGE, CommandFailed, Output, describe_error
 from ._cli.output import exit_code as _exit_code
 from ._redact import redact_text
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from .emulator import Faults
 
 Command = Callable[[argparse.Namespace, Output], int]
 
@@ -93,6 +97,11 @@ def _add_emulator(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
     faults.add_argument("--delay-rate", type=float, default=0.0, help="share of delayed requests")
     faults.add_argument("--delay", type=float, default=0.0, help="seconds of delay")
     faults.add_argument("--max-chunk-size", type=int, help="part/chunk PUTs above this fail")
+    faults.add_argument(
+        "--chunk-s3-code",
+        choices=("RequestTimeout", "IncompleteBody"),
+        help="answer those PUTs as S3 does (400 XML with this Code) instead of a reset",
+    )
     faults.add_argument("--complete-202", type=int, default=0, help="202s before complete succeeds")
     faults.add_argument("--latency", type=float, default=0.0, help="seconds added to each request")
     faults.add_argument("--bandwidth", type=float, help="bytes per second per request body")
@@ -150,12 +159,46 @@ def _positive_seconds(text: str) -> float:
     return value
 
 
+def _emulator_faults(args: argparse.Namespace) -> Faults:
+    """The faults the flags ask for (one rule at most, a network profile).
+
+    Raises:
+        FaultConfigError: a rate, status or size is out of range.
+    """
+    from .emulator import Faults, NetworkProfile, RouteFault
+
+    rules = []
+    if args.error_rate or args.reset_rate or args.delay_rate:
+        rules.append(
+            RouteFault(
+                route=args.fault_route,
+                error_rate=args.error_rate,
+                status=args.error_status,
+                retry_after=args.retry_after,
+                reset_rate=args.reset_rate,
+                delay_rate=args.delay_rate,
+                delay=args.delay,
+            )
+        )
+    network = None
+    if args.wan_profile:
+        network = NetworkProfile.wan()
+    elif args.latency or args.bandwidth:
+        network = NetworkProfile(latency=args.latency, bandwidth=args.bandwidth)
+    return Faults(
+        seed=args.seed,
+        rules=tuple(rules),
+        max_chunk_size=args.max_chunk_size,
+        chunk_s3_code=args.chunk_s3_code,
+        complete_202=args.complete_202,
+        network=network,
+    )
+
+
 def _run_emulator(args: argparse.Namespace) -> int:
     try:
-        import uvicorn
-
-        from .emulator import EmulatorConfig, FaultConfigError, Faults, NetworkProfile, RouteFault
-        from .emulator.app import Emulator
+        from .emulator import FaultConfigError
+        from .emulator.server import EmulatorServer, ListenError
     except ImportError as err:
         print(
             f"the emulator needs the 'emulator' extra: pip install 'filestack-async[emulator]' "
@@ -166,93 +209,50 @@ def _run_emulator(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     try:
-        rules = []
-        if args.error_rate or args.reset_rate or args.delay_rate:
-            rules.append(
-                RouteFault(
-                    route=args.fault_route,
-                    error_rate=args.error_rate,
-                    status=args.error_status,
-                    retry_after=args.retry_after,
-                    reset_rate=args.reset_rate,
-                    delay_rate=args.delay_rate,
-                    delay=args.delay,
-                )
-            )
-        network = None
-        if args.wan_profile:
-            network = NetworkProfile.wan()
-        elif args.latency or args.bandwidth:
-            network = NetworkProfile(latency=args.latency, bandwidth=args.bandwidth)
-        faults = Faults(
-            seed=args.seed,
-            rules=tuple(rules),
-            max_chunk_size=args.max_chunk_size,
-            complete_202=args.complete_202,
-            network=network,
-        )
+        faults = _emulator_faults(args)
     except FaultConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    from .emulator.server import OpenBindError, check_bind
-
     try:
         secret = _emulator_secret(args)
         webhook_secret = _webhook_secret(args)
-        check_bind(args.host, secret=secret, allow_open=args.allow_open)
-    except (OSError, OpenBindError, ValueError) as err:
+    except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    config = EmulatorConfig(
-        data_dir=Path(args.data_dir) if args.data_dir else None,
-        secret=secret,
-        apikeys=frozenset(args.apikey),
-        strict=args.strict,
-        faults=faults,
-        upload_expiry=args.upload_expiry,
-        webhooks=tuple(args.webhook),
-        webhook_secret=webhook_secret,
-        webhook_retry_scale=args.webhook_retry_scale,
-        webhook_timeout=args.webhook_timeout,
-        webhook_allow_remote=args.webhook_allow_remote,
-        journal_file=Path(args.journal_file) if args.journal_file else None,
-        journal_size=args.journal_size,
-        seed=Path(args.seed_data) if args.seed_data else None,
-        dashboard=not args.no_dashboard,
-    )
     try:
-        emulator = Emulator(config)
-    except ValueError as err:  # a webhook URL, the journal file, the seed
-        print(f"error: {err}", file=sys.stderr)
+        server = EmulatorServer(
+            host=args.host,
+            port=args.port,
+            allow_open=args.allow_open,
+            data_dir=Path(args.data_dir) if args.data_dir else None,
+            secret=secret,
+            apikeys=frozenset(args.apikey),
+            strict=args.strict,
+            faults=faults,
+            upload_expiry=args.upload_expiry,
+            webhooks=tuple(args.webhook),
+            webhook_secret=webhook_secret,
+            webhook_retry_scale=args.webhook_retry_scale,
+            webhook_timeout=args.webhook_timeout,
+            webhook_allow_remote=args.webhook_allow_remote,
+            journal_file=Path(args.journal_file) if args.journal_file else None,
+            journal_size=args.journal_size,
+            seed=Path(args.seed_data) if args.seed_data else None,
+            dashboard=not args.no_dashboard,
+        )
+    except (ListenError, ValueError) as err:  # the bind, a webhook URL, the journal, the seed
+        message = err.strerror if isinstance(err, ListenError) else err
+        print(f"error: {message}", file=sys.stderr)
         return 2
-    host = f"[{args.host}]" if ":" in args.host else args.host
-    server = uvicorn.Server(
-        uvicorn.Config(emulator.app, host=args.host, port=args.port, log_level="warning")
-    )
-    try:
-        import socket
-
-        sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((args.host, args.port))
-        sock.listen(2048)  # connections wait in the backlog until uvicorn accepts them
-    except OSError as err:
-        emulator.close()
-        print(f"error: cannot listen on {host}:{args.port}: {err.strerror}", file=sys.stderr)
-        return 2
-    url = f"http://{host}:{sock.getsockname()[1]}"
+    url = server.url
     print(f"Filestack emulator listening on {url}", flush=True)
-    print(f"  data: {emulator.data_dir}", flush=True)
+    print(f"  data: {server.emulator.data_dir}", flush=True)
     if secret is not None:
         print("  control: /_emulator/* needs the secret (Authorization: Bearer ...)", flush=True)
-    if config.dashboard:
+    if not args.no_dashboard:
         print(f"  dashboard: {url}/_emulator/dashboard", flush=True)
     print(f"  use:  Client(apikey, base_url={url!r})  or  FILESTACK_BASE_URL={url}", flush=True)
-    try:
-        server.run(sockets=[sock])
-    finally:
-        sock.close()
-        emulator.close()
+    server.serve_forever()
     return 0
 
 

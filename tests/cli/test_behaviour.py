@@ -10,8 +10,8 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -141,14 +141,18 @@ def test_ctrl_c_exits_130(
 def test_ctrl_c_during_a_download_leaves_no_file(
     run: Run, server: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def interrupted(self: fa.Filelink, destination: Any, **kwargs: object) -> int:
-        destination.write(b"half of it")
+    path = tmp_path / "f.txt"
+    path.write_bytes(b"the whole file")
+    handle = json.loads(run("upload", str(path), "--json", *lenient_args(server)).out)[0]["handle"]
+
+    async def interrupted() -> AsyncIterator[bytes]:
+        yield b"half of it"  # written to the temporary file, then Ctrl+C
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(fa.Filelink, "download", interrupted)
+    monkeypatch.setattr(fa.DownloadStream, "__aiter__", lambda self: interrupted())
     folder = tmp_path / "downloads"
     folder.mkdir()
-    result = run("download", "F" * 20, str(folder / "f.bin"), *lenient_args(server))
+    result = run("download", handle, str(folder / "f.bin"), *lenient_args(server))
     assert result.code == 130 and list(folder.iterdir()) == []
 
 

@@ -353,6 +353,41 @@ def _rows() -> Iterator[Row]:
         "security must be a Security",
     )
     yield Row(
+        "Client.upload_url",
+        "alt store param",
+        lambda e: e.client.upload_url("https://a.io/x", {"alt": "a cat"}),
+        CE,
+        "'alt' is not accepted by upload_url",
+    )
+    yield Row(
+        "Client.upload_url",
+        "headers a list",
+        lambda e: e.client.upload_url("https://a.io/x", headers=[("X-A", "1")]),
+        CE,
+        "headers must be a dict",
+    )
+    yield Row(
+        "Client.upload_url",
+        "header name with a space",
+        lambda e: e.client.upload_url("https://a.io/x", headers={"X A": "1"}),
+        CE,
+        "is not an HTTP header name",
+    )
+    yield Row(
+        "Client.upload_url",
+        "header value int",
+        lambda e: e.client.upload_url("https://a.io/x", headers={"X-A": 1}),
+        CE,
+        "must be a string, not int",
+    )
+    yield Row(
+        "Client.upload_url",
+        "header value with a line break",
+        lambda e: e.client.upload_url("https://a.io/x", headers={"X-A": "1\r\nX-B: 2"}),
+        CE,
+        "line break or control character",
+    )
+    yield Row(
         "Client.transform_external",
         "url int",
         lambda e: e.client.transform_external(7),
@@ -654,10 +689,31 @@ def _rows() -> Iterator[Row]:
     )
     yield Row(
         "Client.upload",
+        "alt int",
+        lambda e: e.client.upload(content=b"x", store_params={"alt": 3}),
+        CE,
+        "'alt' must be a string",
+    )
+    yield Row(
+        "Client.upload",
+        "workflow dict without id",
+        lambda e: e.client.upload(content=b"x", store_params={"workflows": [{"name": "w"}]}),
+        CE,
+        "non-empty strings or {'id': ...} dicts",
+    )
+    yield Row(
+        "Client.upload",
+        "intelligent 'Fallback'",
+        lambda e: e.client.upload(content=b"x", intelligent="Fallback"),
+        CE,
+        "intelligent must be True, False or 'fallback'",
+    )
+    yield Row(
+        "Client.upload",
         "intelligent str",
         lambda e: e.client.upload(content=b"x", intelligent="yes"),
         CE,
-        "intelligent must be True or False",
+        "intelligent must be True, False or 'fallback'",
     )
     yield Row(
         "Client.upload",
@@ -720,7 +776,7 @@ def _rows() -> Iterator[Row]:
         "intelligent int",
         lambda e: e.client.upload_many([b"x"], intelligent=1),
         CE,
-        "intelligent must be True or False",
+        "intelligent must be True, False or 'fallback'",
     )
     yield Row(
         "Client.upload_many",
@@ -1105,6 +1161,34 @@ def _rows() -> Iterator[Row]:
         CE,
         "security must be a Security",
     )
+    yield Row(
+        "Filelink.remove_metadata",
+        "apikey int",
+        lambda e: e.link.remove_metadata(apikey=5),
+        CE,
+        "apikey must be a non-empty string",
+    )
+    yield Row(
+        "Filelink.remove_metadata",
+        "no API key anywhere",
+        lambda e: e.api.Filelink(HANDLE, security=SECURITY).remove_metadata(),
+        CE,
+        "an API key is required to remove a file's metadata",
+    )
+    yield Row(
+        "Filelink.remove_metadata",
+        "no security anywhere",
+        lambda e: e.api.Filelink(HANDLE).remove_metadata(apikey="K"),
+        CE,
+        "security is required to remove a file's metadata",
+    )
+    yield Row(
+        "Filelink.remove_metadata",
+        "security str",
+        lambda e: e.link.remove_metadata(security="x"),
+        CE,
+        "security must be a Security",
+    )
 
     # -- Transformation -----------------------------------------------------------------
     yield Row(
@@ -1262,6 +1346,7 @@ def _rows() -> Iterator[Row]:
         ),
     ):
         yield Row("Transformation.download", bad, call, CE, match)
+    yield from _stream_rows()
     yield Row(
         "Filelink.with_tasks",
         "tasks an int",
@@ -2083,6 +2168,20 @@ def _rows() -> Iterator[Row]:
     )
     yield Row(
         "UploadConfig",
+        "integrity_check int",
+        lambda e: fa.UploadConfig(integrity_check=0),
+        CE,
+        "integrity_check must be True or False, not int",
+    )
+    yield Row(
+        "UploadConfig",
+        "integrity_check str",
+        lambda e: fa.UploadConfig(integrity_check="no"),
+        CE,
+        "integrity_check must be True or False, not str",
+    )
+    yield Row(
+        "UploadConfig",
         "multipart_threshold negative",
         lambda e: fa.UploadConfig(multipart_threshold=-1),
         CE,
@@ -2172,6 +2271,31 @@ def _rows() -> Iterator[Row]:
         CE,
         "location_url must be a host name string",
     )
+
+
+def _stream_rows() -> Iterator[Row]:
+    """``stream()`` on a Filelink and a Transformation: the byte range and the security."""
+    targets: tuple[tuple[str, Callable[[Env], Any]], ...] = (
+        ("Filelink.stream", lambda e: e.link),
+        ("Transformation.stream", lambda e: e.chain),
+    )
+    cases: tuple[tuple[str, dict[str, Any], str], ...] = (
+        ("start negative", {"start": -1}, "start must not be negative, not -1"),
+        ("start a str", {"start": "5"}, "start must be a byte offset (an int) or None, not str"),
+        (
+            "start a float",
+            {"start": 1.5},
+            "start must be a byte offset (an int) or None, not float",
+        ),
+        ("start a bool", {"start": True}, "start must be a byte offset (an int) or None, not bool"),
+        ("end negative", {"end": -1}, "end must not be negative, not -1"),
+        ("end a str", {"end": "9"}, "end must be a byte offset (an int) or None, not str"),
+        ("end before start", {"start": 10, "end": 9}, "end (9) is before start (10)"),
+        ("security str", {"security": "x"}, "security must be a Security"),
+    )
+    for method, target in targets:
+        for bad, kwargs, match in cases:
+            yield Row(method, bad, _on(target, "stream", **kwargs), CE, match)
 
 
 def _wrong_type_call(target: str, method: str, param: str) -> Callable[[Env], object]:
@@ -2311,6 +2435,7 @@ PUBLIC_OWNERS: dict[str, Any] = {
 EXEMPT: dict[str, str] = {
     "UploadProgress": "made by the SDK and handed to progress callbacks, never by callers",
     "Context": "made by a Client (client.context) and handed on as context=, never by callers",
+    "DownloadStream": "made by stream() and handed to the caller's async with, never by callers",
     "__version__": "a string",
 }
 

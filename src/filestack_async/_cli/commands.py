@@ -18,10 +18,19 @@ from typing import Any, BinaryIO, cast
 
 import anyio
 
-from .. import Client, Filelink, RetryPolicy, Security, Transformation, UploadProgress
+from .. import (
+    Client,
+    DownloadStream,
+    Filelink,
+    RetryPolicy,
+    Security,
+    Transformation,
+    UploadProgress,
+)
 from .._config import BASE_URL_ENV
 from .._exceptions import APIError, ConfigurationError
 from .._filelink import METADATA_ATTRIBUTES
+from .._files import atomic_file
 from .._params import STORE_PARAMS
 from .._tasks import TASKS, Invalid, Task, build_task, parse_task, split_top_level
 from .output import (
@@ -31,7 +40,6 @@ from .output import (
     CountingWriter,
     NoBars,
     Output,
-    atomic_file,
     describe_error,
     exit_code,
 )
@@ -230,6 +238,26 @@ async def save_stream(
     return writer.written
 
 
+async def save_body(
+    body: DownloadStream, destination: Path | None, out: Output, bars: Bars, description: str
+) -> int:
+    """Write an open download's pieces into ``destination`` (atomically) or stdout, its bar
+    moved on each piece (the total is the stream's length, known before the first byte);
+    return the bytes written."""
+    bar = bars.add(description, body.length)
+    sink: AbstractContextManager[BinaryIO]
+    sink = atomic_file(destination) if destination is not None else nullcontext(out.binary_stdout())
+    written = 0
+    with sink as target:
+        async for piece in body:
+            await anyio.to_thread.run_sync(target.write, piece)
+            written += len(piece)
+            bars.update(bar, written)
+        target.flush()
+    bars.update(bar, written, written)
+    return written
+
+
 # -- commands ------------------------------------------------------------------------------
 
 
@@ -311,24 +339,20 @@ async def cmd_download(args: argparse.Namespace, out: Output, settings: Settings
         link = client.filelink(args.handle)
         given = Path(args.path) if args.path else None
         meta: dict[str, Any] = {}
-        if given is None or given.is_dir() or out.interactive:
+        if given is None or given.is_dir():  # the stored name is needed
             try:
-                meta = await link.metadata(["filename", "size"])
+                meta = await link.metadata(["filename"])
             except APIError:
                 meta = {}  # the download itself reports a real problem
         name = Path(str(meta.get("filename") or args.handle)).name or args.handle
         destination = given / name if given is not None and given.is_dir() else given
         destination = destination or Path(name)
-        size = meta.get("size")
-        with out.bars() as bars:
-            written = await save_stream(
-                link.download,
-                destination,
-                out,
-                bars,
-                f"download {destination.name}",
-                size if isinstance(size, int) else None,
-            )
+        # the stream knows the size from its first answer: the bar moves byte by byte
+        async with link.stream() as body:
+            with out.bars() as bars:
+                written = await save_body(
+                    body, destination, out, bars, f"download {destination.name}"
+                )
     out.line(f"downloaded {args.handle} -> {destination} ({written} bytes)")
     out.json({"handle": args.handle, "path": str(destination), "bytes": written})
 

@@ -11,11 +11,9 @@ whose job it is to print a signature, writes with ``redact=False``).
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
-from pathlib import Path
+from contextlib import contextmanager
 from typing import IO, Any, BinaryIO, Literal, Protocol, cast
 
 from .._exceptions import (
@@ -23,12 +21,10 @@ from .._exceptions import (
     AuthenticationError,
     ConfigurationError,
     ConversionError,
-    LocalFileError,
     NotFoundError,
     PermissionDeniedError,
     UploadError,
 )
-from .._files import local_file_error, partial_path
 from .._redact import redact_text
 
 Unit = Literal["bytes", "percent"]
@@ -332,31 +328,3 @@ class CountingWriter:
 
     def flush(self) -> None:
         self._target.flush()
-
-
-@contextmanager
-def atomic_file(destination: Path) -> Iterator[BinaryIO]:
-    """Write ``destination`` through a temporary file beside it, renamed when the block ends.
-
-    On any error (or Ctrl+C) the temporary file is removed and ``destination`` is untouched.
-    """
-    temporary = partial_path(destination)
-    try:
-        handle = temporary.open("xb")
-    except OSError as err:
-        raise local_file_error(err, destination) from err
-    try:
-        try:
-            yield handle
-            handle.close()
-            os.replace(temporary, destination)
-        except LocalFileError:
-            raise
-        except OSError as err:  # writing, flushing, closing or renaming the file
-            raise local_file_error(err, destination) from err
-    except BaseException:
-        with suppress(OSError):  # a close that failed once has closed the file
-            handle.close()
-        with suppress(OSError):
-            temporary.unlink(missing_ok=True)
-        raise

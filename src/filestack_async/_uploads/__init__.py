@@ -10,9 +10,9 @@
 * `progress` reports acknowledged bytes.
 """
 
-from .engine import UploadItem, UploadManyItem, upload, upload_many
+from .engine import UploadItem, UploadManyItem, check_intelligent, upload, upload_many
 from .progress import ProgressCallback, UploadProgress
-from .sources import BinaryReadable
+from .sources import BinaryReadable, hashing_threads
 
 __all__ = [
     "BinaryReadable",
@@ -20,6 +20,8 @@ __all__ = [
     "UploadItem",
     "UploadManyItem",
     "UploadProgress",
+    "check_intelligent",
+    "hashing_threads",
     "upload",
     "upload_many",
 ]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import anyio
 import anyio.to_thread
@@ -20,8 +21,8 @@ from .._exceptions import (
 )
 from .._filelink import Filelink
 from .._http import Body, HTTPSession
-from .._params import validate_handle, validate_store_params
-from .._security import Security
+from .._params import handle_in_answer, validate_handle, validate_store_params
+from .._security import Security, check_security
 from . import intelligent as fii
 from . import regular
 from .complete import complete
@@ -43,6 +44,25 @@ DEFAULT_MIMETYPE = "application/octet-stream"
 #: a one-request body up to this size is sent from one bytes object
 WHOLE_BODY = 1024 * 1024
 
+#: ``intelligent=``: regular (False), intelligent ingestion (True), or regular parts
+#: that switch to intelligent ingestion when one struggles ("fallback")
+Intelligent = bool | Literal["fallback"]
+
+logger = logging.getLogger("filestack_async")
+
+
+def check_intelligent(intelligent: object) -> Intelligent:
+    """Return ``intelligent`` if it is True, False or ``"fallback"``.
+
+    Raises:
+        ConfigurationError: anything else.
+    """
+    if isinstance(intelligent, bool) or intelligent == "fallback":
+        return intelligent
+    raise ConfigurationError(
+        f"intelligent must be True, False or 'fallback', not {intelligent!r:.40}"
+    )
+
 
 async def upload(
     context: Context,
@@ -53,23 +73,22 @@ async def upload(
     stream: Any = None,
     size: int | None = None,
     store_params: Mapping[str, Any] | None = None,
-    intelligent: bool = False,
+    intelligent: Intelligent = False,
     security: Security | None = None,
     progress: ProgressCallback | None = None,
     index: int | None = None,
 ) -> Filelink:
     """Upload one file (see `Client.upload`)."""
     params = validate_store_params(store_params)
-    if security is not None and not isinstance(security, Security):
-        raise ConfigurationError("security must be a Security object")
+    check_security(security)
     if progress is not None and not callable(progress):
         raise ConfigurationError("progress must be a callable taking an UploadProgress")
-    if not isinstance(intelligent, bool):
-        raise ConfigurationError("intelligent must be True or False")
+    mode = check_intelligent(intelligent)
     sec = security or context.security
     source = make_source(
         filepath=filepath, file_obj=file_obj, content=content, stream=stream, size=size
     )
+    source.hash_limiter = context.hash_limiter
     async with context.session(sec) as http, source:
         total = source.size
         filename = params.get("filename") or source.default_filename or DEFAULT_FILENAME
@@ -86,10 +105,12 @@ async def upload(
             mimetype or DEFAULT_MIMETYPE,
             ProgressTracker(total, progress, index=index),
         )
-        if total == 0 or _one_request(context, total, params, intelligent, sec):
+        if total == 0 or _one_request(context, total, params, mode, sec):
+            source.hashing = False  # the store request carries no MD5
             answer, handle = await _store(job)
         else:
-            answer, handle = await _multipart(job, intelligent)
+            source.hashing = context.upload.integrity_check
+            answer, handle = await _multipart(job, mode)
     link = Filelink(handle, security=sec, upload_response=answer, context=context)
     await job.tracker.finish()
     return link
@@ -131,7 +152,7 @@ def _one_request(
     context: Context,
     size: int,
     params: Mapping[str, Any],
-    intelligent: bool,
+    intelligent: Intelligent,
     security: Security | None,
 ) -> bool:
     """True when a non-empty file goes as one ``/api/store`` request instead of multipart.
@@ -183,8 +204,13 @@ async def _store(job: _Job) -> tuple[dict[str, Any], str]:
     return _as_upload_response(answer, handle), handle
 
 
-async def _multipart(job: _Job, intelligent: bool) -> tuple[dict[str, Any], str]:
-    """Start, send every part, complete; return the complete answer and the handle."""
+async def _multipart(job: _Job, intelligent: Intelligent) -> tuple[dict[str, Any], str]:
+    """Start, send every part, complete; return the complete answer and the handle.
+
+    An intelligent (or fallback) start the service does not answer with
+    ``upload_type: intelligent_ingestion`` (the app has no intelligent ingestion)
+    goes on as a regular upload, and says so in the log.
+    """
     context, source, params, sec, tracker = (
         job.context,
         job.source,
@@ -194,6 +220,7 @@ async def _multipart(job: _Job, intelligent: bool) -> tuple[dict[str, Any], str]
     )
     total = source.size
     parts = plan_parts(total, part_size_for(total, context.upload.part_size))
+    wanted = intelligent is not False
     start_body = build_start_body(
         context,
         filename=job.filename,
@@ -201,17 +228,36 @@ async def _multipart(job: _Job, intelligent: bool) -> tuple[dict[str, Any], str]
         size=total,
         store_params=params,
         security=sec,
-        intelligent=intelligent,
+        intelligent=wanted,
     )
-    session = await start(context, job.http, start_body, security=sec, intelligent=intelligent)
+    session = await start(context, job.http, start_body, security=sec, intelligent=wanted)
+    if wanted and session.start_response.get("upload_type") != "intelligent_ingestion":
+        logger.info(
+            "upload %s: the service did not enable intelligent ingestion for it (no "
+            "upload_type intelligent_ingestion in the start answer); uploading it as "
+            "regular multipart",
+            session.upload_id,
+        )
+        intelligent = False
+        session.intelligent = False
     state = UploadState(parts_total=len(parts), upload_id=session.upload_id)
+    tracker.intelligent = intelligent is True
     await tracker.begin()
-    if intelligent:
+    etags: list[dict[str, Any]] | None
+    if intelligent is True:
         await fii.upload_parts(session, source, parts, state, tracker)
         etags = None
+    elif intelligent == "fallback":
+        fallback = regular.Fallback(session, tracker)
+        etags = await regular.upload_parts(
+            session, source, parts, state, tracker, fallback=fallback
+        )
+        etags = etags or None  # every part went through intelligent ingestion
     else:
         etags = await regular.upload_parts(session, source, parts, state, tracker)
     body = build_complete_body(start_body, session.start_response, params, parts=etags)
+    if wanted and not session.intelligent:
+        body.pop("fii", None)  # the upload went regular: complete it as one
     try:
         answer = await complete(session, body, state)
         handle = _handle_of(answer)
@@ -243,11 +289,8 @@ async def _content(part: PartData) -> Body:
 
 
 def _handle_of(answer: dict[str, Any], request: str = "/multipart/complete") -> str:
-    handle = answer.get("handle")
-    if not handle and isinstance(answer.get("url"), str):
-        handle = answer["url"].rstrip("/").rsplit("/", 1)[-1]
     try:
-        return validate_handle(handle)
+        return validate_handle(handle_in_answer(answer))
     except ConfigurationError as err:
         raise APIResponseValidationError(
             f"{request} answered without a usable handle: {err}", method="POST"
@@ -313,7 +356,7 @@ async def upload_many(
     items: Iterable[UploadManyItem],
     *,
     concurrency: int = 4,
-    intelligent: bool = False,
+    intelligent: Intelligent = False,
     store_params: Mapping[str, Any] | None = None,
     security: Security | None = None,
     progress: ProgressCallback | None = None,

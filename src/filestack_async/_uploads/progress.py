@@ -20,6 +20,10 @@ class UploadProgress:
         total: the file's size in bytes.
         index: the item's position in the list given to ``upload_many``
             (``None`` for ``upload``).
+        intelligent: True while the parts go through intelligent ingestion: from the
+            start for ``intelligent=True`` when the service enabled it for the
+            upload, from the switch for ``intelligent="fallback"``; False for a
+            regular upload (and for an intelligent one the service answered as regular).
 
     The report with ``bytes_acknowledged == total`` comes exactly once, as the last
     one, after the upload completed.
@@ -32,6 +36,7 @@ class UploadProgress:
     bytes_acknowledged: int
     total: int
     index: int | None = None
+    intelligent: bool = False
 
     @property
     def fraction(self) -> float:
@@ -63,6 +68,8 @@ class ProgressTracker:
         self.acknowledged = 0
         self._callback = callback
         self._index = index
+        #: the flow the parts go through now (set by the engine and a fallback switch)
+        self.intelligent = False
         self._reported = -1
         # one call at a time; without a callback there is nothing to serialise
         self._lock = anyio.Lock() if callback is not None else None
@@ -88,6 +95,8 @@ class ProgressTracker:
             if (value >= self.total and not final) or value <= self._reported:
                 return
             self._reported = value
-            result = self._callback(UploadProgress(value, self.total, self._index))
+            result = self._callback(
+                UploadProgress(value, self.total, self._index, self.intelligent)
+            )
             if inspect.isawaitable(result):
                 await result

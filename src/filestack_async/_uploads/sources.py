@@ -56,6 +56,16 @@ class BinaryReadable(Protocol):
     def read(self, n: int = -1, /) -> bytes | None: ...
 
 
+def hashing_threads() -> int:
+    """How many worker threads of a client hash parts at once: half the cores, at least one.
+
+    Hashing is the upload's largest CPU cost; one thread hashes faster than a loopback
+    link sends, and more threads than cores only take the event loop's core away from it
+    (a loop that loses its core is late for everything it runs).
+    """
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
 def md5_base64(data: BytesLike) -> str:
     """Standard base64 of the raw MD5 digest (what ``/multipart/upload`` wants as ``md5``).
 
@@ -111,7 +121,11 @@ class _RangePart(PartData):
     async def md5(self, start: int = 0, length: int | None = None) -> str:
         length = self.size - start if length is None else length
         return await anyio.to_thread.run_sync(
-            _md5_of_range, self._source.read_into, self._offset + start, length
+            _md5_of_range,
+            self._source.read_into,
+            self._offset + start,
+            length,
+            limiter=self._source.hash_limiter,
         )
 
     def body(self, start: int = 0, length: int | None = None) -> Body:
@@ -145,8 +159,10 @@ class _HeldPart(PartData):
         *,
         md5: str | None = None,
         release: Callable[[], None] | None = None,
+        hash_limiter: anyio.CapacityLimiter | None = None,
     ) -> None:
         self._data: memoryview | None = data
+        self._hash_limiter = hash_limiter
         self.size = len(data)
         self._md5 = md5
         self._release = release
@@ -165,7 +181,7 @@ class _HeldPart(PartData):
         if len(view) <= INLINE_HASH:
             digest = md5_base64(view)
         else:
-            digest = await anyio.to_thread.run_sync(md5_base64, view)
+            digest = await anyio.to_thread.run_sync(md5_base64, view, limiter=self._hash_limiter)
         view.release()
         if whole:
             self._md5 = digest
@@ -218,9 +234,14 @@ class Source(ABC):
     path_hint: str | None = None
     #: True when parts can be read in any order and again for retries
     random_access: bool = True
+    #: bounds the worker threads hashing parts at once (the client's; None: anyio's default)
+    hash_limiter: anyio.CapacityLimiter | None = None
 
     def __init__(self) -> None:
         self.size = -1
+        #: hash parts as they are read (off for ``integrity_check=False`` and for the
+        #: one-request store, which sends no MD5); `PartData.md5` still works
+        self.hashing = True
 
     async def __aenter__(self: _S) -> _S:
         try:
@@ -266,13 +287,15 @@ class _RandomAccessSource(Source):
 
     async def read_part(self, offset: int, length: int) -> PartData:
         if length <= BLOCK:  # small: read and hash into bytes of its own, in one hop
-            data, md5 = await anyio.to_thread.run_sync(self._read_and_hash, offset, length)
+            data, md5 = await anyio.to_thread.run_sync(
+                self._read_and_hash, offset, length, limiter=self.hash_limiter
+            )
             return _HeldPart(memoryview(data), md5=md5)
         return _RangePart(self, offset, length)
 
-    def _read_and_hash(self, offset: int, length: int) -> tuple[bytes, str]:
+    def _read_and_hash(self, offset: int, length: int) -> tuple[bytes, str | None]:
         data = self.read_at(offset, length)
-        return data, md5_base64(data)
+        return data, md5_base64(data) if self.hashing else None
 
 
 def _short(what: str) -> UploadError:
@@ -378,7 +401,7 @@ class BytesSource(Source):
         self.size = len(self._view)
 
     async def read_part(self, offset: int, length: int) -> PartData:
-        return _HeldPart(self._view[offset : offset + length])
+        return _HeldPart(self._view[offset : offset + length], hash_limiter=self.hash_limiter)
 
 
 class SeekableFileSource(_RandomAccessSource):
@@ -518,7 +541,9 @@ class _SequentialSource(Source):
         if self._position == self.size and await self._read_into(memoryview(bytearray(1))):
             view.release()
             raise UploadError(f"the stream has more than the {self.size} bytes declared with size=")
-        return _HeldPart(view, md5=md5, release=lambda: self._keep(buffer))
+        return _HeldPart(
+            view, md5=md5, release=lambda: self._keep(buffer), hash_limiter=self.hash_limiter
+        )
 
 
 class StreamSource(_SequentialSource):
@@ -574,16 +599,18 @@ class UnseekableFileSource(_SequentialSource):
         return await anyio.to_thread.run_sync(self._readinto, target[:BLOCK])
 
     async def _fill(self, view: memoryview, offset: int) -> str | None:
-        return await anyio.to_thread.run_sync(self._fill_and_hash, view, offset)
+        return await anyio.to_thread.run_sync(
+            self._fill_and_hash, view, offset, limiter=self.hash_limiter
+        )
 
-    def _fill_and_hash(self, view: memoryview, offset: int) -> str:
+    def _fill_and_hash(self, view: memoryview, offset: int) -> str | None:
         got = 0
         while got < len(view):
             count = self._readinto(view[got:])
             if not count:
                 raise self._ended(offset + got)
             got += count
-        return md5_base64(view)
+        return md5_base64(view) if self.hashing else None
 
 
 def _as_bytes(block: object, what: str) -> bytes:
