@@ -67,6 +67,32 @@ def _add_emulator(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
         metavar="SECONDS",
         help="remove unfinished uploads this long after their start (default 86400: 24 h)",
     )
+    team = p.add_argument_group("for app teams: webhooks, journal, seed data, dashboard")
+    team.add_argument(
+        "--webhook", action="append", default=[], metavar="URL", help="send webhooks here"
+    )
+    team.add_argument(
+        "--webhook-secret-file",
+        help=f"sign webhooks with the key in this file (or ${WEBHOOK_SECRET_ENV}; "
+        "default: the app secret)",
+    )
+    team.add_argument(
+        "--webhook-retry-scale",
+        type=float,
+        default=1.0,
+        metavar="FACTOR",
+        help="multiply the retry delays (5 min, 30 min, 12 h) by this",
+    )
+    team.add_argument("--webhook-timeout", type=float, default=10.0, metavar="SECONDS")
+    team.add_argument(
+        "--webhook-allow-remote",
+        action="store_true",
+        help="allow webhook URLs beyond loopback",
+    )
+    team.add_argument("--journal-file", help="append every request served here as JSON lines")
+    team.add_argument("--journal-size", type=int, default=2000, help="requests kept in memory")
+    team.add_argument("--seed-data", help="store these files at start: a folder or a JSON manifest")
+    team.add_argument("--no-dashboard", action="store_true", help="do not serve the dashboard")
     faults = p.add_argument_group("faults (seeded, reproducible)")
     faults.add_argument("--seed", type=int, default=0)
     faults.add_argument("--fault-route", default="*", help="route the rates apply to (default *)")
@@ -98,6 +124,20 @@ def _add_emulator(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
 
 #: the environment variable the emulator reads its app secret from
 EMULATOR_SECRET_ENV = "FILESTACK_EMULATOR_SECRET"
+#: the environment variable the emulator reads its webhook signing key from
+WEBHOOK_SECRET_ENV = "FILESTACK_EMULATOR_WEBHOOK_SECRET"
+
+
+def _secret_from_file(path: str, what: str) -> str:
+    """The first line of ``path``; `ValueError` naming ``what`` if unreadable or empty."""
+    try:
+        with open(path, encoding="utf-8") as file:
+            secret = file.readline().rstrip("\r\n")
+    except OSError as err:
+        raise ValueError(f"cannot read the {what} file {path!r}: {err.strerror}") from None
+    if not secret:
+        raise ValueError(f"the {what} file {path!r} is empty")
+    return secret
 
 
 def _emulator_secret(args: argparse.Namespace) -> str | None:
@@ -107,17 +147,17 @@ def _emulator_secret(args: argparse.Namespace) -> str | None:
     if args.secret:
         return str(args.secret)
     if args.secret_file:
-        try:
-            with open(args.secret_file, encoding="utf-8") as file:
-                secret = file.readline().rstrip("\r\n")
-        except OSError as err:
-            raise ValueError(
-                f"cannot read the secret file {args.secret_file!r}: {err.strerror}"
-            ) from None
-        if not secret:
-            raise ValueError(f"the secret file {args.secret_file!r} is empty")
-        return secret
+        return _secret_from_file(args.secret_file, "secret")
     return os.environ.get(EMULATOR_SECRET_ENV) or None
+
+
+def _webhook_secret(args: argparse.Namespace) -> str | None:
+    """The webhook signing key: ``--webhook-secret-file``, else the environment."""
+    import os
+
+    if args.webhook_secret_file:
+        return _secret_from_file(args.webhook_secret_file, "webhook secret")
+    return os.environ.get(WEBHOOK_SECRET_ENV) or None
 
 
 def _positive_seconds(text: str) -> float:
@@ -169,7 +209,7 @@ def _emulator_faults(args: argparse.Namespace) -> Faults:
 def _run_emulator(args: argparse.Namespace) -> int:
     try:
         from .emulator import FaultConfigError
-        from .emulator.server import EmulatorServer, ListenError, OpenBindError
+        from .emulator.server import EmulatorServer, ListenError
     except ImportError as err:
         raise CommandFailed(
             f"the emulator needs the 'emulator' extra: pip install 'filestack-async[emulator]' "
@@ -184,6 +224,7 @@ def _run_emulator(args: argparse.Namespace) -> int:
         raise CommandFailed(str(err), EXIT_USAGE) from err
     try:
         secret = _emulator_secret(args)
+        webhook_secret = _webhook_secret(args)
     except ValueError as err:
         raise CommandFailed(str(err), EXIT_USAGE) from err
     try:
@@ -197,8 +238,17 @@ def _run_emulator(args: argparse.Namespace) -> int:
             strict=args.strict,
             faults=faults,
             upload_expiry=args.upload_expiry,
+            webhooks=tuple(args.webhook),
+            webhook_secret=webhook_secret,
+            webhook_retry_scale=args.webhook_retry_scale,
+            webhook_timeout=args.webhook_timeout,
+            webhook_allow_remote=args.webhook_allow_remote,
+            journal_file=Path(args.journal_file) if args.journal_file else None,
+            journal_size=args.journal_size,
+            seed=Path(args.seed_data) if args.seed_data else None,
+            dashboard=not args.no_dashboard,
         )
-    except (ListenError, OpenBindError) as err:
+    except (ListenError, ValueError) as err:  # the bind, a webhook URL, the journal, the seed
         message = err.strerror if isinstance(err, ListenError) else err
         raise CommandFailed(str(message), EXIT_USAGE) from err
     url = server.url
@@ -206,6 +256,8 @@ def _run_emulator(args: argparse.Namespace) -> int:
     print(f"  data: {server.emulator.data_dir}", flush=True)
     if secret is not None:
         print("  control: /_emulator/* needs the secret (Authorization: Bearer ...)", flush=True)
+    if not args.no_dashboard:
+        print(f"  dashboard: {url}/_emulator/dashboard", flush=True)
     print(f"  use:  Client(apikey, base_url={url!r})  or  FILESTACK_BASE_URL={url}", flush=True)
     server.serve_forever()
     return 0

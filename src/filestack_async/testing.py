@@ -20,12 +20,21 @@ Fixtures:
 * ``filestack_emulator_server``: an `EmulatorServer` on a free loopback port
   (``.url`` for ``base_url=``), for code that needs a real socket.
 * ``filestack_emulator_factory``: call it with `EmulatorConfig` fields
-  (``secret=``, ``strict=``, ``faults=Faults(...)``) for more emulators.
+  (``secret=``, ``strict=``, ``faults=Faults(...)``, ``webhooks=(url,)``,
+  ``seed=path``) for more emulators.
 * ``filestack_emulator_server_factory``: the same fields (and ``host=``,
   ``allow_open=``) for more emulators on loopback ports.
+* ``filestack_webhook_receiver``: a `WebhookReceiver` on a loopback port that keeps
+  the webhooks it is sent; give its ``.url`` to ``emulator.webhooks.add(...)``.
 
 `assert_faults_injected` checks the fault counters (``emulator.faults.injected``):
 ``assert_faults_injected(emulator, {"put:503": 2})``.
+
+Every emulator keeps a request journal, ``emulator.journal``, to assert what your
+code sent::
+
+    assert emulator.journal.counts(route=("start", "put", "complete")) == {
+        "start": 1, "put": 3, "complete": 1}
 
 An emulator with a ``secret`` guards its control plane (``/_emulator/reset``,
 ``files``, ``faults``, ``violations``) with it: send ``emulator.control_headers``
@@ -46,6 +55,7 @@ import pytest
 from . import Client
 from .emulator import Emulator, EmulatorConfig, EmulatorServer
 from .emulator.config import ROUTES
+from .emulator.receiver import WebhookReceiver
 
 __all__ = [
     "EmulatorFactory",
@@ -56,6 +66,7 @@ __all__ = [
     "filestack_emulator_factory",
     "filestack_emulator_server",
     "filestack_emulator_server_factory",
+    "filestack_webhook_receiver",
 ]
 
 EmulatorFactory = Callable[..., Emulator]
@@ -166,3 +177,10 @@ def assert_faults_injected(
         )
         every = dict(sorted(counts.items())) or "none"
         raise AssertionError(f"faults injected: {details} (all counters: {every})")
+
+
+@pytest.fixture
+def filestack_webhook_receiver() -> Iterator[WebhookReceiver]:
+    """A loopback webhook receiver; ``.url`` to configure, ``.wait_for(n)`` to read."""
+    with WebhookReceiver() as receiver:
+        yield receiver

@@ -14,6 +14,9 @@ MiB = 1024 * 1024
 #: seconds an unfinished upload is kept after its start (24 h); then it is swept
 DEFAULT_UPLOAD_EXPIRY = 24 * 3600.0
 
+#: the key webhooks are signed with when neither a webhook secret nor an app secret is set
+DEFAULT_WEBHOOK_SECRET = "EMULATOR-WEBHOOK-SECRET"
+
 #: Routes a fault can target (``"*"`` targets every one of them).
 ROUTES: tuple[str, ...] = (
     "start",
@@ -254,6 +257,18 @@ class EmulatorConfig:
         upload_expiry: seconds an unfinished upload (started, never completed) is
             kept; then its parts and session are removed, as an S3 lifecycle rule
             aborts incomplete multipart uploads (default 24 h; ``math.inf``: never).
+        journal_size: requests the request journal keeps (the oldest go first).
+        journal_file: also append each journal entry to this file as a JSON line.
+        webhooks: URLs that receive the service's webhooks (loopback only unless
+            ``webhook_allow_remote``).
+        webhook_secret: the key webhooks are signed with (default: the app secret,
+            else `DEFAULT_WEBHOOK_SECRET`).
+        webhook_retry_scale: the service's retry delays (5 min, 30 min, 12 h) are
+            multiplied by this (``0.001``: 0.3 s, 1.8 s, 43.2 s).
+        webhook_timeout: seconds one delivery may take before it counts as failed.
+        webhook_allow_remote: allow webhook URLs beyond loopback.
+        seed: a folder of files, or a JSON manifest, stored at start (see ``seed.py``).
+        dashboard: serve the dashboard at ``/_emulator/dashboard``.
     """
 
     data_dir: Path | None = None
@@ -264,3 +279,13 @@ class EmulatorConfig:
     max_image_pixels: int = 50_000_000
     # -- storage: unfinished uploads (see DEFAULT_UPLOAD_EXPIRY) --
     upload_expiry: float = DEFAULT_UPLOAD_EXPIRY
+    # -- for app teams: journal, webhooks, seed data, dashboard --
+    journal_size: int = 2000
+    journal_file: Path | None = None
+    webhooks: tuple[str, ...] = ()
+    webhook_secret: str | None = field(default=None, repr=False)
+    webhook_retry_scale: float = 1.0
+    webhook_timeout: float = 10.0
+    webhook_allow_remote: bool = False
+    seed: Path | None = None
+    dashboard: bool = True

@@ -227,7 +227,7 @@ class Conversions:
             height=info.get("height"),
         )
         self._check()
-        return self.storage.store_blob(output, file)
+        return self.storage.store_blob(output, file, event="converse")
 
     def _finish(self, job: Job, status: str, info: dict[str, Any], file: StoredFile) -> None:
         preset = job.preset
