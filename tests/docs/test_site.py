@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_NAMES = ("chromium", "chromium-browser")
 #: what a built site may hold besides pages (folders with an index.html)
 SITE_FILES = {"404.html", "index.html", "objects.inv", "sitemap.xml", "sitemap.xml.gz"}
-SITE_FOLDERS = {"assets", "search", "stylesheets"}
+SITE_FOLDERS = {"assets", "img", "search", "stylesheets"}  # img: screenshots pages show
 #: text that means a page shows an error instead of its content
 ERROR_TEXT = re.compile(
     r"Traceback \(most recent call last\)|^\s*:::|mkdocstrings|Could not collect|"
