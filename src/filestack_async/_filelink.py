@@ -153,6 +153,38 @@ class Filelink(TaskMethods):
         )
         return self._signed(narrow)
 
+    def preview_url(
+        self,
+        css: str | None = None,
+        *,
+        security: Security | None = None,
+        expires_in: float | None = None,
+    ) -> str:
+        """The URL of the service's HTML viewer of this file (``preview``; no I/O).
+
+        Signed (a ``read`` policy for this handle, as `signed_url`) when the link, its
+        client or ``security`` has security; else unsigned.
+
+        Args:
+            css: URL of a stylesheet for the viewer (sent between double quotes).
+            security: instead of the link's (or its client's) security.
+            expires_in: how long a signed URL stays valid, in seconds.
+
+        Raises:
+            ConfigurationError: ``css`` is not a non-empty string without double
+                quotes or control characters; ``expires_in`` as in `signed_url`.
+
+        Example:
+            >>> Filelink("AbCdEfGhIjKlMnOpQrSt").preview_url()
+            'https://cdn.filestackcontent.com/preview/AbCdEfGhIjKlMnOpQrSt'
+        """
+        chain = self.preview(css=css)
+        if self._security_or_none(security) is None:
+            if expires_in is not None:
+                raise ConfigurationError("expires_in needs security to sign the URL with")
+            return chain.url
+        return chain.signed_url(security, call=["read"], expires_in=expires_in)
+
     def _signed(self, security: Security) -> str:
         """The CDN URL carrying ``security`` as it is (the SDK's own requests)."""
         return f"{self._context.endpoints.cdn}/{security.as_url_string()}/{self.handle}"
