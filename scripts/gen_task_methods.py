@@ -174,7 +174,7 @@ DOCS = {
     "no_metadata": "Strip metadata (``no_metadata``).",
     "pjpg": "Progressive JPEG (``pjpg=quality:80``); metadata kept only with ``metadata=True``.",
     "cache": "CDN caching: ``cache=False`` (``cache=false``) or ``expiry`` seconds.",
-    "imagesize": "The image's size as JSON ``{\"width\": ..., \"height\": ...}`` (``imagesize``).",
+    "imagesize": 'The image\'s size as JSON ``{"width": ..., "height": ...}`` (``imagesize``).',
     "metadata_task": "The chain result's metadata as JSON (``metadata=p:[size,width]``).",
     "preview": "An HTML viewer of the file (``preview``); see `Filelink.preview_url`.",
     "quality": "Output quality 1..100 (``quality=value:75``).",

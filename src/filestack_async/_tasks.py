@@ -1471,7 +1471,9 @@ def _b64_text(text: str, what: str) -> str:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
         return raw.decode("utf-8")
     except (ValueError, UnicodeDecodeError):
-        raise ConfigurationError(f"the base64 URL form's {what} is not base64 of UTF-8 text") from None
+        raise ConfigurationError(
+            f"the base64 URL form's {what} is not base64 of UTF-8 text"
+        ) from None
 
 
 def _b64_task(item: object) -> Task:

@@ -42,8 +42,11 @@ TRANSFORMS = (
 ).split()
 CASES = [
     "upload-0B",
-    *(f"upload-{mode}-{size}" for size in ("1B", "small", "one-part", "multi-part")
-      for mode in ("regular", "intelligent")),
+    *(
+        f"upload-{mode}-{size}"
+        for size in ("1B", "small", "one-part", "multi-part")
+        for mode in ("regular", "intelligent")
+    ),
     "upload-intelligent-chunked",
     "upload-intelligent-retries-failed-chunks",
     "upload-fallback-stays-regular",

@@ -153,7 +153,9 @@ async def _answer(emulator: Emulator, result: Fetched, task: Task, source: str) 
         return JSONResponse({"width": dims[0], "height": dims[1]})
     wanted = task.get("p")
     names = [str(n) for n in wanted] if isinstance(wanted, tuple) else list(METADATA_DEFAULTS)
-    hashes = {n: await emulator.run(_hexdigest, result.path, n) for n in names if n.startswith("sha")}
+    hashes = {
+        n: await emulator.run(_hexdigest, result.path, n) for n in names if n.startswith("sha")
+    }
     values: dict[str, Any] = {
         "filename": result.filename,
         "mimetype": result.mimetype,
@@ -191,7 +193,7 @@ def preview_page(request: Request, parsed: ParsedPath, task: Task) -> Response:
     css = task.get("css")
     link = f'<link rel="stylesheet" href="{html.escape(str(css))}">' if css else ""
     page = (
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html><html><head><meta charset="utf-8">'
         f"<title>Preview of {html.escape(source)}</title>{link}</head><body>"
         f'<iframe class="filestack-preview" src="{html.escape(src)}" '
         'style="border:0;width:100%;height:100vh"></iframe></body></html>'
