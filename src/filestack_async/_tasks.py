@@ -1468,9 +1468,10 @@ _B64_SOURCE = "b64://"
 def _b64_text(text: str, what: str) -> str:
     """URL-safe base64 (padding optional) decoded as UTF-8 text."""
     try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        padded = (text + "=" * (-len(text) % 4)).encode("ascii")
+        raw = base64.b64decode(padded, altchars=b"-_", validate=True)
         return raw.decode("utf-8")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeError):
         raise ConfigurationError(
             f"the base64 URL form's {what} is not base64 of UTF-8 text"
         ) from None
@@ -1495,8 +1496,9 @@ def _parse_b64(apikey: str | None, rest: str) -> ParsedPath:
     encoded, slash, source = rest.partition("/")
     if not slash or not encoded:
         raise ConfigurationError("the base64 URL form needs tasks and a source")
+    text = _b64_text(encoded, "tasks")
     try:
-        items = json.loads(_b64_text(encoded, "tasks"))
+        items = json.loads(text)
     except ValueError:
         raise ConfigurationError("the base64 URL form's tasks are not JSON") from None
     if not isinstance(items, list):
