@@ -616,6 +616,19 @@ def _p(name: str, kind: ParamType, doc: str = "", aliases: tuple[str, ...] = ())
     return ParamSpec(name, kind, doc, aliases)
 
 
+def _face_filter(amount: ParamType) -> tuple[ParamSpec, ...]:
+    """The parameters of the tasks that filter detected faces (pixelate, blur)."""
+    return (
+        _p("faces", _FACES),
+        _p("minsize", _FACE_SIZE),
+        _p("maxsize", _FACE_SIZE),
+        _p("buffer", Int(0, 10000)),
+        _p("amount", amount),
+        _p("blur", _BLUR),
+        _p("type", _SHAPE),
+    )
+
+
 _SPECS: tuple[TaskSpec, ...] = (
     TaskSpec(
         "resize",
@@ -696,31 +709,10 @@ _SPECS: tuple[TaskSpec, ...] = (
     TaskSpec(
         "pixelate_faces",
         "pixelate_faces",
-        (
-            _p("faces", _FACES),
-            _p("minsize", _FACE_SIZE),
-            _p("maxsize", _FACE_SIZE),
-            _p("buffer", Int(0, 10000)),
-            _p("amount", Int(2, 100)),
-            _p("blur", _BLUR),
-            _p("type", _SHAPE),
-        ),
+        _face_filter(Int(2, 100)),
         doc="Pixelate detected faces.",
     ),
-    TaskSpec(
-        "blur_faces",
-        "blur_faces",
-        (
-            _p("faces", _FACES),
-            _p("minsize", _FACE_SIZE),
-            _p("maxsize", _FACE_SIZE),
-            _p("buffer", Int(0, 10000)),
-            _p("amount", Number(0, 20)),
-            _p("blur", _BLUR),
-            _p("type", _SHAPE),
-        ),
-        doc="Blur detected faces.",
-    ),
+    TaskSpec("blur_faces", "blur_faces", _face_filter(Number(0, 20)), doc="Blur detected faces."),
     TaskSpec(
         "rounded_corners",
         "round_corners",
