@@ -162,8 +162,9 @@ class Filelink(TaskMethods):
     ) -> str:
         """The URL of the service's HTML viewer of this file (``preview``; no I/O).
 
-        Signed (a ``read`` policy for this handle, as `signed_url`) when the link, its
-        client or ``security`` has security; else unsigned.
+        Signed when the link, its client or ``security`` has security: with the app
+        secret, by a ``read`` policy for this handle (as `signed_url`); a ready-made
+        policy goes in as it is. Else unsigned.
 
         Args:
             css: URL of a stylesheet for the viewer (sent between double quotes).
@@ -179,11 +180,14 @@ class Filelink(TaskMethods):
             'https://cdn.filestackcontent.com/preview/AbCdEfGhIjKlMnOpQrSt'
         """
         chain = self.preview(css=css)
-        if self._security_or_none(security) is None:
+        sec = self._security_or_none(security)
+        if sec is None:
             if expires_in is not None:
                 raise ConfigurationError("expires_in needs security to sign the URL with")
             return chain.url
-        return chain.signed_url(security, call=["read"], expires_in=expires_in)
+        # a ready-made policy goes in as it is (it cannot be narrowed to read)
+        call = ["read"] if sec.has_secret else None
+        return chain.signed_url(security, call=call, expires_in=expires_in)
 
     def _signed(self, security: Security) -> str:
         """The CDN URL carrying ``security`` as it is (the SDK's own requests)."""

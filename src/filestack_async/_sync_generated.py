@@ -995,8 +995,9 @@ class Filelink(TaskMethods):
     ) -> str:
         """The URL of the service's HTML viewer of this file (``preview``; no I/O).
 
-        Signed (a ``read`` policy for this handle, as `signed_url`) when the link, its
-        client or ``security`` has security; else unsigned.
+        Signed when the link, its client or ``security`` has security: with the app
+        secret, by a ``read`` policy for this handle (as `signed_url`); a ready-made
+        policy goes in as it is. Else unsigned.
 
         Args:
             css: URL of a stylesheet for the viewer (sent between double quotes).
