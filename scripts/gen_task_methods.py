@@ -146,7 +146,8 @@ DOCS = {
     "detect_faces": "Outline faces; ``export=True`` answers JSON coordinates.",
     "crop_faces": "Crop to the detected faces.",
     "pixelate_faces": "Pixelate the detected faces (amount 2..100, blur 0..20).",
-    "round_corners": "Round the corners (sent as ``round_corners``, like the official Python SDK).",
+    "blur_faces": "Blur the detected faces (blur 0..20).",
+    "round_corners": "Round the corners (sent as the service's ``rounded_corners`` task).",
     "vignette": "Fade the edges (amount 0..100).",
     "polaroid": "A polaroid frame, optionally rotated (0..359).",
     "torn_edges": "Torn paper edges; ``spread=[min, max]``.",
@@ -171,6 +172,11 @@ DOCS = {
     "ascii": "ASCII art as HTML (size 10..100).",
     "filetype_conversion": "Convert to ``format`` (sent as ``output=format:png``).",
     "no_metadata": "Strip metadata (``no_metadata``).",
+    "pjpg": "Progressive JPEG (``pjpg=quality:80``); metadata kept only with ``metadata=True``.",
+    "cache": "CDN caching: ``cache=False`` (``cache=false``) or ``expiry`` seconds.",
+    "imagesize": 'The image\'s size as JSON ``{"width": ..., "height": ...}`` (``imagesize``).',
+    "metadata_task": "The chain result's metadata as JSON (``metadata=p:[size,width]``).",
+    "preview": "An HTML viewer of the file (``preview``); see `Filelink.preview_url`.",
     "quality": "Output quality 1..100 (``quality=value:75``).",
     "compress": "Optimise the file size (``compress``); not in the official Python SDK.",
     "zip": "Zip the source file(s) (``zip``).",
@@ -223,7 +229,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
-from ._tasks import build_task, task_for_method
+from ._tasks import build_task, custom_task, task_for_method
 
 if TYPE_CHECKING:
     from ._av import AudioVisual
@@ -249,6 +255,25 @@ class TaskMethods:
     def _add(self, method: str, **params: object) -> Transformation:
         task = build_task(task_for_method(method).name, params)
         return self._transformation().with_tasks((task,))
+
+    def custom_task(self, name: str, **params: object) -> Transformation:
+        """Add a task the catalogue does not know (as filestack-js ``addTask``).
+
+        It is sent as given, its parameters in the order given, and not validated
+        (its `Task.validated` is False): the service judges it. Only what would break
+        the URL is refused (see `custom_task`).
+
+        Raises:
+            ConfigurationError: a name or parameter name other than letters, digits
+                and ``_``, ``security``, or a value that is not a bool, number, string
+                (without double quotes) or list.
+
+        Example:
+            >>> from filestack_async import Filelink
+            >>> Filelink("AbCdEfGhIjKlMnOpQrSt").custom_task("new_task", level=2).url
+            'https://cdn.filestackcontent.com/new_task=level:2/AbCdEfGhIjKlMnOpQrSt'
+        """
+        return self._transformation().with_tasks((custom_task(name, params),))
 '''
 
 

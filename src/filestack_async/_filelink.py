@@ -153,6 +153,42 @@ class Filelink(TaskMethods):
         )
         return self._signed(narrow)
 
+    def preview_url(
+        self,
+        css: str | None = None,
+        *,
+        security: Security | None = None,
+        expires_in: float | None = None,
+    ) -> str:
+        """The URL of the service's HTML viewer of this file (``preview``; no I/O).
+
+        Signed when the link, its client or ``security`` has security: with the app
+        secret, by a ``read`` policy for this handle (as `signed_url`); a ready-made
+        policy goes in as it is. Else unsigned.
+
+        Args:
+            css: URL of a stylesheet for the viewer (sent between double quotes).
+            security: instead of the link's (or its client's) security.
+            expires_in: how long a signed URL stays valid, in seconds.
+
+        Raises:
+            ConfigurationError: ``css`` is not a non-empty string without double
+                quotes or control characters; ``expires_in`` as in `signed_url`.
+
+        Example:
+            >>> Filelink("AbCdEfGhIjKlMnOpQrSt").preview_url()
+            'https://cdn.filestackcontent.com/preview/AbCdEfGhIjKlMnOpQrSt'
+        """
+        chain = self.preview(css=css)
+        sec = self._security_or_none(security)
+        if sec is None:
+            if expires_in is not None:
+                raise ConfigurationError("expires_in needs security to sign the URL with")
+            return chain.url
+        # a ready-made policy goes in as it is (it cannot be narrowed to read)
+        call = ["read"] if sec.has_secret else None
+        return chain.signed_url(security, call=call, expires_in=expires_in)
+
     def _signed(self, security: Security) -> str:
         """The CDN URL carrying ``security`` as it is (the SDK's own requests)."""
         return f"{self._context.endpoints.cdn}/{security.as_url_string()}/{self.handle}"

@@ -288,6 +288,25 @@ class TaskMethods(_portal.Twin):
         """The sync twin of ``chain``; its calls run with this object's runner."""
         return self._twin(Transformation, chain)
 
+    def custom_task(self, name: str, **params: object) -> Transformation:
+        """Add a task the catalogue does not know (as filestack-js ``addTask``).
+
+        It is sent as given, its parameters in the order given, and not validated
+        (its `Task.validated` is False): the service judges it. Only what would break
+        the URL is refused (see `custom_task`).
+
+        Raises:
+            ConfigurationError: a name or parameter name other than letters, digits
+                and ``_``, ``security``, or a value that is not a bool, number, string
+                (without double quotes) or list.
+
+        Example:
+            >>> from filestack_async import Filelink
+            >>> Filelink("AbCdEfGhIjKlMnOpQrSt").custom_task("new_task", level=2).url
+            'https://cdn.filestackcontent.com/new_task=level:2/AbCdEfGhIjKlMnOpQrSt'
+        """
+        return self._chain(self._async.custom_task(name, **params))
+
     def resize(
         self,
         width: int | None = None,
@@ -342,9 +361,11 @@ class TaskMethods(_portal.Twin):
         height: int | None = None,
         faces: Faces | None = None,
         buffer: int | None = None,
+        minsize: float | None = None,
+        maxsize: float | None = None,
     ) -> Transformation:
         """Crop to the detected faces."""
-        return self._chain(self._async.crop_faces(mode, width, height, faces, buffer))
+        return self._chain(self._async.crop_faces(**_passed(locals())))
 
     def pixelate_faces(
         self,
@@ -359,13 +380,26 @@ class TaskMethods(_portal.Twin):
         """Pixelate the detected faces (amount 2..100, blur 0..20)."""
         return self._chain(self._async.pixelate_faces(**_passed(locals())))
 
+    def blur_faces(
+        self,
+        faces: Faces | None = None,
+        minsize: float | None = None,
+        maxsize: float | None = None,
+        buffer: int | None = None,
+        amount: float | None = None,
+        blur: float | None = None,
+        type: Shape | None = None,
+    ) -> Transformation:
+        """Blur the detected faces (blur 0..20)."""
+        return self._chain(self._async.blur_faces(**_passed(locals())))
+
     def round_corners(
         self,
         radius: int | Literal["max"] | None = None,
         blur: float | None = None,
         background: Color | None = None,
     ) -> Transformation:
-        """Round the corners (sent as ``round_corners``, like the official Python SDK)."""
+        """Round the corners (sent as the service's ``rounded_corners`` task)."""
         return self._chain(self._async.round_corners(radius, blur, background))
 
     def vignette(
@@ -531,6 +565,48 @@ class TaskMethods(_portal.Twin):
         """Strip metadata (``no_metadata``)."""
         return self._chain(self._async.no_metadata())
 
+    def pjpg(self, quality: int | None = None, metadata: bool | None = None) -> Transformation:
+        """Progressive JPEG (``pjpg=quality:80``); metadata kept only with ``metadata=True``."""
+        return self._chain(self._async.pjpg(quality, metadata))
+
+    def cache(self, cache: bool | None = None, expiry: int | None = None) -> Transformation:
+        """CDN caching: ``cache=False`` (``cache=false``) or ``expiry`` seconds."""
+        return self._chain(self._async.cache(cache, expiry))
+
+    def imagesize(self) -> Transformation:
+        """The image's size as JSON ``{"width": ..., "height": ...}`` (``imagesize``)."""
+        return self._chain(self._async.imagesize())
+
+    def metadata_task(
+        self,
+        p: Sequence[
+            Literal[
+                "filename",
+                "mimetype",
+                "size",
+                "width",
+                "height",
+                "writeable",
+                "path",
+                "container",
+                "cloud",
+                "exif",
+                "source_url",
+                "md5",
+                "sha1",
+                "sha256",
+                "sha512",
+            ]
+        ]
+        | None = None,
+    ) -> Transformation:
+        """The chain result's metadata as JSON (``metadata=p:[size,width]``)."""
+        return self._chain(self._async.metadata_task(p))
+
+    def preview(self, css: str | None = None) -> Transformation:
+        """An HTML viewer of the file (``preview``); see `Filelink.preview_url`."""
+        return self._chain(self._async.preview(css))
+
     def quality(self, value: int | None = None) -> Transformation:
         """Output quality 1..100 (``quality=value:75``)."""
         return self._chain(self._async.quality(value))
@@ -678,6 +754,11 @@ class TaskMethods(_portal.Twin):
         audio_channels: int | None = None,
         clip_length: str | None = None,
         clip_offset: str | None = None,
+        audio_codec: Literal[
+            "libmp3lame", "libvorbis", "libfdk_aac", "dib_ac3", "pcm_s16le", "mp2", "ac3", "eac3"
+        ]
+        | None = None,
+        frame_count: int | None = None,
         security: Security | None = None,
     ) -> AudioVisual:
         """Start an audio/video conversion (``video_convert``) and return its `AudioVisual`.
@@ -777,6 +858,34 @@ class Filelink(TaskMethods, _portal.Same):
             >>> url = link.signed_url(expires_in=600)  # read this file, for 10 minutes
         """
         return self._async.signed_url(security, call=call, expires_in=expires_in)
+
+    def preview_url(
+        self,
+        css: str | None = None,
+        *,
+        security: Security | None = None,
+        expires_in: float | None = None,
+    ) -> str:
+        """The URL of the service's HTML viewer of this file (``preview``; no I/O).
+
+        Signed when the link, its client or ``security`` has security: with the app
+        secret, by a ``read`` policy for this handle (as `signed_url`); a ready-made
+        policy goes in as it is. Else unsigned.
+
+        Args:
+            css: URL of a stylesheet for the viewer (sent between double quotes).
+            security: instead of the link's (or its client's) security.
+            expires_in: how long a signed URL stays valid, in seconds.
+
+        Raises:
+            ConfigurationError: ``css`` is not a non-empty string without double
+                quotes or control characters; ``expires_in`` as in `signed_url`.
+
+        Example:
+            >>> Filelink("AbCdEfGhIjKlMnOpQrSt").preview_url()
+            'https://cdn.filestackcontent.com/preview/AbCdEfGhIjKlMnOpQrSt'
+        """
+        return self._async.preview_url(css, security=security, expires_in=expires_in)
 
     def get_content(self, *, security: Security | None = None) -> bytes:
         """Download the whole file into memory and return its bytes.

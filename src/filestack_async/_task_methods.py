@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
-from ._tasks import build_task, task_for_method
+from ._tasks import build_task, custom_task, task_for_method
 
 if TYPE_CHECKING:
     from ._av import AudioVisual
@@ -100,6 +100,25 @@ class TaskMethods:
         task = build_task(task_for_method(method).name, params)
         return self._transformation().with_tasks((task,))
 
+    def custom_task(self, name: str, **params: object) -> Transformation:
+        """Add a task the catalogue does not know (as filestack-js ``addTask``).
+
+        It is sent as given, its parameters in the order given, and not validated
+        (its `Task.validated` is False): the service judges it. Only what would break
+        the URL is refused (see `custom_task`).
+
+        Raises:
+            ConfigurationError: a name or parameter name other than letters, digits
+                and ``_``, ``security``, or a value that is not a bool, number, string
+                (without double quotes) or list.
+
+        Example:
+            >>> from filestack_async import Filelink
+            >>> Filelink("AbCdEfGhIjKlMnOpQrSt").custom_task("new_task", level=2).url
+            'https://cdn.filestackcontent.com/new_task=level:2/AbCdEfGhIjKlMnOpQrSt'
+        """
+        return self._transformation().with_tasks((custom_task(name, params),))
+
     # -- image transformations -----------------------------------------------------
 
     def resize(
@@ -161,10 +180,19 @@ class TaskMethods:
         height: int | None = None,
         faces: Faces | None = None,
         buffer: int | None = None,
+        minsize: float | None = None,
+        maxsize: float | None = None,
     ) -> Transformation:
         """Crop to the detected faces."""
         return self._add(
-            "crop_faces", mode=mode, width=width, height=height, faces=faces, buffer=buffer
+            "crop_faces",
+            mode=mode,
+            width=width,
+            height=height,
+            faces=faces,
+            buffer=buffer,
+            minsize=minsize,
+            maxsize=maxsize,
         )
 
     def pixelate_faces(
@@ -189,13 +217,35 @@ class TaskMethods:
             type=type,
         )
 
+    def blur_faces(
+        self,
+        faces: Faces | None = None,
+        minsize: float | None = None,
+        maxsize: float | None = None,
+        buffer: int | None = None,
+        amount: float | None = None,
+        blur: float | None = None,
+        type: Shape | None = None,
+    ) -> Transformation:
+        """Blur the detected faces (blur 0..20)."""
+        return self._add(
+            "blur_faces",
+            faces=faces,
+            minsize=minsize,
+            maxsize=maxsize,
+            buffer=buffer,
+            amount=amount,
+            blur=blur,
+            type=type,
+        )
+
     def round_corners(
         self,
         radius: int | Literal["max"] | None = None,
         blur: float | None = None,
         background: Color | None = None,
     ) -> Transformation:
-        """Round the corners (sent as ``round_corners``, like the official Python SDK)."""
+        """Round the corners (sent as the service's ``rounded_corners`` task)."""
         return self._add("round_corners", radius=radius, blur=blur, background=background)
 
     def vignette(
@@ -402,6 +452,48 @@ class TaskMethods:
         """Strip metadata (``no_metadata``)."""
         return self._add("no_metadata")
 
+    def pjpg(self, quality: int | None = None, metadata: bool | None = None) -> Transformation:
+        """Progressive JPEG (``pjpg=quality:80``); metadata kept only with ``metadata=True``."""
+        return self._add("pjpg", quality=quality, metadata=metadata)
+
+    def cache(self, cache: bool | None = None, expiry: int | None = None) -> Transformation:
+        """CDN caching: ``cache=False`` (``cache=false``) or ``expiry`` seconds."""
+        return self._add("cache", cache=cache, expiry=expiry)
+
+    def imagesize(self) -> Transformation:
+        """The image's size as JSON ``{"width": ..., "height": ...}`` (``imagesize``)."""
+        return self._add("imagesize")
+
+    def metadata_task(
+        self,
+        p: Sequence[
+            Literal[
+                "filename",
+                "mimetype",
+                "size",
+                "width",
+                "height",
+                "writeable",
+                "path",
+                "container",
+                "cloud",
+                "exif",
+                "source_url",
+                "md5",
+                "sha1",
+                "sha256",
+                "sha512",
+            ]
+        ]
+        | None = None,
+    ) -> Transformation:
+        """The chain result's metadata as JSON (``metadata=p:[size,width]``)."""
+        return self._add("metadata_task", p=p)
+
+    def preview(self, css: str | None = None) -> Transformation:
+        """An HTML viewer of the file (``preview``); see `Filelink.preview_url`."""
+        return self._add("preview", css=css)
+
     def quality(self, value: int | None = None) -> Transformation:
         """Output quality 1..100 (``quality=value:75``)."""
         return self._add("quality", value=value)
@@ -606,6 +698,11 @@ class TaskMethods:
         audio_channels: int | None = None,
         clip_length: str | None = None,
         clip_offset: str | None = None,
+        audio_codec: Literal[
+            "libmp3lame", "libvorbis", "libfdk_aac", "dib_ac3", "pcm_s16le", "mp2", "ac3", "eac3"
+        ]
+        | None = None,
+        frame_count: int | None = None,
         security: Security | None = None,
     ) -> AudioVisual:
         """Start an audio/video conversion (``video_convert``) and return its `AudioVisual`.
@@ -646,6 +743,8 @@ class TaskMethods:
                 "audio_channels": audio_channels,
                 "clip_length": clip_length,
                 "clip_offset": clip_offset,
+                "audio_codec": audio_codec,
+                "frame_count": frame_count,
             },
         )
         chain = self._transformation()

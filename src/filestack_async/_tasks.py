@@ -23,10 +23,13 @@ Example:
 from __future__ import annotations
 
 import abc
+import base64
+import json
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from ._exceptions import ConfigurationError
 
@@ -36,8 +39,10 @@ __all__ = [
     "ParsedPath",
     "Task",
     "TaskSpec",
+    "CustomTask",
     "Value",
     "build_task",
+    "custom_task",
     "parse_path",
     "parse_task",
     "parse_value",
@@ -507,6 +512,27 @@ _REGION = Choice(
     )
 )
 _ACCESS = Choice(("public", "private"))
+_AUDIO_CODEC = Choice(
+    ("libmp3lame", "libvorbis", "libfdk_aac", "dib_ac3", "pcm_s16le", "mp2", "ac3", "eac3")
+)
+#: what a ``metadata`` task in a chain can answer
+_METADATA_TASK_ATTRIBUTES = (
+    "filename",
+    "mimetype",
+    "size",
+    "width",
+    "height",
+    "writeable",
+    "path",
+    "container",
+    "cloud",
+    "exif",
+    "source_url",
+    "md5",
+    "sha1",
+    "sha256",
+    "sha512",
+)
 _TIME = Str(r"\d{1,2}(:\d{1,2}){0,2}(\.\d+)?", hint="duration such as 00:00:10")
 _OUTPUT_FORMATS = (
     "doc",
@@ -590,6 +616,19 @@ def _p(name: str, kind: ParamType, doc: str = "", aliases: tuple[str, ...] = ())
     return ParamSpec(name, kind, doc, aliases)
 
 
+def _face_filter(amount: ParamType) -> tuple[ParamSpec, ...]:
+    """The parameters of the tasks that filter detected faces (pixelate, blur)."""
+    return (
+        _p("faces", _FACES),
+        _p("minsize", _FACE_SIZE),
+        _p("maxsize", _FACE_SIZE),
+        _p("buffer", Int(0, 10000)),
+        _p("amount", amount),
+        _p("blur", _BLUR),
+        _p("type", _SHAPE),
+    )
+
+
 _SPECS: tuple[TaskSpec, ...] = (
     TaskSpec(
         "resize",
@@ -662,32 +701,27 @@ _SPECS: tuple[TaskSpec, ...] = (
             _p("height", _SIZE),
             _p("faces", _FACES),
             _p("buffer", Int(0, 10000)),
+            _p("minsize", _FACE_SIZE),
+            _p("maxsize", _FACE_SIZE),
         ),
         doc="Crop to detected faces.",
     ),
     TaskSpec(
         "pixelate_faces",
         "pixelate_faces",
-        (
-            _p("faces", _FACES),
-            _p("minsize", _FACE_SIZE),
-            _p("maxsize", _FACE_SIZE),
-            _p("buffer", Int(0, 10000)),
-            _p("amount", Int(2, 100)),
-            _p("blur", _BLUR),
-            _p("type", _SHAPE),
-        ),
+        _face_filter(Int(2, 100)),
         doc="Pixelate detected faces.",
     ),
+    TaskSpec("blur_faces", "blur_faces", _face_filter(Number(0, 20)), doc="Blur detected faces."),
     TaskSpec(
-        "round_corners",
+        "rounded_corners",
         "round_corners",
         (
             _p("radius", OneOf((Int(1, 10000), Choice(("max",))))),
             _p("blur", _BLUR),
             _p("background", _COLOR),
         ),
-        doc="Round the corners (sent as round_corners, like the reference SDK).",
+        doc="Round the corners (method round_corners, sent as the service's rounded_corners).",
     ),
     TaskSpec(
         "vignette",
@@ -863,6 +897,34 @@ _SPECS: tuple[TaskSpec, ...] = (
     ),
     TaskSpec("no_metadata", "no_metadata", doc="Strip metadata."),
     TaskSpec(
+        "pjpg",
+        "pjpg",
+        (_p("quality", Int(1, 100)), _p("metadata", _BOOL, "keep metadata")),
+        doc="Progressive JPEG.",
+    ),
+    TaskSpec(
+        "cache",
+        "cache",
+        (
+            _p("cache", _BOOL, "false: the CDN does not cache the result"),
+            _p("expiry", Int(0, 31536000), "seconds the CDN keeps the result"),
+        ),
+        doc="CDN caching of the result (cache=false, cache=expiry:N).",
+    ),
+    TaskSpec("imagesize", "imagesize", doc="The image's width and height (JSON)."),
+    TaskSpec(
+        "metadata",
+        "metadata_task",
+        (_p("p", ListOf(Choice(_METADATA_TASK_ATTRIBUTES), 1, 20), "attributes to answer"),),
+        doc="Metadata of the chain's result (JSON).",
+    ),
+    TaskSpec(
+        "preview",
+        "preview",
+        (_p("css", Str(quote=True), "URL of a stylesheet for the viewer"),),
+        doc="An HTML page viewing the file (Filelink.preview_url).",
+    ),
+    TaskSpec(
         "quality",
         "quality",
         (_p("value", Int(1, 100)),),
@@ -879,7 +941,10 @@ _SPECS: tuple[TaskSpec, ...] = (
     TaskSpec(
         "fallback",
         "fallback",
-        (_p("file", _STR, "handle served on failure"), _p("cache", Int(1, 31536000), "seconds")),
+        (
+            _p("file", _STR, "handle served on failure", ("handle",)),
+            _p("cache", Int(1, 31536000), "seconds"),
+        ),
         required=("file",),
         doc="Serve another file if processing fails.",
     ),
@@ -993,6 +1058,8 @@ _SPECS: tuple[TaskSpec, ...] = (
             _p("audio_channels", Int(1, 12)),
             _p("clip_length", _TIME),
             _p("clip_offset", _TIME),
+            _p("audio_codec", _AUDIO_CODEC),
+            _p("frame_count", Int(1, 10000), "frames (image-sequence presets)"),
         ),
         kind="execute",
         doc="Audio/video conversion (asynchronous; see AudioVisual).",
@@ -1025,6 +1092,8 @@ _SPECS: tuple[TaskSpec, ...] = (
             _p("width", Int(1, 1920)),
             _p("height", Int(1, 8000)),
             _p("delay", Int(0, 20000), "milliseconds"),
+            _p("orientation", _ORIENTATION),
+            _p("device", _STR, "device name to emulate, e.g. 'iPhone X'"),
         ),
         doc="Screenshot of a web page (Client.urlscreenshot).",
     ),
@@ -1067,6 +1136,8 @@ class Task:
 
     name: str
     params: tuple[tuple[str, Value], ...] = ()
+    #: checked against the catalogue (False for a `CustomTask`)
+    validated: ClassVar[bool] = True
 
     @property
     def spec(self) -> TaskSpec:
@@ -1085,9 +1156,14 @@ class Task:
         return dict(self.params)
 
     def render(self) -> str:
-        """The URL segment: ``name`` or ``name=k:v,...`` with pairs sorted as rendered."""
+        """The URL segment: ``name`` or ``name=k:v,...`` with pairs sorted as rendered.
+
+        ``cache`` with only its switch is the service's short form ``cache=false``.
+        """
         if not self.params:
             return self.name
+        if self.name == "cache" and len(self.params) == 1 and self.params[0][0] == "cache":
+            return f"cache={render_value(self.params[0][1])}"
         spec = TASKS.get(self.name)
         pairs = []
         for key, value in self.params:
@@ -1098,6 +1174,75 @@ class Task:
 
     def __str__(self) -> str:
         return self.render()
+
+
+@dataclass(frozen=True)
+class CustomTask(Task):
+    """A task the catalogue does not know, as `custom_task` made it: rendered as given
+    (parameters in the order given), never validated (``validated`` is False)."""
+
+    validated: ClassVar[bool] = False
+
+    def render(self) -> str:
+        """``name`` or ``name=k:v,...`` in the order the parameters were given."""
+        if not self.params:
+            return self.name
+        return f"{self.name}=" + ",".join(f"{k}:{render_value(v)}" for k, v in self.params)
+
+
+_CUSTOM_NAME = re.compile(r"[A-Za-z0-9_]{1,64}")
+
+
+def _custom_value(task: str, key: str, value: object, depth: int = 0) -> Value:
+    """A value of a custom task as sent; only what would break the URL grammar is refused."""
+    if isinstance(value, (bool, int)):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise _error(task, f"parameter {key!r} must be a finite number")
+        return value
+    if isinstance(value, str):
+        if not value or '"' in value or _CONTROL.search(value) or not _encodable(value):
+            raise _error(
+                task,
+                f"parameter {key!r} must be a non-empty string without double quotes or "
+                "control characters",
+            )
+        return value
+    if isinstance(value, (list, tuple)) and depth < MAX_NESTING:
+        return tuple(_custom_value(task, key, v, depth + 1) for v in value)
+    raise _error(
+        task,
+        f"parameter {key!r} must be a bool, number, string or list, not {type(value).__name__}",
+    )
+
+
+def custom_task(name: str, params: Mapping[str, object] | None = None) -> CustomTask:
+    """A task the catalogue does not know (filestack-js ``addTask`` without its
+    validator): rendered as given, its parameters in the order given, ``None`` dropped.
+
+    Only what would break the URL grammar is refused: a name or key other than letters,
+    digits and ``_``; a string with a double quote or control character; a value that
+    is not a bool, number, string or list. ``security`` is never a custom task.
+
+    >>> custom_task("sharpen_more", {"amount": 3, "mode": "x,y"}).render()
+    'sharpen_more=amount:3,mode:"x,y"'
+    """
+    if not isinstance(name, str) or not _CUSTOM_NAME.fullmatch(name):
+        raise ConfigurationError(
+            f"custom task name must be 1..64 letters, digits or '_', got {_shown(name)}"
+        )
+    if name == "security":
+        raise ConfigurationError("security is not a task to add: give security= instead")
+    if params is not None and not isinstance(params, Mapping):
+        raise _error(name, f"parameters must be a mapping, not {type(params).__name__}")
+    values: list[tuple[str, Value]] = []
+    for key, raw in (params or {}).items():
+        if not isinstance(key, str) or not _CUSTOM_NAME.fullmatch(key):
+            raise _error(name, f"parameter name must be letters, digits or '_', got {_shown(key)}")
+        if raw is not None:
+            values.append((key, _custom_value(name, key, raw)))
+    return CustomTask(name, tuple(values))
 
 
 _APIKEY = re.compile(r"[A-Za-z0-9_-]+")
@@ -1192,6 +1337,8 @@ def parse_task(segment: str) -> Task:
     if spec is None:
         raise ConfigurationError(f"unknown processing task {_excerpt(name)}")
     values: dict[str, Value] = {}
+    if name == "cache" and rest in ("true", "false"):  # the short form cache=false
+        return Task("cache", (("cache", rest == "true"),))
     if has_params:
         try:
             pairs = split_top_level(rest, ",")
@@ -1265,8 +1412,10 @@ def parse_path(path: str) -> ParsedPath:
     rest = path.lstrip("/")
     apikey: str | None = None
     first, slash, after = rest.partition("/")
-    if slash and not _is_task_segment(rest):
+    if slash and not _is_task_segment(rest) and first != B64_SEGMENT:
         apikey, rest = first, after
+    if rest.startswith(B64_SEGMENT + "/"):
+        return _parse_b64(apikey, rest[len(B64_SEGMENT) + 1 :])
     tasks: list[Task] = []
     policy = signature = None
     while _is_task_segment(rest):
@@ -1280,18 +1429,82 @@ def parse_path(path: str) -> ParsedPath:
             policy, signature = str(task.get("p")), str(task.get("s"))
         else:
             tasks.append(task)
-    source = rest
-    if not source:
+    return _with_source(apikey, tasks, policy, signature, rest)
+
+
+def _with_source(
+    apikey: str | None, tasks: Sequence[Task], policy: str | None, signature: str | None, text: str
+) -> ParsedPath:
+    """The parsed path once its source ``text`` is split (a quoted source loses its quotes,
+    the way filestack-js writes URL sources: ``.../"https://a.io/x.png"``)."""
+    if not text:
         raise ConfigurationError("the processing path has no source (handle or URL)")
     sources: tuple[str, ...]
-    if source.startswith("[") and source.endswith("]"):
+    if text.startswith("[") and text.endswith("]"):
         try:
-            sources = tuple(_unquote(s) for s in split_top_level(source[1:-1], ","))
+            sources = tuple(_unquote(s) for s in split_top_level(text[1:-1], ","))
         except Invalid as err:
             raise ConfigurationError(f"bad source list: {err}") from None
+        source = text
     else:
+        source = _unquote(text)
         sources = (source,)
     return ParsedPath(apikey, tuple(tasks), policy, signature, source, sources)
+
+
+#: the segment of the base64 URL form: ``/KEY/b64/<tasks>/b64://<source>``
+B64_SEGMENT = "b64"
+_B64_SOURCE = "b64://"
+
+
+def _b64_text(text: str, what: str) -> str:
+    """URL-safe base64 (padding optional) decoded as UTF-8 text."""
+    try:
+        padded = (text + "=" * (-len(text) % 4)).encode("ascii")
+        raw = base64.b64decode(padded, altchars=b"-_", validate=True)
+        return raw.decode("utf-8")
+    except (ValueError, UnicodeError):
+        raise ConfigurationError(
+            f"the base64 URL form's {what} is not base64 of UTF-8 text"
+        ) from None
+
+
+def _b64_task(item: object) -> Task:
+    """One ``{"name": ..., "params": ...}`` of the base64 form's JSON list, validated."""
+    if not isinstance(item, Mapping) or not isinstance(item.get("name"), str):
+        raise ConfigurationError("each task of the base64 URL form needs a 'name'")
+    name, params = item["name"], item.get("params")
+    if isinstance(params, bool):  # cache: false, or a switch given as true
+        return build_task(name, {"cache": params} if name == "cache" else {})
+    if params is not None and not isinstance(params, Mapping):
+        raise ConfigurationError(f"{name}: the base64 URL form's params must be an object")
+    return build_task(name, params)
+
+
+def _parse_b64(apikey: str | None, rest: str) -> ParsedPath:
+    """The base64 URL form (filestack-js ``transform(..., b64=true)``): the tasks are the
+    URL-safe base64 of a JSON list of ``{"name", "params"}``, the source ``b64://`` and
+    the base64 of the source text."""
+    encoded, slash, source = rest.partition("/")
+    if not slash or not encoded:
+        raise ConfigurationError("the base64 URL form needs tasks and a source")
+    text = _b64_text(encoded, "tasks")
+    try:
+        items = json.loads(text)
+    except ValueError:
+        raise ConfigurationError("the base64 URL form's tasks are not JSON") from None
+    if not isinstance(items, list):
+        raise ConfigurationError("the base64 URL form's tasks must be a JSON list")
+    tasks: list[Task] = []
+    policy = signature = None
+    for task in map(_b64_task, items):
+        if task.name == "security":
+            policy, signature = str(task.get("p")), str(task.get("s"))
+        else:
+            tasks.append(task)
+    if source.startswith(_B64_SOURCE):
+        source = _b64_text(source[len(_B64_SOURCE) :], "source")
+    return _with_source(apikey, tasks, policy, signature, source)
 
 
 def iter_specs(kinds: Iterable[str] = ("transform", "execute")) -> list[TaskSpec]:

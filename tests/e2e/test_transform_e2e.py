@@ -63,6 +63,16 @@ CASES: list[tuple[str, Build, Check]] = [
         lambda im: rgb(im, 0, 0) == BLACK and rgb(im, 10, 5) == RED,
     ),
     (
+        "pjpg",
+        lambda f: f.pjpg(quality=80),
+        lambda im: im.format == "JPEG" and bool(im.info.get("progressive")),
+    ),
+    (
+        "cache",
+        lambda f: f.cache(cache=False).flip(),
+        lambda im: rgb(im, 0, 0) == GREEN,
+    ),
+    (
         "blur",
         lambda f: f.blur(amount=3),
         lambda im: 40 < rgb(im, 19, 5)[0] < 215 and 40 < rgb(im, 19, 5)[2] < 215,
@@ -212,3 +222,29 @@ async def test_unimplemented_tasks_say_so(target: Target) -> None:
     link = await target.client.upload(content=quadrants())
     with pytest.raises(BadRequestError, match="does not implement the 'oil_paint' task"):
         await link.flip().oil_paint(amount=4).get_content()
+
+
+async def test_json_tasks_and_the_preview_page(target: Target) -> None:
+    """imagesize and metadata answer JSON, preview an HTML page (issue 13)."""
+    import json
+
+    link = await target.client.upload(content=quadrants())
+    assert json.loads(await link.resize(width=20).imagesize().get_content()) == {
+        "width": 20,
+        "height": 10,
+    }
+    meta = json.loads(await link.metadata_task(p=["width", "size"]).get_content())
+    assert meta == {"width": 40, "size": len(quadrants())}
+    page = await link.preview(css="https://a.io/s.css").get_content()
+    assert link.handle.encode() in page and b"https://a.io/s.css" in page
+
+
+async def test_a_custom_task_is_sent_as_given_and_judged_by_the_service(target: Target) -> None:
+    from filestack_async import BadRequestError
+
+    link = await target.client.upload(content=quadrants())
+    chain = link.custom_task("resize", width=20)  # unvalidated, but a task the emulator runs
+    assert not chain.tasks[-1].validated
+    assert decode(await chain.get_content()).size == (20, 10)
+    with pytest.raises(BadRequestError, match="unknown processing task 'not_yet_known'"):
+        await link.custom_task("not_yet_known", level=2).get_content()

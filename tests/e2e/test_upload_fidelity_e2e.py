@@ -139,16 +139,6 @@ async def test_remove_metadata_ends_the_handle(
         assert [v.message for v in w.emulator.violations.snapshot()] == []
 
 
-#: the emulator takes these requests once issue 13's emulator side is in (regular part
-#: requests of a fallback upload, a complete with both ``fii`` and ``parts``, /process
-#: sources with origin headers, part requests without ``md5`` in strict mode); strict,
-#: so the marker has to go when they pass
-NEEDS_EMULATOR_SIDE = pytest.mark.xfail(
-    strict=True, reason="needs the emulator side of issue 13 (fallback parts, origin headers)"
-)
-
-
-@NEEDS_EMULATOR_SIDE
 @VIA
 @pytest.mark.parametrize("answer", ["reset", "RequestTimeout"])
 async def test_fallback_switches_to_intelligent_ingestion_and_completes(
@@ -164,7 +154,6 @@ async def test_fallback_switches_to_intelligent_ingestion_and_completes(
         assert [v.message for v in w.emulator.violations.snapshot()] == []
 
 
-@NEEDS_EMULATOR_SIDE
 @VIA
 async def test_upload_url_with_origin_headers(
     via: str, filestack_emulator_factory: EmulatorFactory, tmp_path: Path
@@ -176,7 +165,6 @@ async def test_upload_url_with_origin_headers(
         assert [v.message for v in w.emulator.violations.snapshot()] == []
 
 
-@NEEDS_EMULATOR_SIDE
 @VIA
 async def test_uploads_without_integrity_check_in_strict_mode(
     via: str, filestack_emulator_factory: EmulatorFactory, tmp_path: Path

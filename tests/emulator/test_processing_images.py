@@ -175,11 +175,11 @@ async def test_border_puts_transparent_images_on_the_background(images: Images) 
 
 
 async def test_round_corners(images: Images) -> None:
-    out = await images.image("round_corners=background:00FF00,blur:0,radius:8", quadrants())
+    out = await images.image("rounded_corners=background:00FF00,blur:0,radius:8", quadrants())
     assert out.size == (40, 20)
     assert rgb(out, 0, 0) == GREEN and near(rgb(out, 39, 0), GREEN)
     assert rgb(out, 10, 5) == RED and rgb(out, 20, 10) == WHITE
-    biggest = await images.image("round_corners=radius:max", quadrants())
+    biggest = await images.image("rounded_corners=radius:max", quadrants())
     assert rgb(biggest, 1, 1) == WHITE and near(rgb(biggest, 20, 5), BLUE)
 
 

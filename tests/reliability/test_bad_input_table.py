@@ -1397,6 +1397,53 @@ def _rows() -> Iterator[Row]:
         CE,
         "fly",
     )
+    for owner, target in (("Filelink", "link"), ("Transformation", "chain")):
+        for bad, call, match in (
+            ("name with a slash", lambda e, t=target: getattr(e, t).custom_task("a/b"), "letters"),
+            ("name an int", lambda e, t=target: getattr(e, t).custom_task(5), "custom task name"),
+            (
+                "name security",
+                lambda e, t=target: getattr(e, t).custom_task("security"),
+                "give security=",
+            ),
+            (
+                "a string with a double quote",
+                lambda e, t=target: getattr(e, t).custom_task("x", v='a"b'),
+                "without double quotes",
+            ),
+            (
+                "params: a dict value",
+                lambda e, t=target: getattr(e, t).custom_task("x", v={"a": 1}),
+                "bool, number, string or list",
+            ),
+            (
+                "a parameter name with a colon",
+                lambda e, t=target: getattr(e, t).custom_task("x", **{"a:b": 1}),
+                "parameter name must be",
+            ),
+        ):
+            yield Row(f"{owner}.custom_task", bad, call, CE, match)
+    yield Row(
+        "Filelink.preview_url",
+        "css an int",
+        lambda e: e.link.preview_url(5),
+        CE,
+        "preview: parameter 'css'",
+    )
+    yield Row(
+        "Filelink.preview_url",
+        "security a str",
+        lambda e: e.link.preview_url(security="p:x,s:y"),
+        CE,
+        "security must be a Security",
+    )
+    yield Row(
+        "Filelink.preview_url",
+        "expires_in negative",
+        lambda e: e.link.preview_url(expires_in=-1),
+        CE,
+        "expires_in",
+    )
     yield Row(
         "Transformation.with_tasks",
         "tasks an int",

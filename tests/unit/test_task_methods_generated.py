@@ -108,4 +108,4 @@ def test_each_method_has_its_tasks_parameters(spec: TaskSpec) -> None:
 
 def test_every_task_with_a_method_is_covered() -> None:
     public = {n for n, m in vars(TaskMethods).items() if not n.startswith("_") and callable(m)}
-    assert public == {s.method for s in SPECS}
+    assert public == {s.method for s in SPECS} | {"custom_task"}

@@ -15,6 +15,7 @@ from filestack_async import (
     Client,
     ConfigurationError,
     Filelink,
+    Security,
     Transformation,
 )
 
@@ -231,3 +232,37 @@ async def test_dot_segments_of_an_external_url_are_sent_encoded(client: Client) 
     assert chain.url.endswith("/flip/https://a.io/./x/../y.png")  # .url keeps it as given
     await chain.get_content()
     assert sent(route) == [f"GET /{APIKEY}/flip/https://a.io/%2E/x/%2E%2E/y.png"]
+
+
+@respx.mock
+async def test_a_custom_task_and_the_new_tasks_are_sent_as_rendered(client: Client) -> None:
+    route = respx.get(host="cdn.filestackcontent.com").respond(200, json={"width": 1})
+    link = client.filelink(HANDLE)
+    await (
+        link.round_corners(radius=4).custom_task("new_task", b=1, a="x y").imagesize().get_content()
+    )
+    await link.cache(cache=False).pjpg(quality=70).get_content()
+    assert sent(route) == [
+        f"GET /rounded_corners=radius:4/new_task=b:1,a:%22x%20y%22/imagesize/{HANDLE}",
+        f"GET /cache=false/pjpg=quality:70/{HANDLE}",
+    ]
+
+
+@respx.mock
+async def test_preview_url_is_the_signed_preview_chain() -> None:
+    route = respx.get(host="cdn.filestackcontent.com").respond(200, html="<html></html>")
+    link = Filelink(HANDLE, security=Security.create("SECRET", expires_in=600))
+    url = link.preview_url("https://a.io/s.css")
+    assert url.startswith(
+        'https://cdn.filestackcontent.com/preview=css:"https://a.io/s.css"/security='
+    )
+    async with httpx.AsyncClient() as http:
+        assert (await http.get(url)).status_code == 200
+    assert sent(route)[0].startswith("GET /preview=css:%22https://a.io/s.css%22/security=p:")
+
+
+def test_preview_url_with_a_ready_made_policy_sends_it_as_it_is() -> None:
+    made = Security.create("SECRET", expires_in=600)
+    ready = Security.from_signature(made.policy_b64, made.signature)
+    url = Filelink(HANDLE, security=ready).preview_url()
+    assert url.endswith(f"/preview/{ready.as_url_string()}/{HANDLE}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -32,7 +33,12 @@ DEFAULT_ATTRIBUTES = (
     "path",
     "container",
 )
+_TASK_NAME = re.compile(r"[a-z][a-z_]*")
 _HASHES = ("md5", "sha1", "sha224", "sha256", "sha384", "sha512")
+#: other spellings of metadata attributes (filestack-js sends ``sourceUrl`` and ``source_url``)
+METADATA_ALIASES = {"sourceUrl": "source_url"}
+#: query parameters of a metadata request that are not attributes
+_NOT_ATTRIBUTES = ("policy", "signature", "key", "handle")
 
 
 def _is_handle(text: str) -> bool:
@@ -64,13 +70,23 @@ class CDN:
             parsed = parse_path(path)
         except ConfigurationError as err:
             return error(400, f"bad processing URL: {err}")
-        if parsed.apikey and "=" in parsed.apikey:
+        if parsed.apikey and self._task_shaped(parsed.apikey):
+            # never an API key: /imagesize/HANDLE is a task the emulator does not know,
+            # not the key "imagesize" and the raw file
             name = parsed.apikey.partition("=")[0]
-            return error(400, f"unknown processing task {name!r}", code="UnknownTask")
+            return error(400, f"unknown processing task {name[:40]!r}", code="UnknownTask")
         credentials = Credentials(parsed.policy, parsed.signature) if parsed.policy else query
         if not parsed.tasks and len(parsed.sources) == 1 and _is_handle(parsed.source):
             return await self.deliver(request, parsed.source, credentials)
         return await self.process(request, parsed, credentials)
+
+    def _task_shaped(self, segment: str) -> bool:
+        """A first segment read as a task name, not an API key: it has ``=`` or is a
+        lowercase word (``imagesize``, ``blur_faces``), unless it is a configured key.
+        Filestack's API keys are 22 letters of both cases and digits."""
+        if "=" in segment:
+            return True
+        return bool(_TASK_NAME.fullmatch(segment)) and segment not in self.emu.config.apikeys
 
     async def file_api_read(self, request: Request) -> Response:
         """``GET /api/file/<handle>[/metadata]``: the File API's download and metadata."""
@@ -129,11 +145,11 @@ class CDN:
         """``GET /<handle>/metadata?size=true&...``."""
         if faulty := await self.emu.fault("metadata"):
             return faulty
-        wanted = [
-            name
-            for name, value in request.query_params.items()
-            if name not in ("policy", "signature") and value.lower() == "true"
-        ]
+        wanted: list[str] = []
+        for name, value in request.query_params.items():
+            name = METADATA_ALIASES.get(name, name)
+            if name not in _NOT_ATTRIBUTES and value.lower() == "true" and name not in wanted:
+                wanted.append(name)
         unknown = [name for name in wanted if name not in METADATA_ATTRIBUTES]
         if unknown:
             checker = self.emu.checker("metadata")
@@ -190,7 +206,7 @@ class CDN:
             return error(400, "an API key segment is required for URL or multi-file sources")
         if parsed.apikey:
             self.emu.check_apikey(self.emu.checker("processing"), parsed.apikey)
-        call = "store" if "store" in names else "convert"
+        call = _call(names)
         handle = parsed.sources[0] if not external and len(parsed.sources) == 1 else None
         self.emu.security(
             credentials, call=call, handle=handle, url=None if handle else parsed.source
@@ -200,3 +216,17 @@ class CDN:
         response.headers["X-Emulator-Processing-Seconds"] = f"{time.monotonic() - started:.3f}"
         length = int(response.headers.get("content-length", "0"))
         return self._maybe_cut(request, response, length)
+
+
+#: tasks that only read the file: a ``read`` policy is enough for them
+_READING = frozenset({"preview", "cache"})
+
+
+def _call(names: list[str]) -> str:
+    """The policy call a chain needs: ``store`` when it stores, ``read`` for a preview
+    (or caching alone), else ``convert``."""
+    if "store" in names:
+        return "store"
+    if names and set(names) <= _READING:
+        return "read"
+    return "convert"

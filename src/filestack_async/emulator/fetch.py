@@ -132,13 +132,15 @@ async def fetch(
     *,
     authorized: bool = False,
     limit: int | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Fetched:
     """Copy a source into a temporary file under the data folder.
 
     A file of this emulator is read as the CDN would serve it: with a secret set,
     the URL must carry read rights, unless the request is ``authorized`` already
     (a processing URL whose own security was checked for that handle). Any other
-    URL must be on a loopback address (see `resolve_loopback`).
+    URL must be on a loopback address (see `resolve_loopback`); ``headers`` (the origin
+    headers of a private source) go with its GET.
 
     Raises:
         ProtocolError: the URL is not an allowed source, or fetching it failed.
@@ -194,7 +196,7 @@ async def fetch(
             async with client.stream(
                 "GET",
                 pinned,
-                headers={"Host": parts.netloc.rpartition("@")[2]},
+                headers={**(headers or {}), "Host": parts.netloc.rpartition("@")[2]},
                 extensions=extensions,
             ) as response:
                 if response.status_code != 200:

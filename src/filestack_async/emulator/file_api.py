@@ -6,6 +6,7 @@ import base64
 import binascii
 import dataclasses
 import hashlib
+import re
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,7 +21,7 @@ from .images import probe_size, sniff_mimetype
 from .receive import receive
 from .security import Credentials, Denied, StoreGrant, query_credentials
 from .storage import StoredFile, new_handle
-from .strict import ProtocolError
+from .strict import Checker, ProtocolError
 from .upload_api import upload_answer
 from .web import (
     MAX_JSON_BODY,
@@ -269,8 +270,9 @@ class FileAPI:
         self.emu.check_apikey(checker, body.get("apikey"))
         sources = checker.field(body, "sources", list)
         tasks = checker.field(body, "tasks", list)
-        if len(sources) != 1 or not isinstance(sources[0], str):
+        if len(sources) != 1:
             checker.fatal("'sources' must hold exactly one URL")
+        source, origin_headers = _source(checker, sources[0])
         store: dict[str, Any] = {}
         credentials = Credentials()
         for task in tasks:
@@ -289,12 +291,14 @@ class FileAPI:
         grant = self.emu.store_grant(
             credentials,
             call="store",
-            url=sources[0],
+            url=source,
             path=_text(store.get("path")),
             container=_text(store.get("container")),
         )
         limit = None if decode else grant.max_size
-        fetched = await fetch(self.emu, sources[0], request.url.netloc, limit=limit)
+        fetched = await fetch(
+            self.emu, source, request.url.netloc, limit=limit, headers=origin_headers
+        )
         try:
             if decode:
                 fetched = await self.emu.run(_decode_base64, fetched)
@@ -317,7 +321,7 @@ class FileAPI:
                 container=_text(store.get("container")),
                 upload_tags=tags if isinstance(tags, dict) else None,
                 workflows=workflows if isinstance(workflows, list) else None,
-                source_url=sources[0],
+                source_url=source,
             )
             await self._store_new(fetched.path, file)
         finally:
@@ -327,8 +331,33 @@ class FileAPI:
         return JSONResponse(answer)
 
 
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def _source(checker: Checker, item: object) -> tuple[str, dict[str, str] | None]:
+    """A ``/process`` source: a URL, or ``{"source": url, "headers": {...}}`` (the origin
+    headers of a private source, filestack-js ``storeURL(..., headers)``)."""
+    if isinstance(item, str):
+        return item, None
+    if not isinstance(item, dict) or not isinstance(item.get("source"), str):
+        checker.fatal("a source must be a URL or an object with a 'source' URL")
+    headers = item.get("headers")
+    if headers is None:
+        return item["source"], None
+    if not isinstance(headers, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
+    ):
+        checker.fatal("a source's 'headers' must be an object of strings")
+    if any(_CONTROL_CHARS.search(k + v) for k, v in headers.items()):
+        checker.fatal("a source's headers must not hold control characters")
+    unknown = set(item) - {"source", "headers"}
+    if unknown:
+        checker.deviation(f"unknown source field(s) {sorted(unknown)}")
+    return item["source"], dict(headers)
 
 
 def _decode_base64(fetched: Fetched) -> Fetched:

@@ -307,7 +307,7 @@ def _border(canvas: Canvas, task: Task) -> None:
     canvas.image = framed.convert("RGB") if opaque else framed
 
 
-def _round_corners(canvas: Canvas, task: Task) -> None:
+def _rounded_corners(canvas: Canvas, task: Task) -> None:
     image = canvas.image
     radius_value = task.get("radius", 10)
     limit = min(image.size) // 2
@@ -475,6 +475,15 @@ def _output(canvas: Canvas, task: Task) -> None:
         encoding.cmyk = False
 
 
+def _pjpg(canvas: Canvas, task: Task) -> None:
+    """Progressive JPEG; metadata is dropped unless ``metadata:true``."""
+    encoding = canvas.encoding
+    encoding.format = "JPEG"
+    encoding.progressive = True
+    encoding.quality = _int(task, "quality", 75) if task.get("quality") is not None else None
+    encoding.strip = task.get("metadata") is not True
+
+
 #: Every image task the emulator runs: name -> the function applying it to a canvas.
 IMAGE_TASKS: dict[str, Callable[[Canvas, Task], None]] = {
     "resize": _resize,
@@ -484,7 +493,7 @@ IMAGE_TASKS: dict[str, Callable[[Canvas, Task], None]] = {
     "flop": _flop,
     "circle": _circle,
     "border": _border,
-    "round_corners": _round_corners,
+    "rounded_corners": _rounded_corners,
     "blur": _blur,
     "sharpen": _sharpen,
     "monochrome": _monochrome,
@@ -498,6 +507,7 @@ IMAGE_TASKS: dict[str, Callable[[Canvas, Task], None]] = {
     "no_metadata": _no_metadata,
     "compress": _compress,
     "output": _output,
+    "pjpg": _pjpg,
 }
 
 

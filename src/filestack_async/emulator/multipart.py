@@ -131,19 +131,22 @@ class Multipart:
     ) -> int | None:
         """The rules of a part (or chunk) about to be sent; the offset it goes to.
 
-        ``md5`` is the standard base64 of the part's MD5 (missing: a deviation);
-        ``offset`` is for intelligent ingestion only (a deviation otherwise, and dropped),
-        where ``fii`` should be true.
+        ``md5`` is the standard base64 of the part's MD5, or absent (filestack-js's
+        ``disableIntegrityCheck``: the PUT then carries no Content-MD5). ``offset`` is
+        for intelligent ingestion only (a deviation otherwise, and dropped), where
+        ``fii`` should be true; a request with neither ``offset`` nor ``fii`` on an
+        upload started as intelligent is a whole regular part (filestack-js's
+        ``intelligent: 'fallback'`` sends its parts so until one fails).
         """
         if part < 1 or part > MAX_PARTS:
             checker.fatal(f"part number {part} is outside 1..{MAX_PARTS}")
         if size < 1:
             checker.fatal("field 'size' must be positive")
-        if md5 is None:
-            checker.deviation("field 'md5' is missing (the part cannot be checked)")
-        elif b64_md5(md5) is None:
+        if md5 is not None and b64_md5(md5) is None:
             checker.fatal("field 'md5' must be the standard base64 of a 16-byte MD5 digest")
-        if upload.fii:
+        if upload.fii and offset is None and fii is None:
+            pass  # a regular part of a fallback upload
+        elif upload.fii:
             if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
                 checker.fatal("an intelligent-ingestion chunk needs a non-negative 'offset'")
             if fii is not True:
@@ -173,6 +176,8 @@ class Multipart:
         """
         pieces = self.storage.pieces(upload.upload_id)
         if upload.fii:
+            if parts is not None:
+                _check_fallback_parts(checker, parts, pieces)
             return self._fii_pieces(checker, upload, pieces)
         return _regular_pieces(checker, upload, parts, pieces)
 
@@ -200,6 +205,22 @@ class Multipart:
         if total != upload.size:
             checker.fatal(f"the chunks hold {total} bytes, not the declared {upload.size}")
         return ordered
+
+
+def _check_fallback_parts(checker: Checker, parts: object, pieces: list[Piece]) -> None:
+    """The ``parts`` of an intelligent upload's complete: the parts that went regular
+    before a fallback switched (each one whole piece, its ETag as the PUT answered)."""
+    if not isinstance(parts, list):
+        checker.fatal("'parts' must be a list")
+    for entry in parts:
+        if not isinstance(entry, Mapping):
+            checker.fatal("each entry of 'parts' must be an object")
+        number, etag = entry.get("part_number"), entry.get("etag")
+        chunks = [p for p in pieces if p.part == number]
+        if len(chunks) != 1 or chunks[0].offset != 0:
+            checker.fatal(f"part {number} was not uploaded as one regular part", code="InvalidPart")
+        if not isinstance(etag, str) or etag.strip('"') != chunks[0].etag.strip('"'):
+            checker.fatal(f"part {number}: the ETag does not match", code="InvalidPart")
 
 
 def _regular_pieces(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import json
 import os
 import shutil
@@ -25,9 +26,10 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlencode
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from .._tasks import ParsedPath, Task
 from . import av_convert, image_tasks
@@ -57,10 +59,17 @@ CACHE_MAX_BYTES = 512 * 1024 * 1024
 
 async def run_processing(emulator: Emulator, request: Request, parsed: ParsedPath) -> Response:
     """Run a parsed processing URL and answer as the CDN would."""
-    tasks = list(parsed.tasks)
+    cache = [t for t in parsed.tasks if t.name == "cache"]
+    tasks = [t for t in parsed.tasks if t.name != "cache"]
     store: Task | None = None
+    answer: Task | None = None
     if tasks and tasks[-1].name == "store":
         store = tasks.pop()
+    elif tasks and tasks[-1].name in ANSWERING:
+        answer = tasks.pop()
+    misplaced = [t.name for t in tasks if t.name in ANSWERING]
+    if misplaced:
+        return error(400, f"{misplaced[0]} must be the last task of a chain")
     if any(t.name == "store" for t in tasks):
         return error(400, "store must be the last task of a chain")
     if any(t.name == "video_convert" for t in tasks):
@@ -79,7 +88,7 @@ async def run_processing(emulator: Emulator, request: Request, parsed: ParsedPat
         )
     if len(parsed.sources) != 1:
         return error(400, "multi-file sources are not implemented by the emulator")
-    if not tasks and store is None:
+    if not tasks and store is None and answer is None and not cache:
         return error(400, "a processing URL needs at least one task")
     grant = None
     if store is not None:  # the store rules hold before any work is done
@@ -96,13 +105,19 @@ async def run_processing(emulator: Emulator, request: Request, parsed: ParsedPat
         )
     source = parsed.source
     url = source if "://" in source else f"{origin(request)}/{source}"
+    if answer is not None and answer.name == "preview":
+        response = preview_page(request, parsed, answer)
+        _cache_control(response, cache)
+        return response
     current = await fetch(emulator, url, request.url.netloc, authorized="://" not in source)
     cache_state = "none"
     try:
         if tasks:
             current, hit = await _run_cached(emulator, current, tasks)
             cache_state = "hit" if hit else "miss"
-        if store is None or grant is None:
+        if answer is not None:
+            response = await _answer(emulator, current, answer, source)
+        elif store is None or grant is None:
             response = await _respond_with(emulator, request, current)
         else:
             response = await _store(emulator, request, current, store, grant)
@@ -110,7 +125,80 @@ async def run_processing(emulator: Emulator, request: Request, parsed: ParsedPat
         await discard(current.path)
     if cache_state != "none":
         response.headers[CACHE_HEADER] = cache_state
+    _cache_control(response, cache)
     return response
+
+
+#: tasks that answer JSON or HTML about the chain's result; last in a chain
+ANSWERING = frozenset({"imagesize", "metadata", "preview"})
+#: what a ``metadata`` task answers when no ``p`` list names attributes
+METADATA_DEFAULTS = ("filename", "mimetype", "size", "width", "height")
+
+
+def _cache_control(response: Response, cache: Sequence[Task]) -> None:
+    """The ``cache`` task's effect: ``cache=false`` is ``no-cache``, ``expiry:N`` a max-age."""
+    for task in cache:
+        if task.get("cache") is False:
+            response.headers["Cache-Control"] = "no-cache, no-store"
+        elif isinstance(task.get("expiry"), int):
+            response.headers["Cache-Control"] = f"public, max-age={task.get('expiry')}"
+
+
+async def _answer(emulator: Emulator, result: Fetched, task: Task, source: str) -> Response:
+    """``imagesize`` (``{"width", "height"}``) or ``metadata`` of the chain's result."""
+    dims = await emulator.run(probe_size, result.path)
+    if task.name == "imagesize":
+        if dims is None:
+            return error(400, "imagesize: the source is not an image", code="ImageProcessingError")
+        return JSONResponse({"width": dims[0], "height": dims[1]})
+    wanted = task.get("p")
+    names = [str(n) for n in wanted] if isinstance(wanted, tuple) else list(METADATA_DEFAULTS)
+    hashes = {
+        n: await emulator.run(_hexdigest, result.path, n) for n in names if n.startswith("sha")
+    }
+    values: dict[str, Any] = {
+        "filename": result.filename,
+        "mimetype": result.mimetype,
+        "size": result.size,
+        "width": dims[0] if dims else None,
+        "height": dims[1] if dims else None,
+        "writeable": False,
+        "path": None,
+        "container": None,
+        "cloud": False,
+        "exif": {},
+        "source_url": source if "://" in source else None,
+        "md5": result.md5,
+        **hashes,
+    }
+    return JSONResponse({name: values[name] for name in names})
+
+
+def _hexdigest(path: Path, name: str) -> str:
+    digest = hashlib.new(name)
+    with path.open("rb") as f:
+        while block := f.read(1024 * 1024):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def preview_page(request: Request, parsed: ParsedPath, task: Task) -> Response:
+    """The ``preview`` task: an HTML page showing the source (a stand-in for the
+    service's document viewer), with the ``css`` stylesheet when one is given."""
+    query = ""
+    if parsed.policy:
+        query = "?" + urlencode({"policy": parsed.policy, "signature": parsed.signature or ""})
+    source = parsed.source
+    src = source if "://" in source else f"{origin(request)}/{quote(source)}{query}"
+    css = task.get("css")
+    link = f'<link rel="stylesheet" href="{html.escape(str(css))}">' if css else ""
+    page = (
+        '<!DOCTYPE html><html><head><meta charset="utf-8">'
+        f"<title>Preview of {html.escape(source)}</title>{link}</head><body>"
+        f'<iframe class="filestack-preview" src="{html.escape(src)}" '
+        'style="border:0;width:100%;height:100vh"></iframe></body></html>'
+    )
+    return HTMLResponse(page)
 
 
 async def run_tasks(emulator: Emulator, current: Fetched, tasks: Sequence[Task]) -> Fetched:

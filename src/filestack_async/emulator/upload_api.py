@@ -238,6 +238,8 @@ class UploadAPI:
             etag = f'"{got.md5}"'
             piece = Piece(part, offset or 0, size, got.md5, etag)
             await self.emu.run(self.emu.storage.record_piece, upload_id, piece, temp)
+            if offset is None and upload.fii:  # a regular part of a fallback upload: whole
+                await self.emu.run(self.emu.storage.record_commit, upload_id, part)
         except BaseException:
             with anyio.CancelScope(shield=True):
                 await self.emu.run(temp.unlink, True)
@@ -298,8 +300,6 @@ class UploadAPI:
             return faulty
         store = upload.store
         self._store_grant(body, store, upload.size)
-        if upload.fii and "parts" in body:
-            checker.deviation("an intelligent-ingestion complete has no 'parts' list")
         ordered = await self.emu.run(
             self.model.pieces_to_complete, checker, upload, body.get("parts")
         )
