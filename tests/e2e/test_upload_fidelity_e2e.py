@@ -160,7 +160,9 @@ async def test_upload_url_with_origin_headers(
 ) -> None:
     async with world(via, filestack_emulator_factory, tmp_path) as w:
         source = await w.client.upload(content=b"private origin bytes")
-        link = await w.client.upload_url(source.url, headers={"X-Origin-Token": "t-123456789"})
+        link = await w.client.upload_url(
+            source.signed_url(), headers={"X-Origin-Token": "t-123456789"}
+        )
         assert w.stored(link) == b"private origin bytes"
         assert [v.message for v in w.emulator.violations.snapshot()] == []
 
