@@ -42,7 +42,7 @@ import types
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _codegen import ROOT, GenerationError, formatted, write_or_check
@@ -57,6 +57,7 @@ from filestack_async._av import AudioVisual as AsyncAudioVisual  # noqa: E402
 from filestack_async._client import Client as AsyncClient  # noqa: E402
 from filestack_async._filelink import Filelink as AsyncFilelink  # noqa: E402
 from filestack_async._sync_stream import SyncDownloadStream, blocking_stream  # noqa: E402
+from filestack_async._task_methods import ChainMethods  # noqa: E402
 from filestack_async._task_methods import TaskMethods as AsyncTaskMethods  # noqa: E402
 from filestack_async._transform import Transformation as AsyncTransformation  # noqa: E402
 
@@ -544,7 +545,10 @@ def members(cls: type) -> Iterator[tuple[str, Any]]:
     """
     seen: set[str] = set()
     for klass in cls.__mro__[:-1]:
+        if klass in (ChainMethods, Generic):
+            continue  # inherited as they are: the sync mixin subclasses ChainMethods
         if klass is AsyncTaskMethods and cls is not AsyncTaskMethods:
+            seen.update(vars(klass))  # the sync mixin has these
             continue
         for name, value in vars(klass).items():
             if name in seen or (name.startswith("_") and name not in LIFECYCLE):
@@ -622,22 +626,24 @@ SLOTS = '("_async", "_runner")'
 MIXIN_DOC = """
     The processing task methods of the sync `Filelink` and `Transformation`.
 
-    Each runs the async task method of the wrapped object and returns the sync
-    twin of its result: ``store`` and ``av_convert`` on the loop thread, the
-    others (no I/O) in the caller's thread.
+    The methods that only add a task (no I/O) are `ChainMethods`' own, shared with
+    the async classes: they append in the caller's thread and return the sync twin.
+    ``store`` and ``av_convert`` run the async method on the loop thread.
     """
 
 
 def mixin_code(imports: Imports) -> str:
     """The sync task-method mixin: one method per public member of the async mixin."""
     out = [
-        f"class {MIXIN}(_portal.Twin):\n",
+        f'class {MIXIN}(_portal.Twin, _ChainMethods["Transformation"]):\n',
         docstring(MIXIN_DOC, "    "),
         "\n    __slots__ = ()\n\n",
         "    _async: _AsyncTaskMethods\n",
         "\n    def _chain(self, chain: _AsyncTransformation) -> Transformation:\n",
         '        """The sync twin of ``chain``; its calls run with this object\'s runner."""\n',
         "        return self._twin(Transformation, chain)\n",
+        "\n    def _append(self, task: Task) -> Transformation:\n",
+        "        return self.with_tasks((task,))\n",
     ]
     for name, value in members(AsyncTaskMethods):
         if not inspect.isfunction(value):
@@ -656,6 +662,7 @@ def render_source() -> str:
         f"from {cls.__module__[len(PACKAGE) :]} import {cls.__name__} as _Async{name}"
         for name, cls in TWINS.items()
     )
+    twin_imports += "\nfrom ._task_methods import ChainMethods as _ChainMethods"
     twin_imports += "\nfrom ._task_methods import TaskMethods as _AsyncTaskMethods"
     names = ", ".join(f'"{n}"' for n in sorted(TWINS))
     return (

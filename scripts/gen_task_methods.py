@@ -226,10 +226,10 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Generic, Literal, TypeVar
 
-from ._tasks import build_task, custom_task, task_for_method
+from ._tasks import Task, build_task, custom_task, task_for_method
 
 if TYPE_CHECKING:
     from ._av import AudioVisual
@@ -237,26 +237,27 @@ if TYPE_CHECKING:
     from ._security import Security
     from ._transform import Transformation
 
+#: what a task method returns: the async `Transformation`, or its sync twin
+Chain = TypeVar("Chain")
+
 '''
 
 CLASS_HEAD = '''
 
-class TaskMethods:
-    """The processing task methods of `Filelink` and `Transformation`.
-
-    A subclass provides ``_transformation()``: the chain a new task is appended to.
+class ChainMethods(Generic[Chain]):
+    """The task methods that only add a task to a chain (no I/O), written once for the
+    async classes and their sync twins: a subclass provides ``_append``.
     """
 
     __slots__ = ()
 
-    def _transformation(self) -> Transformation:
+    def _append(self, task: Task) -> Chain:
         raise TypeError(f"{type(self).__name__} does not support processing tasks")
 
-    def _add(self, method: str, **params: object) -> Transformation:
-        task = build_task(task_for_method(method).name, params)
-        return self._transformation().with_tasks((task,))
+    def _add(self, method: str, **params: object) -> Chain:
+        return self._append(build_task(task_for_method(method).name, params))
 
-    def custom_task(self, name: str, **params: object) -> Transformation:
+    def custom_task(self, name: str, **params: object) -> Chain:
         """Add a task the catalogue does not know (as filestack-js ``addTask``).
 
         It is sent as given, its parameters in the order given, and not validated
@@ -273,7 +274,40 @@ class TaskMethods:
             >>> Filelink("AbCdEfGhIjKlMnOpQrSt").custom_task("new_task", level=2).url
             'https://cdn.filestackcontent.com/new_task=level:2/AbCdEfGhIjKlMnOpQrSt'
         """
-        return self._transformation().with_tasks((custom_task(name, params),))
+        return self._append(custom_task(name, params))
+'''
+
+TASKS_HEAD = '''
+
+class TaskMethods(ChainMethods["Transformation"]):
+    """The processing task methods of `Filelink` and `Transformation`.
+
+    A subclass provides ``_transformation()``: the chain a new task is appended to.
+    """
+
+    __slots__ = ()
+
+    def _transformation(self) -> Transformation:
+        raise TypeError(f"{type(self).__name__} does not support processing tasks")
+
+    def _append(self, task: Task) -> Transformation:
+        return self._transformation().with_tasks((task,))
+
+    def with_tasks(self, tasks: str | Iterable[Task]) -> Transformation:
+        """A chain with ``tasks`` appended: URL grammar or `Task` objects (no I/O).
+
+        As `Transformation.with_tasks`.
+
+        Raises:
+            ConfigurationError: ``tasks`` is neither, or holds a task the catalogue
+                rejects, or a ``security`` task.
+
+        Example:
+            >>> from filestack_async import Filelink
+            >>> Filelink("AbCdEfGhIjKlMnOpQrSt").with_tasks("resize=w:200/flip").url
+            'https://cdn.filestackcontent.com/resize=width:200/flip/AbCdEfGhIjKlMnOpQrSt'
+        """
+        return self._transformation().with_tasks(tasks)
 '''
 
 
@@ -378,7 +412,7 @@ def method_code(spec: TaskSpec) -> str:
     if executed is None:
         if spec.kind != "transform":
             raise GenerationError(f"{spec.method}: a {spec.kind} task needs an EXECUTED entry")
-        head = f"    def {spec.method}({_parameters(params)}) -> Transformation:\n"
+        head = f"    def {spec.method}({_parameters(params)}) -> Chain:\n"
         args = "".join(f", {n}={n}" for n in names)
         return head + docstring(doc) + f'        return self._add("{spec.method}"{args})\n'
     star = ["*"] if executed.keyword_only else []
@@ -421,6 +455,7 @@ def render_source() -> str:
         + CLASS_HEAD
         + section("image transformations")
         + "\n".join(method_code(s) for s in transforms)
+        + TASKS_HEAD
         + section("tasks that run now")
         + "\n".join(method_code(s) for s in executed)
     )

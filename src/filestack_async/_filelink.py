@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from pathlib import Path
@@ -27,7 +27,7 @@ from ._params import validate_handle
 from ._results import register_filelink_maker
 from ._security import Security, check_security, url_security
 from ._task_methods import TaskMethods
-from ._tasks import Task, check_apikey
+from ._tasks import check_apikey
 from ._transform import Transformation
 
 #: Attributes ``metadata()`` can ask for.
@@ -414,21 +414,6 @@ class Filelink(TaskMethods):
             await http.request("DELETE", endpoint, params=params, redact=(key, *sec.secrets()))
 
     # -- processing --------------------------------------------------------------------
-
-    def with_tasks(self, tasks: str | Iterable[Task]) -> Transformation:
-        """A chain on this file with ``tasks``: URL grammar or `Task` objects (no I/O).
-
-        As `Transformation.with_tasks`.
-
-        Raises:
-            ConfigurationError: ``tasks`` is neither, or holds a task the catalogue
-                rejects, or a ``security`` task.
-
-        Example:
-            >>> Filelink("AbCdEfGhIjKlMnOpQrSt").with_tasks("resize=w:200/flip").url
-            'https://cdn.filestackcontent.com/resize=width:200/flip/AbCdEfGhIjKlMnOpQrSt'
-        """
-        return self._transformation().with_tasks(tasks)
 
     # -- for other modules -----------------------------------------------------------
 

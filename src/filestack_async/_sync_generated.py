@@ -26,23 +26,8 @@ from ._http import AsyncHTTPClient, AsyncTransport, HTTPBackend
 from ._portal import passed as _passed
 from ._security import Security
 from ._sync_stream import SyncDownloadStream, blocking_stream
-from ._task_methods import (
-    Access,
-    Align,
-    AspectMode,
-    Color,
-    EnhancePreset,
-    Faces,
-    Fit,
-    Location,
-    Orientation,
-    OutputFormat,
-    PageFormat,
-    Pages,
-    Position,
-    Rect,
-    Shape,
-)
+from ._task_methods import Access, AspectMode, Location
+from ._task_methods import ChainMethods as _ChainMethods
 from ._task_methods import TaskMethods as _AsyncTaskMethods
 from ._tasks import Task
 from ._transform import Transformation as _AsyncTransformation
@@ -272,12 +257,12 @@ class Client(_portal.ClientLifecycle):
         )
 
 
-class TaskMethods(_portal.Twin):
+class TaskMethods(_portal.Twin, _ChainMethods["Transformation"]):
     """The processing task methods of the sync `Filelink` and `Transformation`.
 
-    Each runs the async task method of the wrapped object and returns the sync
-    twin of its result: ``store`` and ``av_convert`` on the loop thread, the
-    others (no I/O) in the caller's thread.
+    The methods that only add a task (no I/O) are `ChainMethods`' own, shared with
+    the async classes: they append in the caller's thread and return the sync twin.
+    ``store`` and ``av_convert`` run the async method on the loop thread.
     """
 
     __slots__ = ()
@@ -288,419 +273,24 @@ class TaskMethods(_portal.Twin):
         """The sync twin of ``chain``; its calls run with this object's runner."""
         return self._twin(Transformation, chain)
 
-    def custom_task(self, name: str, **params: object) -> Transformation:
-        """Add a task the catalogue does not know (as filestack-js ``addTask``).
+    def _append(self, task: Task) -> Transformation:
+        return self.with_tasks((task,))
 
-        It is sent as given, its parameters in the order given, and not validated
-        (its `Task.validated` is False): the service judges it. Only what would break
-        the URL is refused (see `custom_task`).
+    def with_tasks(self, tasks: str | Iterable[Task]) -> Transformation:
+        """A chain with ``tasks`` appended: URL grammar or `Task` objects (no I/O).
+
+        As `Transformation.with_tasks`.
 
         Raises:
-            ConfigurationError: a name or parameter name other than letters, digits
-                and ``_``, ``security``, or a value that is not a bool, number, string
-                (without double quotes) or list.
+            ConfigurationError: ``tasks`` is neither, or holds a task the catalogue
+                rejects, or a ``security`` task.
 
         Example:
             >>> from filestack_async import Filelink
-            >>> Filelink("AbCdEfGhIjKlMnOpQrSt").custom_task("new_task", level=2).url
-            'https://cdn.filestackcontent.com/new_task=level:2/AbCdEfGhIjKlMnOpQrSt'
+            >>> Filelink("AbCdEfGhIjKlMnOpQrSt").with_tasks("resize=w:200/flip").url
+            'https://cdn.filestackcontent.com/resize=width:200/flip/AbCdEfGhIjKlMnOpQrSt'
         """
-        return self._chain(self._async.custom_task(name, **params))
-
-    def resize(
-        self,
-        width: int | None = None,
-        height: int | None = None,
-        fit: Fit | None = None,
-        align: Align | None = None,
-    ) -> Transformation:
-        """Resize (``resize=height:500,width:500``); give width, height or both (1..10000)."""
-        return self._chain(self._async.resize(width, height, fit, align))
-
-    def crop(self, dim: Rect | None = None) -> Transformation:
-        """Crop to ``dim=[x, y, width, height]`` (``crop=dim:[0,0,100,100]``)."""
-        return self._chain(self._async.crop(dim))
-
-    def rotate(
-        self,
-        deg: int | Literal["exif"] | None = None,
-        exif: bool | None = None,
-        background: Color | None = None,
-    ) -> Transformation:
-        """Rotate clockwise by ``deg`` (0..359) or by the EXIF orientation (``"exif"``)."""
-        return self._chain(self._async.rotate(deg, exif, background))
-
-    def flip(self) -> Transformation:
-        """Mirror top to bottom (``flip``)."""
-        return self._chain(self._async.flip())
-
-    def flop(self) -> Transformation:
-        """Mirror left to right (``flop``)."""
-        return self._chain(self._async.flop())
-
-    def watermark(
-        self, file: str | None = None, size: int | None = None, position: Position | None = None
-    ) -> Transformation:
-        """Overlay the image with handle ``file`` (size 1..500 percent)."""
-        return self._chain(self._async.watermark(file, size, position))
-
-    def detect_faces(
-        self,
-        minsize: float | None = None,
-        maxsize: float | None = None,
-        color: Color | None = None,
-        export: bool | None = None,
-    ) -> Transformation:
-        """Outline faces; ``export=True`` answers JSON coordinates."""
-        return self._chain(self._async.detect_faces(minsize, maxsize, color, export))
-
-    def crop_faces(
-        self,
-        mode: Literal["thumb", "crop", "fill"] | None = None,
-        width: int | None = None,
-        height: int | None = None,
-        faces: Faces | None = None,
-        buffer: int | None = None,
-        minsize: float | None = None,
-        maxsize: float | None = None,
-    ) -> Transformation:
-        """Crop to the detected faces."""
-        return self._chain(self._async.crop_faces(**_passed(locals())))
-
-    def pixelate_faces(
-        self,
-        faces: Faces | None = None,
-        minsize: float | None = None,
-        maxsize: float | None = None,
-        buffer: int | None = None,
-        amount: int | None = None,
-        blur: float | None = None,
-        type: Shape | None = None,
-    ) -> Transformation:
-        """Pixelate the detected faces (amount 2..100, blur 0..20)."""
-        return self._chain(self._async.pixelate_faces(**_passed(locals())))
-
-    def blur_faces(
-        self,
-        faces: Faces | None = None,
-        minsize: float | None = None,
-        maxsize: float | None = None,
-        buffer: int | None = None,
-        amount: float | None = None,
-        blur: float | None = None,
-        type: Shape | None = None,
-    ) -> Transformation:
-        """Blur the detected faces (blur 0..20)."""
-        return self._chain(self._async.blur_faces(**_passed(locals())))
-
-    def round_corners(
-        self,
-        radius: int | Literal["max"] | None = None,
-        blur: float | None = None,
-        background: Color | None = None,
-    ) -> Transformation:
-        """Round the corners (sent as the service's ``rounded_corners`` task)."""
-        return self._chain(self._async.round_corners(radius, blur, background))
-
-    def vignette(
-        self,
-        amount: int | None = None,
-        blurmode: Literal["linear", "gaussian"] | None = None,
-        background: Color | None = None,
-    ) -> Transformation:
-        """Fade the edges (amount 0..100)."""
-        return self._chain(self._async.vignette(amount, blurmode, background))
-
-    def polaroid(
-        self, color: Color | None = None, rotate: int | None = None, background: Color | None = None
-    ) -> Transformation:
-        """A polaroid frame, optionally rotated (0..359)."""
-        return self._chain(self._async.polaroid(color, rotate, background))
-
-    def torn_edges(
-        self, spread: Sequence[int] | None = None, background: Color | None = None
-    ) -> Transformation:
-        """Torn paper edges; ``spread=[min, max]``."""
-        return self._chain(self._async.torn_edges(spread, background))
-
-    def shadow(
-        self,
-        blur: float | None = None,
-        opacity: int | None = None,
-        vector: Sequence[int] | None = None,
-        color: Color | None = None,
-        background: Color | None = None,
-    ) -> Transformation:
-        """A drop shadow offset by ``vector=[x, y]``."""
-        return self._chain(self._async.shadow(blur, opacity, vector, color, background))
-
-    def circle(self, background: Color | None = None) -> Transformation:
-        """Crop to a circle (``circle`` or ``circle=background:red``)."""
-        return self._chain(self._async.circle(background))
-
-    def border(
-        self, width: int | None = None, color: Color | None = None, background: Color | None = None
-    ) -> Transformation:
-        """Add a border ``width`` pixels wide (1..1000)."""
-        return self._chain(self._async.border(width, color, background))
-
-    def sharpen(self, amount: int | None = None) -> Transformation:
-        """Sharpen (amount 0..20)."""
-        return self._chain(self._async.sharpen(amount))
-
-    def blur(self, amount: int | None = None) -> Transformation:
-        """Gaussian blur (amount 1..20)."""
-        return self._chain(self._async.blur(amount))
-
-    def monochrome(self) -> Transformation:
-        """Greyscale (``monochrome``)."""
-        return self._chain(self._async.monochrome())
-
-    def blackwhite(self, threshold: int | None = None) -> Transformation:
-        """Pure black and white at ``threshold`` percent (0..100)."""
-        return self._chain(self._async.blackwhite(threshold))
-
-    def sepia(self, tone: int | None = None) -> Transformation:
-        """Sepia (tone 0..100)."""
-        return self._chain(self._async.sepia(tone))
-
-    def pixelate(self, amount: int | None = None) -> Transformation:
-        """Pixelate with blocks of ``amount`` pixels (2..100)."""
-        return self._chain(self._async.pixelate(amount))
-
-    def oil_paint(self, amount: int | None = None) -> Transformation:
-        """Oil paint effect (amount 2..100)."""
-        return self._chain(self._async.oil_paint(amount))
-
-    def negative(self) -> Transformation:
-        """Invert the colours (``negative``)."""
-        return self._chain(self._async.negative())
-
-    def modulate(
-        self, brightness: int | None = None, hue: int | None = None, saturation: int | None = None
-    ) -> Transformation:
-        """Brightness and saturation in percent (100 = unchanged), hue in degrees."""
-        return self._chain(self._async.modulate(brightness, hue, saturation))
-
-    def partial_pixelate(
-        self,
-        amount: int | None = None,
-        blur: float | None = None,
-        type: Shape | None = None,
-        objects: Sequence[Rect] | None = None,
-    ) -> Transformation:
-        """Pixelate the rectangles ``objects=[[x, y, w, h], ...]``."""
-        return self._chain(self._async.partial_pixelate(amount, blur, type, objects))
-
-    def partial_blur(
-        self,
-        amount: float | None = None,
-        blur: float | None = None,
-        type: Shape | None = None,
-        objects: Sequence[Rect] | None = None,
-    ) -> Transformation:
-        """Blur the rectangles ``objects=[[x, y, w, h], ...]``."""
-        return self._chain(self._async.partial_blur(amount, blur, type, objects))
-
-    def collage(
-        self,
-        files: Sequence[str] | None = None,
-        margin: int | None = None,
-        width: int | None = None,
-        height: int | None = None,
-        color: Color | None = None,
-        fit: Literal["auto", "crop"] | None = None,
-        autorotate: bool | None = None,
-    ) -> Transformation:
-        """A ``width`` x ``height`` collage of this image and the handles in ``files``."""
-        return self._chain(self._async.collage(**_passed(locals())))
-
-    def upscale(
-        self,
-        upscale: bool | None = None,
-        noise: Literal["none", "low", "medium", "high"] | None = None,
-        style: Literal["artwork", "photo"] | None = None,
-    ) -> Transformation:
-        """Super-resolution upscale."""
-        return self._chain(self._async.upscale(upscale, noise, style))
-
-    def enhance(self, preset: EnhancePreset | None = None) -> Transformation:
-        """Automatic enhancement, optionally with a ``preset``."""
-        return self._chain(self._async.enhance(preset))
-
-    def redeye(self) -> Transformation:
-        """Remove red eyes (``redeye``)."""
-        return self._chain(self._async.redeye())
-
-    def ascii(
-        self,
-        background: Color | None = None,
-        foreground: Color | None = None,
-        colored: bool | None = None,
-        size: int | None = None,
-        reverse: bool | None = None,
-    ) -> Transformation:
-        """ASCII art as HTML (size 10..100)."""
-        return self._chain(self._async.ascii(background, foreground, colored, size, reverse))
-
-    def filetype_conversion(
-        self,
-        format: OutputFormat | None = None,
-        background: Color | None = None,
-        page: int | None = None,
-        density: int | None = None,
-        compress: bool | None = None,
-        quality: int | Literal["input"] | None = None,
-        strip: bool | None = None,
-        colorspace: Literal["rgb", "cmyk", "input"] | None = None,
-        secure: bool | None = None,
-        docinfo: bool | None = None,
-        pageformat: PageFormat | None = None,
-        pageorientation: Orientation | None = None,
-    ) -> Transformation:
-        """Convert to ``format`` (sent as ``output=format:png``)."""
-        return self._chain(self._async.filetype_conversion(**_passed(locals())))
-
-    def no_metadata(self) -> Transformation:
-        """Strip metadata (``no_metadata``)."""
-        return self._chain(self._async.no_metadata())
-
-    def pjpg(self, quality: int | None = None, metadata: bool | None = None) -> Transformation:
-        """Progressive JPEG (``pjpg=quality:80``); metadata kept only with ``metadata=True``."""
-        return self._chain(self._async.pjpg(quality, metadata))
-
-    def cache(self, cache: bool | None = None, expiry: int | None = None) -> Transformation:
-        """CDN caching: ``cache=False`` (``cache=false``) or ``expiry`` seconds."""
-        return self._chain(self._async.cache(cache, expiry))
-
-    def imagesize(self) -> Transformation:
-        """The image's size as JSON ``{"width": ..., "height": ...}`` (``imagesize``)."""
-        return self._chain(self._async.imagesize())
-
-    def metadata_task(
-        self,
-        p: Sequence[
-            Literal[
-                "filename",
-                "mimetype",
-                "size",
-                "width",
-                "height",
-                "writeable",
-                "path",
-                "container",
-                "cloud",
-                "exif",
-                "source_url",
-                "md5",
-                "sha1",
-                "sha256",
-                "sha512",
-            ]
-        ]
-        | None = None,
-    ) -> Transformation:
-        """The chain result's metadata as JSON (``metadata=p:[size,width]``)."""
-        return self._chain(self._async.metadata_task(p))
-
-    def preview(self, css: str | None = None) -> Transformation:
-        """An HTML viewer of the file (``preview``); see `Filelink.preview_url`."""
-        return self._chain(self._async.preview(css))
-
-    def quality(self, value: int | None = None) -> Transformation:
-        """Output quality 1..100 (``quality=value:75``)."""
-        return self._chain(self._async.quality(value))
-
-    def compress(self, metadata: bool | None = None) -> Transformation:
-        """Optimise the file size (``compress``); not in the official Python SDK."""
-        return self._chain(self._async.compress(metadata))
-
-    def zip(self) -> Transformation:
-        """Zip the source file(s) (``zip``)."""
-        return self._chain(self._async.zip())
-
-    def fallback(self, file: str | None = None, cache: int | None = None) -> Transformation:
-        """Serve handle ``file`` if processing fails (cache in seconds)."""
-        return self._chain(self._async.fallback(file, cache))
-
-    def pdf_info(self, colorinfo: bool | None = None) -> Transformation:
-        """PDF information as JSON (sent as ``pdfinfo``)."""
-        return self._chain(self._async.pdf_info(colorinfo))
-
-    def pdf_convert(
-        self,
-        pageorientation: Orientation | None = None,
-        pageformat: PageFormat | None = None,
-        pages: Pages | None = None,
-        metadata: bool | None = None,
-    ) -> Transformation:
-        """Rework a PDF's pages (sent as ``pdfconvert``)."""
-        return self._chain(self._async.pdf_convert(pageorientation, pageformat, pages, metadata))
-
-    def minify_js(
-        self,
-        gzip: bool | None = None,
-        use_babel_polyfill: bool | None = None,
-        keep_fn_name: bool | None = None,
-        keep_class_name: bool | None = None,
-        mangle: bool | None = None,
-        merge_vars: bool | None = None,
-        remove_console: bool | None = None,
-        remove_undefined: bool | None = None,
-        targets: str | None = None,
-    ) -> Transformation:
-        """Minify JavaScript; ``targets`` is a browserslist query."""
-        return self._chain(self._async.minify_js(**_passed(locals())))
-
-    def minify_css(
-        self, level: Literal[1, 2] | None = None, gzip: bool | None = None
-    ) -> Transformation:
-        """Minify CSS (level 1 or 2)."""
-        return self._chain(self._async.minify_css(level, gzip))
-
-    def auto_image(self) -> Transformation:
-        """Pick the best image format for the browser (``auto_image``)."""
-        return self._chain(self._async.auto_image())
-
-    def doc_to_images(
-        self,
-        pages: Pages | None = None,
-        engine: Literal["imagemagick", "mupdf"] | None = None,
-        format: Literal["png", "jpg"] | None = None,
-        quality: int | None = None,
-        density: int | None = None,
-        hidden_slides: bool | None = None,
-    ) -> Transformation:
-        """Render document pages as images."""
-        return self._chain(self._async.doc_to_images(**_passed(locals())))
-
-    def smart_crop(
-        self,
-        mode: Literal["face", "object", "auto"] | None = None,
-        width: int | None = None,
-        height: int | None = None,
-        fill_color: Color | None = None,
-        coords: bool | None = None,
-    ) -> Transformation:
-        """Content-aware crop to ``width`` x ``height``."""
-        return self._chain(self._async.smart_crop(mode, width, height, fill_color, coords))
-
-    def pdfcreate(self, engine: str | None = None) -> Transformation:
-        """One PDF from several files (use on `Client.transform_handles`)."""
-        return self._chain(self._async.pdfcreate(engine))
-
-    def animate(
-        self,
-        delay: int | None = None,
-        loop: int | None = None,
-        width: int | None = None,
-        height: int | None = None,
-        fit: Fit | None = None,
-        align: Align | None = None,
-        background: Color | None = None,
-    ) -> Transformation:
-        """An animated GIF of several images (use on `Client.transform_handles`)."""
-        return self._chain(self._async.animate(delay, loop, width, height, fit, align, background))
+        return self._chain(self._async.with_tasks(tasks))
 
     def store(
         self,
@@ -996,21 +586,6 @@ class Filelink(TaskMethods, _portal.Same):
         Needs the API key and security (with the ``remove`` call), as `delete`.
         """
         self._runner.run(self._async.remove_metadata, apikey=apikey, security=security)
-
-    def with_tasks(self, tasks: str | Iterable[Task]) -> Transformation:
-        """A chain on this file with ``tasks``: URL grammar or `Task` objects (no I/O).
-
-        As `Transformation.with_tasks`.
-
-        Raises:
-            ConfigurationError: ``tasks`` is neither, or holds a task the catalogue
-                rejects, or a ``security`` task.
-
-        Example:
-            >>> Filelink("AbCdEfGhIjKlMnOpQrSt").with_tasks("resize=w:200/flip").url
-            'https://cdn.filestackcontent.com/resize=width:200/flip/AbCdEfGhIjKlMnOpQrSt'
-        """
-        return self._chain(self._async.with_tasks(tasks))
 
     @property
     def context(self) -> Context:

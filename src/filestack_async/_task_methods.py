@@ -19,16 +19,19 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Generic, Literal, TypeVar
 
-from ._tasks import build_task, custom_task, task_for_method
+from ._tasks import Task, build_task, custom_task, task_for_method
 
 if TYPE_CHECKING:
     from ._av import AudioVisual
     from ._filelink import Filelink
     from ._security import Security
     from ._transform import Transformation
+
+#: what a task method returns: the async `Transformation`, or its sync twin
+Chain = TypeVar("Chain")
 
 #: A colour: hex without ``#`` (``FF0000``, ``FF000080``) or a name (``white``).
 Color = str
@@ -85,22 +88,20 @@ OutputFormat = Literal[
 AspectMode = Literal["preserve", "constrain", "letterbox", "pad", "crop"]
 
 
-class TaskMethods:
-    """The processing task methods of `Filelink` and `Transformation`.
-
-    A subclass provides ``_transformation()``: the chain a new task is appended to.
+class ChainMethods(Generic[Chain]):
+    """The task methods that only add a task to a chain (no I/O), written once for the
+    async classes and their sync twins: a subclass provides ``_append``.
     """
 
     __slots__ = ()
 
-    def _transformation(self) -> Transformation:
+    def _append(self, task: Task) -> Chain:
         raise TypeError(f"{type(self).__name__} does not support processing tasks")
 
-    def _add(self, method: str, **params: object) -> Transformation:
-        task = build_task(task_for_method(method).name, params)
-        return self._transformation().with_tasks((task,))
+    def _add(self, method: str, **params: object) -> Chain:
+        return self._append(build_task(task_for_method(method).name, params))
 
-    def custom_task(self, name: str, **params: object) -> Transformation:
+    def custom_task(self, name: str, **params: object) -> Chain:
         """Add a task the catalogue does not know (as filestack-js ``addTask``).
 
         It is sent as given, its parameters in the order given, and not validated
@@ -117,7 +118,7 @@ class TaskMethods:
             >>> Filelink("AbCdEfGhIjKlMnOpQrSt").custom_task("new_task", level=2).url
             'https://cdn.filestackcontent.com/new_task=level:2/AbCdEfGhIjKlMnOpQrSt'
         """
-        return self._transformation().with_tasks((custom_task(name, params),))
+        return self._append(custom_task(name, params))
 
     # -- image transformations -----------------------------------------------------
 
@@ -127,11 +128,11 @@ class TaskMethods:
         height: int | None = None,
         fit: Fit | None = None,
         align: Align | None = None,
-    ) -> Transformation:
+    ) -> Chain:
         """Resize (``resize=height:500,width:500``); give width, height or both (1..10000)."""
         return self._add("resize", width=width, height=height, fit=fit, align=align)
 
-    def crop(self, dim: Rect | None = None) -> Transformation:
+    def crop(self, dim: Rect | None = None) -> Chain:
         """Crop to ``dim=[x, y, width, height]`` (``crop=dim:[0,0,100,100]``)."""
         return self._add("crop", dim=dim)
 
@@ -140,15 +141,15 @@ class TaskMethods:
         deg: int | Literal["exif"] | None = None,
         exif: bool | None = None,
         background: Color | None = None,
-    ) -> Transformation:
+    ) -> Chain:
         """Rotate clockwise by ``deg`` (0..359) or by the EXIF orientation (``"exif"``)."""
         return self._add("rotate", deg=deg, exif=exif, background=background)
 
-    def flip(self) -> Transformation:
+    def flip(self) -> Chain:
         """Mirror top to bottom (``flip``)."""
         return self._add("flip")
 
-    def flop(self) -> Transformation:
+    def flop(self) -> Chain:
         """Mirror left to right (``flop``)."""
         return self._add("flop")
 
@@ -157,7 +158,7 @@ class TaskMethods:
         file: str | None = None,
         size: int | None = None,
         position: Position | None = None,
-    ) -> Transformation:
+    ) -> Chain:
         """Overlay the image with handle ``file`` (size 1..500 percent)."""
         return self._add("watermark", file=file, size=size, position=position)
 
@@ -167,7 +168,7 @@ class TaskMethods:
         maxsize: float | None = None,
         color: Color | None = None,
         export: bool | None = None,
-    ) -> Transformation:
+    ) -> Chain:
         """Outline faces; ``export=True`` answers JSON coordinates."""
         return self._add(
             "detect_faces", minsize=minsize, maxsize=maxsize, color=color, export=export
@@ -182,7 +183,7 @@ class TaskMethods:
         buffer: int | None = None,
         minsize: float | None = None,
         maxsize: float | None = None,
-    ) -> Transformation:
+    ) -> Chain:
         """Crop to the detected faces."""
         return self._add(
             "crop_faces",
@@ -204,7 +205,7 @@ class TaskMethods:
         amount: int | None = None,
         blur: float | None = None,
         type: Shape | None = None,
-    ) -> Transformation:
+    ) -> Chain:
         """Pixelate the detected faces (amount 2..100, blur 0..20)."""
         return self._add(
             "pixelate_faces",
@@ -226,7 +227,7 @@ class TaskMethods:
         amount: float | None = None,
         blur: float | None = None,
         type: Shape | None = None,
-    ) -> Transformation:
+    ) -> Chain:
         """Blur the detected faces (blur 0..20)."""
         return self._add(
             "blur_faces",
@@ -244,7 +245,7 @@ class TaskMethods:
         radius: int | Literal["max"] | None = None,
         blur: float | None = None,
         background: Color | None = None,
-    ) -> Transformation:
+    ) -> Chain:
         """Round the corners (sent as the service's ``rounded_corners`` task)."""
         return self._add("round_corners", radius=radius, blur=blur, background=background)
 
@@ -253,7 +254,7 @@ class TaskMethods:
         amount: int | None = None,
         blurmode: Literal["linear", "gaussian"] | None = None,
         background: Color | None = None,
-    ) -> Transformation:
+    ) -> Chain:
         """Fade the edges (amount 0..100)."""
         return self._add("vignette", amount=amount, blurmode=blurmode, background=background)
 
@@ -262,13 +263,13 @@ class TaskMethods:
         color: Color | None = None,
         rotate: int | None = None,
         background: Color | None = None,
-    ) -> Transformation:
+    ) -> Chain:
         """A polaroid frame, optionally rotated (0..359)."""
         return self._add("polaroid", color=color, rotate=rotate, background=background)
 
     def torn_edges(
         self, spread: Sequence[int] | None = None, background: Color | None = None
-    ) -> Transformation:
+    ) -> Chain:
         """Torn paper edges; ``spread=[min, max]``."""
         return self._add("torn_edges", spread=spread, background=background)
 
@@ -279,13 +280,13 @@ class TaskMethods:
         vector: Sequence[int] | None = None,
         color: Color | None = None,
         background: Color | None = None,
-    ) -> Transformation:
+    ) -> Chain:
         """A drop shadow offset by ``vector=[x, y]``."""
         return self._add(
             "shadow", blur=blur, opacity=opacity, vector=vector, color=color, background=background
         )
 
-    def circle(self, background: Color | None = None) -> Transformation:
+    def circle(self, background: Color | None = None) -> Chain:
         """Crop to a circle (``circle`` or ``circle=background:red``)."""
         return self._add("circle", background=background)
 
@@ -294,39 +295,39 @@ class TaskMethods:
         width: int | None = None,
         color: Color | None = None,
         background: Color | None = None,
-    ) -> Transformation:
+    ) -> Chain:
         """Add a border ``width`` pixels wide (1..1000)."""
         return self._add("border", width=width, color=color, background=background)
 
-    def sharpen(self, amount: int | None = None) -> Transformation:
+    def sharpen(self, amount: int | None = None) -> Chain:
         """Sharpen (amount 0..20)."""
         return self._add("sharpen", amount=amount)
 
-    def blur(self, amount: int | None = None) -> Transformation:
+    def blur(self, amount: int | None = None) -> Chain:
         """Gaussian blur (amount 1..20)."""
         return self._add("blur", amount=amount)
 
-    def monochrome(self) -> Transformation:
+    def monochrome(self) -> Chain:
         """Greyscale (``monochrome``)."""
         return self._add("monochrome")
 
-    def blackwhite(self, threshold: int | None = None) -> Transformation:
+    def blackwhite(self, threshold: int | None = None) -> Chain:
         """Pure black and white at ``threshold`` percent (0..100)."""
         return self._add("blackwhite", threshold=threshold)
 
-    def sepia(self, tone: int | None = None) -> Transformation:
+    def sepia(self, tone: int | None = None) -> Chain:
         """Sepia (tone 0..100)."""
         return self._add("sepia", tone=tone)
 
-    def pixelate(self, amount: int | None = None) -> Transformation:
+    def pixelate(self, amount: int | None = None) -> Chain:
         """Pixelate with blocks of ``amount`` pixels (2..100)."""
         return self._add("pixelate", amount=amount)
 
-    def oil_paint(self, amount: int | None = None) -> Transformation:
+    def oil_paint(self, amount: int | None = None) -> Chain:
         """Oil paint effect (amount 2..100)."""
         return self._add("oil_paint", amount=amount)
 
-    def negative(self) -> Transformation:
+    def negative(self) -> Chain:
         """Invert the colours (``negative``)."""
         return self._add("negative")
 
@@ -335,7 +336,7 @@ class TaskMethods:
         brightness: int | None = None,
         hue: int | None = None,
         saturation: int | None = None,
-    ) -> Transformation:
+    ) -> Chain:
         """Brightness and saturation in percent (100 = unchanged), hue in degrees."""
         return self._add("modulate", brightness=brightness, hue=hue, saturation=saturation)
 
@@ -345,7 +346,7 @@ class TaskMethods:
         blur: float | None = None,
         type: Shape | None = None,
         objects: Sequence[Rect] | None = None,
-    ) -> Transformation:
+    ) -> Chain:
         """Pixelate the rectangles ``objects=[[x, y, w, h], ...]``."""
         return self._add("partial_pixelate", amount=amount, blur=blur, type=type, objects=objects)
 
@@ -355,7 +356,7 @@ class TaskMethods:
         blur: float | None = None,
         type: Shape | None = None,
         objects: Sequence[Rect] | None = None,
-    ) -> Transformation:
+    ) -> Chain:
         """Blur the rectangles ``objects=[[x, y, w, h], ...]``."""
         return self._add("partial_blur", amount=amount, blur=blur, type=type, objects=objects)
 
@@ -368,7 +369,7 @@ class TaskMethods:
         color: Color | None = None,
         fit: Literal["auto", "crop"] | None = None,
         autorotate: bool | None = None,
-    ) -> Transformation:
+    ) -> Chain:
         """A ``width`` x ``height`` collage of this image and the handles in ``files``."""
         return self._add(
             "collage",
@@ -386,15 +387,15 @@ class TaskMethods:
         upscale: bool | None = None,
         noise: Literal["none", "low", "medium", "high"] | None = None,
         style: Literal["artwork", "photo"] | None = None,
-    ) -> Transformation:
+    ) -> Chain:
         """Super-resolution upscale."""
         return self._add("upscale", upscale=upscale, noise=noise, style=style)
 
-    def enhance(self, preset: EnhancePreset | None = None) -> Transformation:
+    def enhance(self, preset: EnhancePreset | None = None) -> Chain:
         """Automatic enhancement, optionally with a ``preset``."""
         return self._add("enhance", preset=preset)
 
-    def redeye(self) -> Transformation:
+    def redeye(self) -> Chain:
         """Remove red eyes (``redeye``)."""
         return self._add("redeye")
 
@@ -405,7 +406,7 @@ class TaskMethods:
         colored: bool | None = None,
         size: int | None = None,
         reverse: bool | None = None,
-    ) -> Transformation:
+    ) -> Chain:
         """ASCII art as HTML (size 10..100)."""
         return self._add(
             "ascii",
@@ -430,7 +431,7 @@ class TaskMethods:
         docinfo: bool | None = None,
         pageformat: PageFormat | None = None,
         pageorientation: Orientation | None = None,
-    ) -> Transformation:
+    ) -> Chain:
         """Convert to ``format`` (sent as ``output=format:png``)."""
         return self._add(
             "filetype_conversion",
@@ -448,19 +449,19 @@ class TaskMethods:
             pageorientation=pageorientation,
         )
 
-    def no_metadata(self) -> Transformation:
+    def no_metadata(self) -> Chain:
         """Strip metadata (``no_metadata``)."""
         return self._add("no_metadata")
 
-    def pjpg(self, quality: int | None = None, metadata: bool | None = None) -> Transformation:
+    def pjpg(self, quality: int | None = None, metadata: bool | None = None) -> Chain:
         """Progressive JPEG (``pjpg=quality:80``); metadata kept only with ``metadata=True``."""
         return self._add("pjpg", quality=quality, metadata=metadata)
 
-    def cache(self, cache: bool | None = None, expiry: int | None = None) -> Transformation:
+    def cache(self, cache: bool | None = None, expiry: int | None = None) -> Chain:
         """CDN caching: ``cache=False`` (``cache=false``) or ``expiry`` seconds."""
         return self._add("cache", cache=cache, expiry=expiry)
 
-    def imagesize(self) -> Transformation:
+    def imagesize(self) -> Chain:
         """The image's size as JSON ``{"width": ..., "height": ...}`` (``imagesize``)."""
         return self._add("imagesize")
 
@@ -486,31 +487,31 @@ class TaskMethods:
             ]
         ]
         | None = None,
-    ) -> Transformation:
+    ) -> Chain:
         """The chain result's metadata as JSON (``metadata=p:[size,width]``)."""
         return self._add("metadata_task", p=p)
 
-    def preview(self, css: str | None = None) -> Transformation:
+    def preview(self, css: str | None = None) -> Chain:
         """An HTML viewer of the file (``preview``); see `Filelink.preview_url`."""
         return self._add("preview", css=css)
 
-    def quality(self, value: int | None = None) -> Transformation:
+    def quality(self, value: int | None = None) -> Chain:
         """Output quality 1..100 (``quality=value:75``)."""
         return self._add("quality", value=value)
 
-    def compress(self, metadata: bool | None = None) -> Transformation:
+    def compress(self, metadata: bool | None = None) -> Chain:
         """Optimise the file size (``compress``); not in the official Python SDK."""
         return self._add("compress", metadata=metadata)
 
-    def zip(self) -> Transformation:
+    def zip(self) -> Chain:
         """Zip the source file(s) (``zip``)."""
         return self._add("zip")
 
-    def fallback(self, file: str | None = None, cache: int | None = None) -> Transformation:
+    def fallback(self, file: str | None = None, cache: int | None = None) -> Chain:
         """Serve handle ``file`` if processing fails (cache in seconds)."""
         return self._add("fallback", file=file, cache=cache)
 
-    def pdf_info(self, colorinfo: bool | None = None) -> Transformation:
+    def pdf_info(self, colorinfo: bool | None = None) -> Chain:
         """PDF information as JSON (sent as ``pdfinfo``)."""
         return self._add("pdf_info", colorinfo=colorinfo)
 
@@ -520,7 +521,7 @@ class TaskMethods:
         pageformat: PageFormat | None = None,
         pages: Pages | None = None,
         metadata: bool | None = None,
-    ) -> Transformation:
+    ) -> Chain:
         """Rework a PDF's pages (sent as ``pdfconvert``)."""
         return self._add(
             "pdf_convert",
@@ -541,7 +542,7 @@ class TaskMethods:
         remove_console: bool | None = None,
         remove_undefined: bool | None = None,
         targets: str | None = None,
-    ) -> Transformation:
+    ) -> Chain:
         """Minify JavaScript; ``targets`` is a browserslist query."""
         return self._add(
             "minify_js",
@@ -556,13 +557,11 @@ class TaskMethods:
             targets=targets,
         )
 
-    def minify_css(
-        self, level: Literal[1, 2] | None = None, gzip: bool | None = None
-    ) -> Transformation:
+    def minify_css(self, level: Literal[1, 2] | None = None, gzip: bool | None = None) -> Chain:
         """Minify CSS (level 1 or 2)."""
         return self._add("minify_css", level=level, gzip=gzip)
 
-    def auto_image(self) -> Transformation:
+    def auto_image(self) -> Chain:
         """Pick the best image format for the browser (``auto_image``)."""
         return self._add("auto_image")
 
@@ -574,7 +573,7 @@ class TaskMethods:
         quality: int | None = None,
         density: int | None = None,
         hidden_slides: bool | None = None,
-    ) -> Transformation:
+    ) -> Chain:
         """Render document pages as images."""
         return self._add(
             "doc_to_images",
@@ -593,7 +592,7 @@ class TaskMethods:
         height: int | None = None,
         fill_color: Color | None = None,
         coords: bool | None = None,
-    ) -> Transformation:
+    ) -> Chain:
         """Content-aware crop to ``width`` x ``height``."""
         return self._add(
             "smart_crop",
@@ -604,7 +603,7 @@ class TaskMethods:
             coords=coords,
         )
 
-    def pdfcreate(self, engine: str | None = None) -> Transformation:
+    def pdfcreate(self, engine: str | None = None) -> Chain:
         """One PDF from several files (use on `Client.transform_handles`)."""
         return self._add("pdfcreate", engine=engine)
 
@@ -617,7 +616,7 @@ class TaskMethods:
         fit: Fit | None = None,
         align: Align | None = None,
         background: Color | None = None,
-    ) -> Transformation:
+    ) -> Chain:
         """An animated GIF of several images (use on `Client.transform_handles`)."""
         return self._add(
             "animate",
@@ -629,6 +628,37 @@ class TaskMethods:
             align=align,
             background=background,
         )
+
+
+class TaskMethods(ChainMethods["Transformation"]):
+    """The processing task methods of `Filelink` and `Transformation`.
+
+    A subclass provides ``_transformation()``: the chain a new task is appended to.
+    """
+
+    __slots__ = ()
+
+    def _transformation(self) -> Transformation:
+        raise TypeError(f"{type(self).__name__} does not support processing tasks")
+
+    def _append(self, task: Task) -> Transformation:
+        return self._transformation().with_tasks((task,))
+
+    def with_tasks(self, tasks: str | Iterable[Task]) -> Transformation:
+        """A chain with ``tasks`` appended: URL grammar or `Task` objects (no I/O).
+
+        As `Transformation.with_tasks`.
+
+        Raises:
+            ConfigurationError: ``tasks`` is neither, or holds a task the catalogue
+                rejects, or a ``security`` task.
+
+        Example:
+            >>> from filestack_async import Filelink
+            >>> Filelink("AbCdEfGhIjKlMnOpQrSt").with_tasks("resize=w:200/flip").url
+            'https://cdn.filestackcontent.com/resize=width:200/flip/AbCdEfGhIjKlMnOpQrSt'
+        """
+        return self._transformation().with_tasks(tasks)
 
     # -- tasks that run now --------------------------------------------------------
 

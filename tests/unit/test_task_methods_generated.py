@@ -22,7 +22,7 @@ from filestack_async import _task_methods
 from filestack_async._av import AudioVisual
 from filestack_async._filelink import Filelink
 from filestack_async._security import Security
-from filestack_async._task_methods import TaskMethods
+from filestack_async._task_methods import ChainMethods, TaskMethods
 from filestack_async._tasks import Choice, OneOf, ParamType, TaskSpec, iter_specs
 from filestack_async._transform import Transformation
 from tests.scripts import load_script
@@ -107,5 +107,10 @@ def test_each_method_has_its_tasks_parameters(spec: TaskSpec) -> None:
 
 
 def test_every_task_with_a_method_is_covered() -> None:
-    public = {n for n, m in vars(TaskMethods).items() if not n.startswith("_") and callable(m)}
-    assert public == {s.method for s in SPECS} | {"custom_task"}
+    public = {
+        n
+        for cls in (ChainMethods, TaskMethods)
+        for n, m in vars(cls).items()
+        if not n.startswith("_") and callable(m)
+    }
+    assert public == {s.method for s in SPECS} | {"custom_task", "with_tasks"}

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from filestack_async import ConfigurationError, Filelink, Transformation
-from filestack_async._task_methods import TaskMethods
+from filestack_async._task_methods import ChainMethods, TaskMethods
 from filestack_async._tasks import (
     TASKS,
     Task,
@@ -103,10 +103,11 @@ def test_every_reference_method_exists_with_the_reference_parameter_names(
 def test_catalogue_covers_every_method_of_the_mixin() -> None:
     public = {
         name
-        for name, member in vars(TaskMethods).items()
+        for cls in (ChainMethods, TaskMethods)
+        for name, member in vars(cls).items()
         if not name.startswith("_") and callable(member)
     }
-    assert public - {"custom_task"} == {spec.method for spec in iter_specs()} - {
+    assert public - {"custom_task", "with_tasks"} == {spec.method for spec in iter_specs()} - {
         "tags",
         "sfw",
         "ocr",
