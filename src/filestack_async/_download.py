@@ -333,10 +333,13 @@ class DownloadStream:
         policy: RetryPolicy = self._http.retry
         failures, waited = 0, 0.0
         position = self.start  # the next byte to ask for: what was yielded, and pending
+        furthest = position
         pending = bytearray()
         while True:
             pieces = self._current().aiter_bytes().__aiter__()
-            progressed = False
+            # progress is a byte never had before: an answer read again from the top
+            # (no ETag to resume against) moves nothing on until it passes the old mark
+            reached = furthest
             while True:
                 try:
                     piece = await pieces.__anext__()
@@ -358,7 +361,7 @@ class DownloadStream:
                         break
                     continue
                 position += len(piece)
-                progressed = True
+                reached = max(reached, position)
                 pending += piece
                 while len(pending) >= self._chunk_size:
                     out = bytes(pending[: self._chunk_size])
@@ -371,8 +374,9 @@ class DownloadStream:
                     self.received += len(pending)
                     yield bytes(pending)
                 return
-            if progressed:  # the policy counts failures in a row, not over the whole file
+            if reached > furthest:  # the policy counts failures in a row, not over the file
                 failures, waited = 0, 0.0
+                furthest = reached
             while True:
                 delay = backoff_delay(failures, policy)
                 if failures >= policy.max_retries or waited + delay > policy.budget:

@@ -275,3 +275,15 @@ async def test_a_transformation_streams_the_same_way(client: Client) -> None:
     async with client.filelink(HANDLE).flip().stream() as body:
         assert b"".join([c async for c in body]) == DATA
     assert route.calls[1].request.headers["if-range"] == ETAG
+
+
+@respx.mock
+async def test_answers_read_again_from_the_top_are_no_progress(
+    client: Client, sleeps: Sleeps
+) -> None:
+    # no ETag: each attempt starts again and breaks at the same byte; reading bytes we
+    # already had is not progress, so the policy's four retries end it (it once looped)
+    route = respx.get(URL).mock(return_value=whole(etag=None, cut_after=4000))
+    with pytest.raises(fa.APIConnectionError, match="mid-body"):
+        await client.filelink(HANDLE).get_content()
+    assert route.call_count == 5 and len(sleeps) == 4
