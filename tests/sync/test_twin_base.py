@@ -20,14 +20,16 @@ def test_passed_is_the_locals_without_self() -> None:
     assert method(object(), 1, b="x") == {"a": 1, "b": "x"}
 
 
-def test_forwarded_task_arguments_reach_the_async_method_as_given() -> None:
-    source = inspect.getsource(_sync_generated.TaskMethods.pixelate_faces)
+def test_forwarded_arguments_reach_the_async_method_as_given() -> None:
+    source = inspect.getsource(_sync_generated.Client.urlscreenshot)
     assert "**_passed(locals())" in source  # the case this test is about
-    twin = sync.Filelink(HANDLE).pixelate_faces(faces=[1, 2], buffer=5, blur=2.5, type="oval")
-    same = fa.Filelink(HANDLE).pixelate_faces(faces=[1, 2], buffer=5, blur=2.5, type="oval")
-    assert twin.url == same.url and "buffer:5" in twin.url
-    positional = sync.Filelink(HANDLE).pixelate_faces("all", 0.1, 0.5)
-    assert positional.url == fa.Filelink(HANDLE).pixelate_faces("all", 0.1, 0.5).url
+    url = "https://example.com/page"
+    with sync.Client("APIKEY") as client:
+        twin = client.urlscreenshot(url, agent="mobile", width=320, delay=5)
+        positional = client.urlscreenshot(url, "desktop", "window", 800)
+    same = fa.Client("APIKEY").urlscreenshot(url, agent="mobile", width=320, delay=5)
+    assert twin.url == same.url and "delay:5" in twin.url
+    assert positional.url == fa.Client("APIKEY").urlscreenshot(url, "desktop", "window", 800).url
 
 
 def test_forwarded_constructor_arguments_reach_the_async_class() -> None:
