@@ -42,13 +42,19 @@ async def world(
     strict: bool = True,
     faults: Faults | None = None,
     upload: UploadConfig | None = None,
+    intelligent_ingestion: bool = True,
 ) -> AsyncIterator[World]:
     options: dict[str, Any] = {
         "security": Security.create(SECRET, expires_in=3600),
         "retry": RetryPolicy(sleep=NoSleep(), random=lambda: 0.5),
         "upload": upload or UploadConfig(),
     }
-    settings: dict[str, Any] = {"secret": SECRET, "strict": strict, "faults": faults or Faults()}
+    settings: dict[str, Any] = {
+        "secret": SECRET,
+        "strict": strict,
+        "faults": faults or Faults(),
+        "intelligent_ingestion": intelligent_ingestion,
+    }
     if via == "in-process":
         emulator = factory(**settings)
         async with emulator.client(**options) as client:
@@ -177,4 +183,25 @@ async def test_uploads_without_integrity_check_in_strict_mode(
         for intelligent in (False, True):
             link = await w.client.upload(content=data, intelligent=intelligent)
             assert w.stored(link) == data
+        assert [v.message for v in w.emulator.violations.snapshot()] == []
+
+
+@VIA
+@pytest.mark.parametrize("intelligent", [True, "fallback"])
+async def test_an_app_without_intelligent_ingestion_gets_a_regular_upload(
+    via: str, filestack_emulator_factory: EmulatorFactory, tmp_path: Path, intelligent: Any
+) -> None:
+    data = os.urandom(9 * MiB + 7)
+    seen: list[bool] = []
+
+    def progress(report: Any) -> None:
+        seen.append(report.intelligent)
+
+    config = UploadConfig(multipart_threshold=0)
+    async with world(
+        via, filestack_emulator_factory, tmp_path, upload=config, intelligent_ingestion=False
+    ) as w:
+        link = await w.client.upload(content=data, intelligent=intelligent, progress=progress)
+        assert w.stored(link) == data
+        assert seen and not any(seen)  # never reported as intelligent
         assert [v.message for v in w.emulator.violations.snapshot()] == []

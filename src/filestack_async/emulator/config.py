@@ -269,6 +269,9 @@ class EmulatorConfig:
         webhook_allow_remote: allow webhook URLs beyond loopback.
         seed: a folder of files, or a JSON manifest, stored at start (see ``seed.py``).
         dashboard: serve the dashboard at ``/_emulator/dashboard``.
+        intelligent_ingestion: the app has intelligent ingestion; ``False`` answers an
+            intelligent start (``fii: true``) as the service does for an app without it,
+            with no ``upload_type: intelligent_ingestion``, and the upload is regular.
     """
 
     data_dir: Path | None = None
@@ -289,3 +292,4 @@ class EmulatorConfig:
     webhook_allow_remote: bool = False
     seed: Path | None = None
     dashboard: bool = True
+    intelligent_ingestion: bool = True

@@ -112,6 +112,7 @@ class UploadAPI:
         if not isinstance(fii, bool):
             checker.deviation("field 'fii' must be a boolean")
             fii = bool(fii)
+        fii = fii and self.emu.config.intelligent_ingestion  # an app without it: regular
         if faulty := await self.emu.fault("start"):
             return faulty
         self._store_grant(body, store, size)
