@@ -6,11 +6,11 @@ Every source gives a part as `PartData` by ``(offset, length)``, in one of two s
   hashed in one worker-thread hop (read through one scratch block), then read again,
   a block at a time, for each PUT attempt, so nothing is held between the two (the
   blocks go into a few buffers of the source's, each filled again once nothing views
-  it: a fresh buffer per block, allocated and zeroed on the event loop, cost 5-7 % of
-  a large upload's CPU). A path
-  on Linux reads those blocks on the event loop from the page cache, where the hash
-  pass has just put them (``preadv`` with ``RWF_NOWAIT``, which never waits for a
-  disk); whatever is not cached is read in a worker thread;
+  it: a fresh buffer per block, allocated and zeroed on the event loop, cost about
+  5 % of a large upload's CPU). A path on Linux reads those blocks on the event loop
+  from the page cache, where the hash pass has just put them (``preadv`` with
+  ``RWF_NOWAIT``, which never waits for a disk); whatever is not cached is read in a
+  worker thread;
 * **held** (``content=``, parts of at most `BLOCK` bytes, and sequential sources: a
   non-seekable file object or an async stream with ``size=``): the part's bytes are in
   memory, hashed once and sent as memoryview slices of that memory (never copied by the
