@@ -8,6 +8,7 @@ import io
 import random
 import threading
 from collections.abc import AsyncIterable, AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -144,19 +145,26 @@ async def test_blocks_not_in_the_page_cache_are_read_in_a_worker_thread(
             await collect(part.body())
 
 
-def random_access(kind: str, path: Path) -> Source:
-    return PathSource(path) if kind == "path" else SeekableFileSource(open(path, "rb"), owned=True)
+@asynccontextmanager
+async def whole_file_body(
+    kind: str, path: Path
+) -> AsyncIterator[Callable[[], AsyncIterable[bytes | memoryview]]]:
+    """The body of one part spanning the file, from a path or a seekable file object."""
+    source = (
+        PathSource(path) if kind == "path" else SeekableFileSource(open(path, "rb"), owned=True)
+    )
+    async with source:
+        body = (await source.read_part(0, len(DATA))).body()
+        assert callable(body)
+        yield body
 
 
 @pytest.mark.parametrize("kind", ["path", "file"])
 async def test_body_blocks_are_read_into_buffers_reused_once_released(
     kind: str, data_path: Path
 ) -> None:
-    async with random_access(kind, data_path) as source:
-        part = await source.read_part(0, len(DATA))
-        body = part.body()
-        assert callable(body)
-        buffers: list[object] = []  # the buffers themselves (not views): ids stay unique
+    buffers: list[object] = []  # the buffers themselves (not views): ids stay unique
+    async with whole_file_body(kind, data_path) as body:
         for _ in range(2):  # two PUT attempts of three full blocks each
             out = b""
             async for block in body():
@@ -174,10 +182,7 @@ async def test_body_blocks_are_read_into_buffers_reused_once_released(
 async def test_a_body_block_something_still_views_is_never_refilled(
     kind: str, data_path: Path
 ) -> None:
-    async with random_access(kind, data_path) as source:
-        part = await source.read_part(0, len(DATA))
-        body = part.body()
-        assert callable(body)
+    async with whole_file_body(kind, data_path) as body:
         for _ in range(2):
             # keep a slice of each block, as a transport keeps the unsent rest of a write
             kept = [(at, block[100:]) async for at, block in _offsets(body())]
