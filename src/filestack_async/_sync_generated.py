@@ -215,6 +215,7 @@ class Client(_portal.ClientLifecycle):
         intelligent: bool = False,
         security: Security | None = None,
         progress: ProgressCallback | None = None,
+        resume: str | os.PathLike[str] | None = None,
     ) -> Filelink:
         """Upload one file through the multipart Upload API and return its `Filelink`.
 
@@ -230,6 +231,14 @@ class Client(_portal.ClientLifecycle):
         that adapts to failures. ``progress`` (sync or async) receives
         `UploadProgress` reports; the returned Filelink carries the security used.
 
+        ``resume`` names a checkpoint file (its folder must exist): the upload writes
+        what the service acknowledged to it as it goes (atomically, after every part)
+        and removes it on success. The same call after a crash, a cancellation or a
+        failure continues the upload: no acknowledged part is sent again. It needs a
+        ``filepath`` or a seekable ``file_obj``; a changed source, or a checkpoint of
+        another file or upload, is refused (`CheckpointError`); an upload the service
+        no longer knows starts afresh (said in a WARNING log record).
+
         Raises:
             ConfigurationError: not exactly one source, an unreadable file, a text-mode
                 file object, bad store params or size (before any request); an empty
@@ -239,9 +248,12 @@ class Client(_portal.ClientLifecycle):
             UploadError: anything failing after start (`PartUploadError` for a chunk
                 that failed at the minimum size, `UploadIncompleteError` when complete
                 kept answering 202); upload id and progress are on the error.
+            CheckpointError: the ``resume`` checkpoint is unreadable, corrupt, or for
+                another file or upload, or the source changed since it was written.
 
         Example:
             >>> link = client.upload(filepath="big.mp4", store_params={"path": "v/"})
+            >>> link = client.upload(filepath="big.mp4", resume="big.mp4.upload")
         """
         return Filelink._from_async(
             self._runner.run(
@@ -255,6 +267,7 @@ class Client(_portal.ClientLifecycle):
                 intelligent=intelligent,
                 security=security,
                 progress=progress,
+                resume=resume,
             ),
             self._runner,
         )

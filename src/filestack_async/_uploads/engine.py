@@ -24,6 +24,7 @@ from .._params import validate_handle, validate_store_params
 from .._security import Security
 from . import intelligent as fii
 from . import regular
+from .checkpoint import Checkpoint, Journal
 from .complete import complete
 from .planner import part_size_for, plan_parts
 from .progress import ProgressCallback, ProgressTracker
@@ -34,6 +35,14 @@ from .protocol import (
     start,
     store,
     store_request,
+)
+from .resume import (
+    Resumable,
+    checked_location,
+    log_forgotten,
+    reopen,
+    require_resumable,
+    service_forgot,
 )
 from .sources import BinaryReadable, BytesLike, PartData, Source, make_source
 from .state import UploadState
@@ -57,6 +66,7 @@ async def upload(
     security: Security | None = None,
     progress: ProgressCallback | None = None,
     index: int | None = None,
+    resume: str | os.PathLike[str] | None = None,
 ) -> Filelink:
     """Upload one file (see `Client.upload`)."""
     params = validate_store_params(store_params)
@@ -70,6 +80,10 @@ async def upload(
     source = make_source(
         filepath=filepath, file_obj=file_obj, content=content, stream=stream, size=size
     )
+    checkpoint_path = None
+    if resume is not None:
+        require_resumable(source)
+        checkpoint_path = await checked_location(resume)
     async with context.session(sec) as http, source:
         total = source.size
         filename = params.get("filename") or source.default_filename or DEFAULT_FILENAME
@@ -86,10 +100,18 @@ async def upload(
             mimetype or DEFAULT_MIMETYPE,
             ProgressTracker(total, progress, index=index),
         )
-        if total == 0 or _one_request(context, total, params, intelligent, sec):
+        resumed: _Resume | None = None
+        if checkpoint_path is not None and total > 0:
+            start_body = _start_body(job, intelligent)
+            resumable = await Resumable.prepare(checkpoint_path, context, source, start_body)
+            resumed = _Resume(resumable, await resumable.open())
+        if total == 0 or (
+            (resumed is None or resumed.checkpoint is None)
+            and _one_request(context, total, params, intelligent, sec)
+        ):
             answer, handle = await _store(job)
         else:
-            answer, handle = await _multipart(job, intelligent)
+            answer, handle = await _multipart(job, intelligent, resumed)
     link = Filelink(handle, security=sec, upload_response=answer, context=context)
     await job.tracker.finish()
     return link
@@ -183,8 +205,49 @@ async def _store(job: _Job) -> tuple[dict[str, Any], str]:
     return _as_upload_response(answer, handle), handle
 
 
-async def _multipart(job: _Job, intelligent: bool) -> tuple[dict[str, Any], str]:
-    """Start, send every part, complete; return the complete answer and the handle."""
+def _start_body(job: _Job, intelligent: bool) -> dict[str, Any]:
+    return build_start_body(
+        job.context,
+        filename=job.filename,
+        mimetype=job.mimetype,
+        size=job.source.size,
+        store_params=job.params,
+        security=job.security,
+        intelligent=intelligent,
+    )
+
+
+@dataclass
+class _Resume:
+    """``resume=``: this upload's identity, and the checkpoint to continue from (if any)."""
+
+    resumable: Resumable
+    checkpoint: Checkpoint | None
+
+
+async def _multipart(
+    job: _Job, intelligent: bool, resume: _Resume | None = None
+) -> tuple[dict[str, Any], str]:
+    """Start, send every part, complete; return the complete answer and the handle.
+
+    With ``resume``, an upload in its checkpoint continues (no new start, no
+    acknowledged part sent again) and a new one is checkpointed as it goes; an upload
+    the service no longer knows starts afresh, once, saying so in a log line.
+    """
+    try:
+        return await _multipart_once(job, intelligent, resume)
+    except UploadError as err:
+        if resume is None or resume.checkpoint is None or not service_forgot(err):
+            raise
+        log_forgotten(resume.checkpoint.upload_id, resume.resumable.path)
+    await resume.resumable.discard()
+    job.tracker.acknowledged = 0
+    return await _multipart_once(job, intelligent, _Resume(resume.resumable, None))
+
+
+async def _multipart_once(
+    job: _Job, intelligent: bool, resume: _Resume | None
+) -> tuple[dict[str, Any], str]:
     context, source, params, sec, tracker = (
         job.context,
         job.source,
@@ -193,24 +256,33 @@ async def _multipart(job: _Job, intelligent: bool) -> tuple[dict[str, Any], str]
         job.tracker,
     )
     total = source.size
-    parts = plan_parts(total, part_size_for(total, context.upload.part_size))
-    start_body = build_start_body(
-        context,
-        filename=job.filename,
-        mimetype=job.mimetype,
-        size=total,
-        store_params=params,
-        security=sec,
-        intelligent=intelligent,
-    )
-    session = await start(context, job.http, start_body, security=sec, intelligent=intelligent)
+    start_body = _start_body(job, intelligent)
+    part_size = part_size_for(total, context.upload.part_size)
+    journal: Journal | None = None
+    if resume is not None and resume.checkpoint is not None:
+        journal = Journal(resume.resumable.path, resume.checkpoint)
+        part_size = resume.checkpoint.part_size
+        session = reopen(
+            resume.checkpoint, context, job.http, start_body, security=sec, path=journal.path
+        )
+    else:
+        session = await start(context, job.http, start_body, security=sec, intelligent=intelligent)
+        if resume is not None:
+            journal = resume.resumable.begin(session, part_size)
+            await journal.save()  # a run that stops before its first part keeps this upload
+    parts = plan_parts(total, part_size)
     state = UploadState(parts_total=len(parts), upload_id=session.upload_id)
+    if journal is not None:
+        done = journal.checkpoint
+        state.parts_done = len(done.etags) + len(done.committed)
+        state.bytes_sent = done.acknowledged_bytes()
+        tracker.acknowledged = state.bytes_sent
     await tracker.begin()
     if intelligent:
-        await fii.upload_parts(session, source, parts, state, tracker)
+        await fii.upload_parts(session, source, parts, state, tracker, journal=journal)
         etags = None
     else:
-        etags = await regular.upload_parts(session, source, parts, state, tracker)
+        etags = await regular.upload_parts(session, source, parts, state, tracker, journal)
     body = build_complete_body(start_body, session.start_response, params, parts=etags)
     try:
         answer = await complete(session, body, state)
@@ -221,6 +293,8 @@ async def _multipart(job: _Job, intelligent: bool) -> tuple[dict[str, Any], str]
         raise state.error(
             f"upload {state.upload_id}: every part was sent but complete failed: {err}"
         ) from err
+    if journal is not None:
+        await journal.remove()
     return answer, handle
 
 

@@ -31,6 +31,7 @@ from .._exceptions import (
 )
 from .._http import Retry
 from .._retry import backoff_delay
+from .checkpoint import Journal
 from .planner import ChunkSizer, Part
 from .pool import run_parts
 from .progress import ProgressTracker
@@ -46,26 +47,38 @@ async def upload_parts(
     state: UploadState,
     progress: ProgressTracker,
     sizer: ChunkSizer | None = None,
+    journal: Journal | None = None,
 ) -> None:
-    """Upload and commit every part in intelligent-ingestion mode."""
+    """Upload and commit every part in intelligent-ingestion mode.
+
+    With a ``journal`` (a resumed or resumable upload), committed parts are skipped,
+    a part in progress continues after its last acknowledged chunk, and every chunk
+    and commit is written to the journal as soon as the service acknowledged it.
+    """
     config = session.context.upload
     chunks = sizer or ChunkSizer(config.intelligent_chunk_size, config.min_chunk_size)
+    committed = set(journal.checkpoint.committed) if journal is not None else set()
+    started = dict(journal.checkpoint.chunks) if journal is not None else {}
 
     async def prepare(part: Part) -> PartData:
         return await source.read_part(part.offset, part.size)
 
     async def send(part: Part, data: PartData) -> None:
         try:
-            offset = 0
+            offset = started.get(part.number, 0)
             while offset < part.size:
                 offset += await _send_chunk(session, part, data, offset, chunks, state, progress)
+                if journal is not None:
+                    await journal.chunk_acknowledged(part.number, offset)
         finally:
             data.release()
         await session.commit(part.number)
+        if journal is not None:
+            await journal.part_committed(part.number)
         state.part_done()
 
     await run_parts(
-        parts,
+        [part for part in parts if part.number not in committed],
         prepare=prepare,
         send=send,
         state=state,

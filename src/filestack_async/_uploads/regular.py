@@ -7,6 +7,7 @@ from typing import Any
 
 from .._exceptions import APIResponseValidationError
 from .._http import Retry
+from .checkpoint import Journal
 from .planner import Part
 from .pool import run_parts
 from .progress import ProgressTracker
@@ -21,14 +22,17 @@ async def upload_parts(
     parts: Sequence[Part],
     state: UploadState,
     progress: ProgressTracker,
+    journal: Journal | None = None,
 ) -> list[dict[str, Any]]:
     """Upload every part through the pool; return ``[{part_number, etag}]`` in order.
 
     The part POST and PUT are idempotent, so both are retried per the client's
     `RetryPolicy`; a PUT retry re-reads the part's range from the source (or
-    resends the held bytes of a sequential source).
+    resends the held bytes of a sequential source). With a ``journal`` (a resumed
+    or resumable upload), the parts it holds an ETag for are not sent again, and
+    each new ETag is written to it as soon as it arrives.
     """
-    etags: dict[int, str] = {}
+    etags: dict[int, str] = dict(journal.checkpoint.etags) if journal is not None else {}
 
     async def prepare(part: Part) -> PartData:
         return await source.read_part(part.offset, part.size)
@@ -46,12 +50,14 @@ async def upload_parts(
                 method="PUT",
             )
         etags[part.number] = etag
+        if journal is not None:
+            await journal.part_acknowledged(part.number, etag)
         state.part_done()
         state.add_bytes(part.size)
         await progress.advance(part.size)
 
     await run_parts(
-        parts,
+        [part for part in parts if part.number not in etags],
         prepare=prepare,
         send=send,
         state=state,
