@@ -135,6 +135,13 @@ def _binary_file(env: Env, mode: str, *, closed: bool = False) -> io.BufferedIOB
     return file  # type: ignore[no-any-return]
 
 
+def _checkpoint(env: Env, raw: bytes) -> Path:
+    """A checkpoint file holding ``raw`` (for the ``resume=`` rows)."""
+    path = env.tmp / "upload.checkpoint"
+    path.write_bytes(raw)
+    return path
+
+
 def _closed_client(env: Env, method: str, *args: Any, **kwargs: Any) -> object:
     """Call ``method`` on a client that was closed (sync or async)."""
     if env.sync:
@@ -586,6 +593,65 @@ def _rows() -> Iterator[Row]:
         lambda e: _closed_client(e, "filelink", HANDLE),
         CE,
         "client is closed",
+    )
+    yield Row(
+        "Client.upload",
+        "resume int",
+        lambda e: e.client.upload(filepath=__file__, resume=5),
+        CE,
+        "resume must be a str or os.PathLike",
+    )
+    yield Row(
+        "Client.upload",
+        "resume bytes",
+        lambda e: e.client.upload(filepath=__file__, resume=b"/tmp/cp"),
+        CE,
+        "resume must be a str or os.PathLike",
+    )
+    yield Row(
+        "Client.upload",
+        "resume a folder",
+        lambda e: e.client.upload(filepath=__file__, resume=e.tmp),
+        CE,
+        "is a folder, not a checkpoint file",
+    )
+    yield Row(
+        "Client.upload",
+        "resume in a missing folder",
+        lambda e: e.client.upload(filepath=__file__, resume=e.tmp / "no" / "cp"),
+        CE,
+        "does not exist; create it first",
+    )
+    yield Row(
+        "Client.upload",
+        "resume with content",
+        lambda e: e.client.upload(content=b"x", resume=e.tmp / "cp"),
+        CE,
+        "resume= needs a source a later run can read again",
+    )
+    yield Row(
+        "Client.upload",
+        "resume with a stream",
+        lambda e: e.client.upload(stream=_no_chunks(), size=0, resume=e.tmp / "cp"),
+        CE,
+        "resume= needs a source a later run can read again",
+    )
+    yield Row(
+        "Client.upload",
+        "resume: a truncated checkpoint",
+        lambda e: e.client.upload(filepath=__file__, resume=_checkpoint(e, b'{"version": 1, ')),
+        filestack_async.CheckpointError,
+        "is not valid JSON",
+    )
+    yield Row(
+        "Client.upload",
+        "resume: a checkpoint of another format",
+        lambda e: e.client.upload(
+            filepath=__file__,
+            resume=_checkpoint(e, b'{"kind": "filestack-async upload checkpoint", "version": 9}'),
+        ),
+        filestack_async.CheckpointError,
+        "format version",
     )
     yield Row(
         "Client.upload",
