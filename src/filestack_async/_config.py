@@ -286,6 +286,8 @@ class UploadConfig:
         intelligent_chunk_size: first chunk size for intelligent ingestion.
         min_chunk_size: intelligent ingestion fails below this chunk size.
         complete_budget: seconds to keep polling ``/multipart/complete`` while it answers 202.
+        progress_interval: the least seconds between two progress reports of bytes
+            written (acknowledgements and the final report are never held back).
     """
 
     part_size: int = 8 * MiB
@@ -295,9 +297,11 @@ class UploadConfig:
     min_chunk_size: int = 32 * 1024
     complete_budget: float = 120.0
     multipart_threshold: int = 8 * MiB
+    progress_interval: float = 0.25
 
     def __post_init__(self) -> None:
         _check_int("multipart_threshold", self.multipart_threshold, 0)
+        _check_seconds("progress_interval", self.progress_interval, positive=False)
         for name in (
             "part_size",
             "concurrency",

@@ -2107,6 +2107,27 @@ def _rows() -> Iterator[Row]:
     )
     yield Row(
         "UploadConfig",
+        "progress_interval negative",
+        lambda e: fa.UploadConfig(progress_interval=-1),
+        CE,
+        "progress_interval must not be negative",
+    )
+    yield Row(
+        "UploadConfig",
+        "progress_interval str",
+        lambda e: fa.UploadConfig(progress_interval="1s"),
+        CE,
+        "progress_interval must be a number of seconds",
+    )
+    yield Row(
+        "UploadConfig",
+        "progress_interval NaN",
+        lambda e: fa.UploadConfig(progress_interval=float("nan")),
+        CE,
+        "progress_interval must be a number of seconds, not NaN",
+    )
+    yield Row(
+        "UploadConfig",
         "concurrency 0",
         lambda e: fa.UploadConfig(concurrency=0),
         CE,

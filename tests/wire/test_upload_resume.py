@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import random
@@ -13,7 +14,7 @@ import httpx
 import pytest
 import respx
 
-from filestack_async import CheckpointError, Client, RetryPolicy, UploadError
+from filestack_async import CheckpointError, Client, RetryPolicy, UploadError, UploadProgress
 
 from ._upload_fake import FakeUploadAPI
 from .conftest import APIKEY, MULTIPART
@@ -203,3 +204,26 @@ async def test_a_hostile_checkpoint_is_a_typed_error_and_nothing_is_sent(
         await client.upload(filepath=path, resume=checkpoint)
     assert info.value.reason == "corrupt"
     assert fake.requests == []
+
+
+@respx.mock
+async def test_progress_counts_written_bytes_and_rewinds_a_retried_part(
+    fake: FakeUploadAPI, retry_policy: RetryPolicy, source: tuple[Path, bytes]
+) -> None:
+    fake.install(respx.mock)
+    fake.inject("put", 503)  # part 1's first PUT: its body was written, then refused
+    path, _ = source
+    reports: list[UploadProgress] = []
+    config = replace(ONE_AT_A_TIME, progress_interval=0)
+    async with Client(APIKEY, retry=retry_policy, upload=config) as client:
+        await client.upload(filepath=path, progress=reports.append)
+
+    assert all(r.bytes_sent is not None for r in reports)
+    sent = [r.bytes_sent or 0 for r in reports]
+    # blocks of part 1 counted before any part was acknowledged
+    assert max(r.bytes_sent or 0 for r in reports if r.bytes_acknowledged == 0) == 5 * MiB
+    # the retried part rewinds: written bytes drop back to the start of the part
+    assert any(later < earlier for earlier, later in itertools.pairwise(sent))
+    acknowledged = [r.bytes_acknowledged for r in reports]
+    assert acknowledged == sorted(acknowledged)  # never goes back
+    assert reports[-1].bytes_sent == reports[-1].total == 17 * MiB + 3

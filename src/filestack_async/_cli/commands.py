@@ -249,7 +249,9 @@ async def cmd_upload(args: argparse.Namespace, out: Output, settings: Settings) 
                 index = report.index or 0
                 if index not in ids:
                     ids[index] = bars.add(f"upload {paths[index].name}", report.total)
-                bars.update(ids[index], report.bytes_acknowledged, report.total)
+                # bytes written to the connection: the bar moves while a part is sent
+                done = report.bytes_acknowledged if report.bytes_sent is None else report.bytes_sent
+                bars.update(ids[index], done, report.total)
 
             if args.resume:
                 results = await _upload_resumable(

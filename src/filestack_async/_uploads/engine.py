@@ -98,7 +98,9 @@ async def upload(
             sec,
             filename,
             mimetype or DEFAULT_MIMETYPE,
-            ProgressTracker(total, progress, index=index),
+            ProgressTracker(
+                total, progress, index=index, interval=context.upload.progress_interval
+            ),
         )
         resumed: _Resume | None = None
         if checkpoint_path is not None and total > 0:
@@ -241,7 +243,7 @@ async def _multipart(
             raise
         log_forgotten(resume.checkpoint.upload_id, resume.resumable.path)
     await resume.resumable.discard()
-    job.tracker.acknowledged = 0
+    job.tracker.resume_from(0)
     return await _multipart_once(job, intelligent, _Resume(resume.resumable, None))
 
 
@@ -276,7 +278,7 @@ async def _multipart_once(
         done = journal.checkpoint
         state.parts_done = len(done.etags) + len(done.committed)
         state.bytes_sent = done.acknowledged_bytes()
-        tracker.acknowledged = state.bytes_sent
+        tracker.resume_from(state.bytes_sent)
     await tracker.begin()
     if intelligent:
         await fii.upload_parts(session, source, parts, state, tracker, journal=journal)

@@ -128,7 +128,8 @@ async def _send_chunk(
             raise _chunk_error(part, offset, attempts, err, "no upload URL") from err
         wait: float | None = None
         try:
-            await session.put(url, headers, data.body(offset, size), size, retry=Retry.NEVER)
+            body = progress.counted((part.number, offset), data.body(offset, size))
+            await session.put(url, headers, body, size, retry=Retry.NEVER)
         except APIStatusError as err:
             status = err.status_code
             if status != 408 and status != 429 and status < 500:
@@ -146,7 +147,7 @@ async def _send_chunk(
         else:
             chunks.after_success()
             state.add_bytes(size)
-            await progress.advance(size)
+            await progress.advance(size, (part.number, offset))
             return size
         if not (shrink and chunks.after_failure(size) is not None):
             retries += 1

@@ -41,7 +41,8 @@ async def upload_parts(
         try:
             md5 = await data.md5()
             url, headers = await session.part_url(part.number, part.size, md5, retry=Retry.ALWAYS)
-            etag = await session.put(url, headers, data.body(), part.size, retry=Retry.ALWAYS)
+            body = progress.counted(part.number, data.body())
+            etag = await session.put(url, headers, body, part.size, retry=Retry.ALWAYS)
         finally:
             data.release()
         if not etag:
@@ -54,7 +55,7 @@ async def upload_parts(
             await journal.part_acknowledged(part.number, etag)
         state.part_done()
         state.add_bytes(part.size)
-        await progress.advance(part.size)
+        await progress.advance(part.size, part.number)
 
     await run_parts(
         [part for part in parts if part.number not in etags],
