@@ -14,6 +14,7 @@ if _typing.TYPE_CHECKING:
     from ._client import Client
     from ._config import Endpoints, RetryPolicy, Timeouts, UploadConfig
     from ._context import Context
+    from ._events import ChunkSizeChanged, PartDone, RetryEvent, UploadResumed
     from ._exceptions import (
         APIConnectionError,
         APIError,
@@ -51,6 +52,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "CheckpointError",
+    "ChunkSizeChanged",
     "Client",
     "ConfigurationError",
     "Context",
@@ -61,10 +63,12 @@ __all__ = [
     "InternalServerError",
     "LocalFileError",
     "NotFoundError",
+    "PartDone",
     "PartUploadError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RetryEvent",
     "RetryPolicy",
     "Security",
     "Timeouts",
@@ -74,6 +78,7 @@ __all__ = [
     "UploadIncompleteError",
     "UploadItem",
     "UploadProgress",
+    "UploadResumed",
     "__version__",
     "verify_webhook_signature",
 ]
@@ -87,6 +92,10 @@ _WHERE = {
     "Timeouts": "._config",
     "UploadConfig": "._config",
     "Context": "._context",
+    "ChunkSizeChanged": "._events",
+    "PartDone": "._events",
+    "RetryEvent": "._events",
+    "UploadResumed": "._events",
     "Filelink": "._filelink",
     "Security": "._security",
     "verify_webhook_signature": "._security",

@@ -13,6 +13,7 @@ import anyio
 from . import _uploads
 from ._config import DEFAULT_TOTAL, Endpoints, RetryPolicy, Timeouts, UploadConfig
 from ._context import Context
+from ._events import EventHook, check_hook
 from ._exceptions import APIResponseValidationError, ConfigurationError
 from ._filelink import Filelink, filelink_from_answer
 from ._http import AsyncHTTPClient, AsyncTransport, HTTPBackend, HTTPSession, Retry
@@ -53,6 +54,9 @@ class Client:
         http_backend: the connection pool of the client created here: ``"auto"``
             (aiohttp on asyncio, httpx's own on trio), ``"aiohttp"`` or ``"httpx"``;
             also read from ``$FILESTACK_HTTP_BACKEND``, else ``"auto"``.
+        on_event: a plain function or coroutine function called with each event of
+            this client's calls, for logging or counting: `RetryEvent`,
+            `ChunkSizeChanged`, `PartDone`, `UploadResumed`.
 
     Example:
         >>> async with Client("APIKEY", base_url="http://127.0.0.1:8700") as client:
@@ -73,8 +77,10 @@ class Client:
         http_client: AsyncHTTPClient | None = None,
         transport: AsyncTransport | None = None,
         http_backend: HTTPBackend | None = None,
+        on_event: EventHook | None = None,
     ) -> None:
         check_apikey(apikey)
+        hook = check_hook(on_event)
         if security is not None and not isinstance(security, Security):
             raise ConfigurationError("security must be a Security object")
         if isinstance(timeout, bool):
@@ -105,6 +111,7 @@ class Client:
             max_connections=max(32, 2 * upload_config.max_parts_in_flight),
             secrets=secrets,
             backend=http_backend,
+            on_event=hook,
         )
         self._context = Context(
             endpoints=endpoints,
@@ -116,6 +123,7 @@ class Client:
             upload=upload_config,
             http=self._http,
             part_limiter=anyio.CapacityLimiter(upload_config.max_parts_in_flight),
+            on_event=hook,
         )
         self._state = _State.UNOPENED
 

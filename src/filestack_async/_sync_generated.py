@@ -20,6 +20,7 @@ from ._av import ProgressCallback as AVProgressCallback
 from ._client import Client as _AsyncClient
 from ._config import Endpoints, RetryPolicy, Timeouts, UploadConfig
 from ._context import Context
+from ._events import EventHook
 from ._filelink import Filelink as _AsyncFilelink
 from ._http import AsyncHTTPClient, AsyncTransport, HTTPBackend
 from ._security import Security
@@ -87,6 +88,7 @@ class Client(_portal.ClientLifecycle):
         http_client: AsyncHTTPClient | None = None,
         transport: AsyncTransport | None = None,
         http_backend: HTTPBackend | None = None,
+        on_event: EventHook | None = None,
     ) -> None:
         self._async, self._runner = _portal.start_client(
             _AsyncClient,
@@ -101,6 +103,7 @@ class Client(_portal.ClientLifecycle):
             http_client=http_client,
             transport=transport,
             http_backend=http_backend,
+            on_event=on_event,
         )
         self._watch()
 

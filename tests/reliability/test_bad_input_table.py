@@ -257,6 +257,20 @@ def _rows() -> Iterator[Row]:
     yield Row("Client", "upload a dict", lambda e: e.api.Client("K", upload={}), CE, "UploadConfig")
     yield Row(
         "Client",
+        "on_event a string",
+        lambda e: e.api.Client("K", on_event="print"),
+        CE,
+        "on_event must be a callable",
+    )
+    yield Row(
+        "Client",
+        "on_event an int",
+        lambda e: e.api.Client("K", on_event=3),
+        CE,
+        "on_event must be a callable",
+    )
+    yield Row(
+        "Client",
         "http_client not httpx",
         lambda e: e.api.Client("K", http_client=object()),
         CE,
@@ -2397,6 +2411,10 @@ PUBLIC_OWNERS: dict[str, Any] = {
 #: Public names that take no argument a caller could get wrong, and why.
 EXEMPT: dict[str, str] = {
     "UploadProgress": "made by the SDK and handed to progress callbacks, never by callers",
+    "RetryEvent": "made by the SDK and handed to the on_event hook, never by callers",
+    "ChunkSizeChanged": "made by the SDK and handed to the on_event hook, never by callers",
+    "PartDone": "made by the SDK and handed to the on_event hook, never by callers",
+    "UploadResumed": "made by the SDK and handed to the on_event hook, never by callers",
     "Context": "made by a Client (client.context) and handed on as context=, never by callers",
     "__version__": "a string",
 }

@@ -12,6 +12,7 @@ import anyio
 import anyio.to_thread
 
 from .._context import Context
+from .._events import UploadResumed, emit
 from .._exceptions import (
     APIResponseValidationError,
     ConfigurationError,
@@ -279,6 +280,14 @@ async def _multipart_once(
         state.parts_done = len(done.etags) + len(done.committed)
         state.bytes_sent = done.acknowledged_bytes()
         tracker.resume_from(state.bytes_sent)
+    if resume is not None and resume.checkpoint is not None:
+        event = UploadResumed(
+            state.upload_id or "",
+            os.fspath(resume.resumable.path),
+            state.parts_done,
+            state.bytes_sent,
+        )
+        await emit(context.on_event, event)
     await tracker.begin()
     if intelligent:
         await fii.upload_parts(session, source, parts, state, tracker, journal=journal)

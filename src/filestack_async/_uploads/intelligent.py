@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from .._events import ChunkSizeChanged, PartDone, RetryEvent, emit
 from .._exceptions import (
     APIConnectionError,
     APIError,
@@ -76,6 +77,10 @@ async def upload_parts(
         if journal is not None:
             await journal.part_committed(part.number)
         state.part_done()
+        await emit(
+            session.context.on_event,
+            PartDone(state.upload_id or "", part.number, part.size, state.parts_done, len(parts)),
+        )
 
     await run_parts(
         [part for part in parts if part.number not in committed],
@@ -145,11 +150,16 @@ async def _send_chunk(
                 shrink = pinned is None
             error = err
         else:
+            before = chunks.size
             chunks.after_success()
+            await _size_changed(session, state, part, before, chunks.size)
             state.add_bytes(size)
             await progress.advance(size, (part.number, offset))
             return size
-        if not (shrink and chunks.after_failure(size) is not None):
+        before = chunks.size
+        shrunk = shrink and chunks.after_failure(size) is not None
+        await _size_changed(session, state, part, before, chunks.size)
+        if not shrunk:
             retries += 1
             at_floor = shrink and size <= chunks.floor
             if retries > policy.max_retries:
@@ -164,7 +174,17 @@ async def _send_chunk(
                     part, offset, attempts, error, "asked to wait too long"
                 ) from error
         delay = wait if wait is not None else backoff_delay(min(attempts - 1, 8), policy)
+        what = f"PUT part {part.number} chunk at offset {offset}"
+        await emit(session.context.on_event, RetryEvent(what, attempts, delay, str(error)))
         await policy.sleep(delay)
+
+
+async def _size_changed(
+    session: UploadSession, state: UploadState, part: Part, before: int, after: int
+) -> None:
+    if after != before:
+        event = ChunkSizeChanged(state.upload_id or "", part.number, before, after)
+        await emit(session.context.on_event, event)
 
 
 def _maybe_delivered(err: APIConnectionError) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from .._events import PartDone, emit
 from .._exceptions import APIResponseValidationError
 from .._http import Retry
 from .checkpoint import Journal
@@ -56,6 +57,10 @@ async def upload_parts(
         state.part_done()
         state.add_bytes(part.size)
         await progress.advance(part.size, part.number)
+        await emit(
+            session.context.on_event,
+            PartDone(state.upload_id or "", part.number, part.size, state.parts_done, len(parts)),
+        )
 
     await run_parts(
         [part for part in parts if part.number not in etags],
