@@ -51,6 +51,19 @@ def acknowledged_parts(checkpoint: Path) -> list[int]:
     return [p["part_number"] for p in json.loads(checkpoint.read_bytes())["parts"]]
 
 
+async def cancel_after(emulator: Emulator, path: Path, checkpoint: Path, acknowledged: int) -> None:
+    """Upload with ``resume=checkpoint`` and cancel once ``acknowledged`` bytes are in."""
+    async with emulator.client(upload=CONFIG) as client:
+        with anyio.CancelScope() as scope:
+
+            def stop(report: UploadProgress) -> None:
+                if report.bytes_acknowledged >= acknowledged:
+                    scope.cancel()
+
+            await client.upload(filepath=path, resume=checkpoint, progress=stop)
+        assert scope.cancelled_caught
+
+
 async def test_a_cancelled_upload_continues_on_a_restarted_emulator(
     tmp_path: Path, source: tuple[Path, bytes]
 ) -> None:
@@ -58,15 +71,7 @@ async def test_a_cancelled_upload_continues_on_a_restarted_emulator(
     checkpoint = tmp_path / "big.checkpoint"
     first = emulator_on(tmp_path / "data")
     try:
-        async with first.client(upload=CONFIG) as client:
-            with anyio.CancelScope() as scope:
-
-                def stop_after_two(report: UploadProgress) -> None:
-                    if report.bytes_acknowledged >= 2 * PART:
-                        scope.cancel()
-
-                await client.upload(filepath=path, resume=checkpoint, progress=stop_after_two)
-            assert scope.cancelled_caught
+        await cancel_after(first, path, checkpoint, 2 * PART)
         assert acknowledged_parts(checkpoint) == [1, 2]
     finally:
         first.close()
@@ -148,14 +153,7 @@ async def test_an_expired_upload_starts_afresh(
     now = [1000.0]
     first = emulator_on(tmp_path / "data")
     try:
-        async with first.client(upload=CONFIG) as client:
-            with anyio.CancelScope() as scope:
-
-                def stop_after_one(report: UploadProgress) -> None:
-                    if report.bytes_acknowledged >= PART:
-                        scope.cancel()
-
-                await client.upload(filepath=path, resume=checkpoint, progress=stop_after_one)
+        await cancel_after(first, path, checkpoint, PART)
     finally:
         first.close()
     expiring = Emulator(

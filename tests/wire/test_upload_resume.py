@@ -42,6 +42,16 @@ def source(tmp_path: Path) -> tuple[Path, bytes]:
     return path, data
 
 
+async def interrupted(
+    fake: FakeUploadAPI, client: Client, path: Path, checkpoint: Path, *puts: int | None
+) -> None:
+    """Install the fake and run an upload that fails on the PUT answers ``puts`` give."""
+    fake.install(respx.mock)
+    fake.inject("put", *puts)
+    with pytest.raises(UploadError):
+        await client.upload(filepath=path, resume=checkpoint)
+
+
 def put_parts(fake: FakeUploadAPI) -> list[int]:
     return [part for part, _offset, _size in fake.put_sizes]
 
@@ -114,12 +124,9 @@ async def test_an_upload_the_service_forgot_starts_afresh_and_says_so(
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    fake.install(respx.mock)
-    fake.inject("put", None, 400)
     path, data = source
     checkpoint = tmp_path / "movie.checkpoint"
-    with pytest.raises(UploadError):
-        await client.upload(filepath=path, resume=checkpoint)
+    await interrupted(fake, client, path, checkpoint, None, 400)
     forgot = httpx.Response(404, json={"error": "no such upload", "code": "NoSuchUpload"})
     fake.inject("upload", lambda _request: forgot)
 
@@ -136,12 +143,9 @@ async def test_an_upload_the_service_forgot_starts_afresh_and_says_so(
 async def test_a_changed_source_is_refused_before_any_request(
     fake: FakeUploadAPI, client: Client, source: tuple[Path, bytes], tmp_path: Path
 ) -> None:
-    fake.install(respx.mock)
-    fake.inject("put", 400)
     path, data = source
     checkpoint = tmp_path / "movie.checkpoint"
-    with pytest.raises(UploadError):
-        await client.upload(filepath=path, resume=checkpoint)
+    await interrupted(fake, client, path, checkpoint, 400)
     sent = len(fake.requests)
     changed = bytearray(data)
     changed[-1] ^= 0xFF
@@ -160,12 +164,9 @@ async def test_a_changed_source_is_refused_before_any_request(
 async def test_a_checkpoint_of_another_file_is_refused(
     fake: FakeUploadAPI, client: Client, source: tuple[Path, bytes], tmp_path: Path
 ) -> None:
-    fake.install(respx.mock)
-    fake.inject("put", 400)
     path, _ = source
     checkpoint = tmp_path / "movie.checkpoint"
-    with pytest.raises(UploadError):
-        await client.upload(filepath=path, resume=checkpoint)
+    await interrupted(fake, client, path, checkpoint, 400)
     other = tmp_path / "other.bin"
     other.write_bytes(random.Random(8).randbytes(6 * MiB))
 
