@@ -3,6 +3,7 @@
     python -m bench.profile_upload                    # 1 GiB, regular, loopback
     python -m bench.profile_upload --intelligent --size 256
     python -m bench.profile_upload --small 300        # 300 x 64 KiB through upload_many
+    python -m bench.profile_upload --small 500 --concurrency 64
 
 The emulator runs in a subprocess on a free loopback port; the client is a
 `bench.workers` process run under ``py-spy record --threads`` (py-spy must be installed
@@ -62,6 +63,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--size", type=int, default=1024, help="MiB (default 1024)")
     parser.add_argument("--intelligent", action="store_true")
     parser.add_argument("--small", type=int, help="upload this many 64 KiB files instead")
+    parser.add_argument("--concurrency", type=int, default=16, help="files in flight (--small)")
     parser.add_argument("--rate", type=int, default=250, help="samples per second")
     parser.add_argument("--dir", default=tempfile.gettempdir())
     args = parser.parse_args(argv)
@@ -74,7 +76,8 @@ def main(argv: list[str]) -> int:
     with emulator(wan=False, directory=directory) as server:
         spec = {"client": "sdk", "mode": "many" if args.small else "path", "path": str(path),
                 "flow": "intelligent" if args.intelligent else "regular",
-                "count": args.small or 1, "concurrency": 16, "base": server.base}  # fmt: skip
+                "count": args.small or 1, "concurrency": args.concurrency,
+                "base": server.base}  # fmt: skip
         out = subprocess.run(
             ["py-spy", "record", "--threads", "-r", str(args.rate), "-f", "raw", "-o", str(raw),
              "--", sys.executable, "-m", "bench.workers", json.dumps(spec)],

@@ -11,6 +11,11 @@ IDEs see them) by introspecting the async classes:
 * a result that is an async `Filelink`, `Transformation` or `AudioVisual` (or a
   list holding them) comes back as its sync twin.
 
+A call whose arguments would not fit on one line passes the method's own on by
+keyword (``**_passed(locals())``) instead of naming each, so the generated bodies
+stay one line; what all twins share (``_from_async``, ``__repr__``, equality) is
+written once in ``filestack_async._portal`` (``Wrapper``, ``Twin``, ``Same``).
+
 The client's lifecycle (``with``, ``close``, ``is_closed``) is hand-written in
 ``filestack_async._portal.ClientLifecycle``. The output goes through the project's
 pinned ruff (import sorting and formatting), so it passes ``ruff check`` and
@@ -29,6 +34,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import contextlib
 import inspect
 import sys
 import textwrap
@@ -50,6 +56,7 @@ if str(ROOT / "src") not in sys.path:  # run from a checkout without an install
 from filestack_async._av import AudioVisual as AsyncAudioVisual  # noqa: E402
 from filestack_async._client import Client as AsyncClient  # noqa: E402
 from filestack_async._filelink import Filelink as AsyncFilelink  # noqa: E402
+from filestack_async._sync_stream import SyncDownloadStream, blocking_stream  # noqa: E402
 from filestack_async._task_methods import TaskMethods as AsyncTaskMethods  # noqa: E402
 from filestack_async._transform import Transformation as AsyncTransformation  # noqa: E402
 
@@ -71,12 +78,24 @@ LIFECYCLE = {"__aenter__": "__enter__", "__aexit__": "__exit__", "aclose": "clos
 #: members the lifecycle mixin provides under the same name
 HAND_WRITTEN = {"is_closed"}
 
+#: a plain method returning this (an async context manager yielding a download stream)
+#: becomes one returning a sync context manager yielding a sync iterator of bytes
+ASYNC_STREAM = "AbstractAsyncContextManager[DownloadStream]"
+SYNC_STREAM = "AbstractContextManager[SyncDownloadStream]"
+SYNC_STREAM_NAMES: dict[str, Any] = {
+    "AbstractContextManager": contextlib.AbstractContextManager,
+    "SyncDownloadStream": SyncDownloadStream,
+}
+
 #: names that two modules define differently: (defining module, name) -> name used here
 ALIASES = {(f"{PACKAGE}._av", "ProgressCallback"): "AVProgressCallback"}
 
 #: docstring rewrites from the async wording to the sync one, applied in order
 DOC_REWRITES = [
     ("Cancelling the awaiting task stops", "Ctrl+C stops"),
+    ("async for", "for"),
+    ("a `DownloadStream`", "a `SyncDownloadStream`"),
+    ("an async iterable of", "an iterable of"),
     ("async with", "with"),
     ("await ", ""),
 ]
@@ -403,22 +422,14 @@ def returned(expr: str, annotation: str, namespace: dict[str, Any], owner: str) 
     if isinstance(tree, ast.Name):
         if twins[0] == "Transformation" and owner in CHAINED:
             return f"        return self._chain({expr})\n"
-        return f"        return {twins[0]}._from_async({expr}, self._runner)\n"
+        return f"        return self._twin({twins[0]}, {expr})\n"
     if (
         isinstance(tree, ast.Subscript)
         and ast.unparse(tree.value) == "list"
         and len(set(twins)) == 1
         and isinstance(tree.slice, ast.BinOp)
     ):
-        twin = twins[0]
-        return (
-            f"        results = {expr}\n"
-            "        return [\n"
-            f"            {twin}._from_async(r, self._runner)"
-            f" if isinstance(r, _Async{twin}) else r\n"
-            "            for r in results\n"
-            "        ]\n"
-        )
+        return f"        return self._twins({twins[0]}, _Async{twins[0]}, {expr})\n"
     raise GenerationError(f"cannot convert a result annotated {annotation!r} to sync twins")
 
 
@@ -428,16 +439,39 @@ def method_code(owner: str, name: str, fn: Callable[..., Any], imports: Imports)
     raw_return = fn.__annotations__.get("return")
     if not isinstance(raw_return, str):
         raise GenerationError(f"{owner}.{name} has no return annotation")
-    returns = render_annotation(raw_return, namespace, imports)
     doc = fn.__doc__ or f"Sync twin of the async ``{owner}.{name}``."
+    if raw_return == ASYNC_STREAM and not inspect.iscoroutinefunction(fn):
+        returns = render_annotation(SYNC_STREAM, SYNC_STREAM_NAMES, imports)
+        wrap = imports.local_name("blocking_stream", blocking_stream)
+        opener = call(f"self._async.{name}", arguments(params))
+        return (
+            signature_text(name, params, returns)
+            + docstring(doc, "        ")
+            + f"        return {call(wrap, ['self._runner', opener])}\n"
+        )
+    returns = render_annotation(raw_return, namespace, imports)
     head = signature_text(name, params, returns) + docstring(doc, "        ")
-    if inspect.iscoroutinefunction(fn):
-        callee = "self._runner.run"
-        args = [f"self._async.{name}", *arguments(params)]
-    else:
-        callee = f"self._async.{name}"
-        args = arguments(params)
-    return head + returned(call(callee, args), raw_return, namespace, owner)
+    coroutine = inspect.iscoroutinefunction(fn)
+    callee = "self._runner.run" if coroutine else f"self._async.{name}"
+    first = [f"self._async.{name}"] if coroutine else []
+    body = returned(call(callee, [*first, *arguments(params)]), raw_return, namespace, owner)
+    if max(map(len, body.splitlines())) > LINE and forwardable(params):
+        body = returned(call(callee, [*first, FORWARDED]), raw_return, namespace, owner)
+    return head + body
+
+
+#: the line length ruff formats to (pyproject.toml)
+LINE = 100
+#: the arguments of a call that passes a method's own on by keyword (`forwardable`)
+FORWARDED = "**_passed(locals())"
+
+
+def forwardable(params: list[Param]) -> bool:
+    """Whether a call can pass ``params`` on as `FORWARDED` (each by keyword, as given):
+    none is a twin to unwrap, positional-only or variadic. Used only where the explicit
+    call would not fit on one line, so short methods keep their plain, checked call."""
+    plain = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return all(p.twin is None and p.kind in plain for p in params)
 
 
 def property_code(owner: str, name: str, prop: property, imports: Imports) -> str:
@@ -520,30 +554,34 @@ def members(cls: type) -> Iterator[tuple[str, Any]]:
 
 
 def class_code(sync_name: str, cls: type, imports: Imports) -> str:
+    """One sync class. The shared parts (``_from_async``, ``__repr__``, equality) are
+    written once, in `filestack_async._portal`'s ``Twin`` and ``Same``."""
     is_client = sync_name == "Client"
-    base = "(_portal.ClientLifecycle)" if is_client else ""
+    bases = ["_portal.ClientLifecycle"] if is_client else ["_portal.Twin"]
     if issubclass(cls, AsyncTaskMethods):
-        base = f"({MIXIN})"
-    slots = '("_async", "_runner")'
+        bases = [MIXIN]
+    if "__eq__" in vars(cls):
+        bases.append("_portal.Same")
     out = [
-        f"class {sync_name}{base}:\n",
+        f"class {sync_name}({', '.join(bases)}):\n",
         docstring(CLASS_DOCS[sync_name], "    "),
-        f"\n    __slots__ = {slots}\n\n",
+        f"\n    __slots__ = {SLOTS if is_client else '()'}\n\n",
         f"    _async: _Async{sync_name}\n",
-        f"    _runner: {'_portal.Lease' if is_client else '_portal.Runner'}\n\n",
+        "    _runner: _portal.Lease\n\n" if is_client else "\n",
     ]
     init = cls.__dict__["__init__"]
     params = params_of(init, imports)
     attributes = [] if is_client else list(instance_attributes(cls))
     out.append(signature_text("__init__", params, "None"))
+    passed = [FORWARDED] if forwardable(params) else arguments(params)
     if is_client:
         out.append(
             "        self._async, self._runner = "
-            + call("_portal.start_client", [f"_Async{sync_name}", *arguments(params)])
+            + call("_portal.start_client", [f"_Async{sync_name}", *passed])
             + "\n        self._watch()\n"
         )
     else:
-        out.append("        self._async = " + call(f"_Async{sync_name}", arguments(params)) + "\n")
+        out.append("        self._async = " + call(f"_Async{sync_name}", passed) + "\n")
         twin_params = [p for p in params if p.twin]
         runner = "_portal.PER_CALL"
         if twin_params:
@@ -551,16 +589,6 @@ def class_code(sync_name: str, cls: type, imports: Imports) -> str:
             runner = f"{p.name}._runner if {p.name} is not None else _portal.PER_CALL"
         out.append(f"        self._runner = {runner}\n")
     if not is_client:
-        out.append(
-            "\n    @classmethod\n"
-            f"    def _from_async(cls, obj: _Async{sync_name}, runner: _portal.Runner)"
-            f" -> {sync_name}:\n"
-            f'        """Wrap an async {sync_name}; its calls run with ``runner``."""\n'
-            "        twin = cls.__new__(cls)\n"
-            "        twin._async = obj\n"
-            "        twin._runner = runner\n"
-            "        return twin\n"
-        )
         for name, annotation, text in attributes:
             rendered = render_annotation(annotation, namespace_of(init), imports)
             out.append(
@@ -584,18 +612,11 @@ def class_code(sync_name: str, cls: type, imports: Imports) -> str:
             out.append("\n" + method_code(sync_name, name, value, imports))
         else:
             raise GenerationError(f"{sync_name}.{name}: cannot mirror {type(value).__name__}")
-    if not is_client:
-        out.append("\n    def __repr__(self) -> str:\n        return repr(self._async)\n")
-    if not is_client and "__eq__" in vars(cls):
-        out.append(
-            "\n    def __eq__(self, other: object) -> bool:\n"
-            f"        if not isinstance(other, {sync_name}):\n"
-            "            return NotImplemented\n"
-            "        return self._async == other._async\n"
-            "\n    def __hash__(self) -> int:\n"
-            "        return hash(self._async)\n"
-        )
     return "".join(out)
+
+
+#: the slots of the sync Client (the other twins have them from ``_portal.Twin``)
+SLOTS = '("_async", "_runner")'
 
 
 MIXIN_DOC = """
@@ -610,14 +631,13 @@ MIXIN_DOC = """
 def mixin_code(imports: Imports) -> str:
     """The sync task-method mixin: one method per public member of the async mixin."""
     out = [
-        f"class {MIXIN}:\n",
+        f"class {MIXIN}(_portal.Twin):\n",
         docstring(MIXIN_DOC, "    "),
         "\n    __slots__ = ()\n\n",
         "    _async: _AsyncTaskMethods\n",
-        "    _runner: _portal.Runner\n",
         "\n    def _chain(self, chain: _AsyncTransformation) -> Transformation:\n",
         '        """The sync twin of ``chain``; its calls run with this object\'s runner."""\n',
-        "        return Transformation._from_async(chain, self._runner)\n",
+        "        return self._twin(Transformation, chain)\n",
     ]
     for name, value in members(AsyncTaskMethods):
         if not inspect.isfunction(value):
@@ -641,7 +661,7 @@ def render_source() -> str:
     return (
         HEADER
         + imports.render()
-        + "\n\nfrom . import _portal\n"
+        + "\n\nfrom . import _portal\nfrom ._portal import passed as _passed\n"
         + twin_imports
         + f"\n\n__all__ = [{names}]\n\n\n"
         + "\n\n".join(classes)

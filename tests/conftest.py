@@ -1,9 +1,10 @@
 """Shared test configuration.
 
-pytest-asyncio (``asyncio_mode = "auto"``) runs every ``async def`` test on
-asyncio. Tests marked ``@pytest.mark.anyio`` belong to anyio's plugin instead
-(the trio subset): the hook below hands them back to it, so the two plugins
-never both claim a test.
+pytest-asyncio (``asyncio_mode = "auto"``, configured in pyproject.toml) is the
+one plugin that runs async tests: every ``async def`` test runs on asyncio, in a
+loop of its own. anyio's plugin is switched off (``-p no:anyio``), so no test is
+claimed by two plugins; the tests that must also run on trio (marked ``trio``)
+are plain functions running their body with ``anyio.run(..., backend=...)``.
 
 The wire, e2e and reliability suites run once per HTTP pool: the ``http_backend``
 fixture sets ``$FILESTACK_HTTP_BACKEND`` to ``aiohttp``, then ``httpx``, so every
@@ -14,13 +15,11 @@ httpx's client level (``using="httpx"``), which intercepts any transport.
 from __future__ import annotations
 
 import os
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 
-import pluggy
 import pytest
 import respx.mocks
 from hypothesis import settings
-from pytest_asyncio.plugin import PytestAsyncioFunction
 
 from filestack_async._http import HTTP_BACKEND_ENV
 
@@ -44,33 +43,6 @@ settings.register_profile("campaign")
 settings.load_profile(
     "campaign" if os.environ.get("FILESTACK_RELIABILITY") == "full" else "reproducible"
 )
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_pycollect_makeitem(
-    collector: pytest.Module | pytest.Class, name: str, obj: object
-) -> Generator[None, pluggy.Result[object], None]:
-    outcome = yield
-    result = outcome.get_result()
-    if not result:
-        return
-    items = result if isinstance(result, list) else [result]
-    handed_back: list[object] = []
-    for item in items:
-        if isinstance(item, PytestAsyncioFunction) and item.get_closest_marker("anyio"):
-            plain = pytest.Function.from_parent(
-                item.parent,
-                name=item.name,
-                callspec=getattr(item, "callspec", None),
-                callobj=item.obj,
-                fixtureinfo=item._fixtureinfo,
-                keywords=item.keywords,
-                originalname=item.originalname,
-            )
-            plain.own_markers = [m for m in item.own_markers if m.name != "asyncio"]
-            item = plain
-        handed_back.append(item)
-    outcome.force_result(handed_back)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -20,6 +20,7 @@ def png(width: int, height: int) -> bytes:
     return buffer.getvalue()
 
 
+@pytest.mark.asyncio  # needed in strict mode (the default), harmless in auto
 async def test_the_avatar_and_a_square_thumbnail_are_stored(filestack_client: Client) -> None:
     image = png(300, 200)
     avatar = await save_avatar(filestack_client, "u1", image)
@@ -30,6 +31,7 @@ async def test_the_avatar_and_a_square_thumbnail_are_stored(filestack_client: Cl
         assert thumb.size == (64, 64)
 
 
+@pytest.mark.asyncio
 async def test_files_land_in_the_users_folder(
     filestack_emulator: Emulator, filestack_client: Client
 ) -> None:
@@ -40,6 +42,7 @@ async def test_files_land_in_the_users_folder(
     assert {f.path for f in stored.values()} == {"avatars/u42/"}
 
 
+@pytest.mark.asyncio
 async def test_deleting_needs_a_policy_that_allows_remove(
     filestack_emulator_factory: EmulatorFactory,
 ) -> None:
@@ -61,6 +64,7 @@ async def test_deleting_needs_a_policy_that_allows_remove(
             await delete_avatar(unsigned, Avatar("A" * 20, "B" * 20))
 
 
+@pytest.mark.asyncio
 async def test_saving_survives_a_flaky_connection(
     filestack_emulator_factory: EmulatorFactory,
 ) -> None:

@@ -14,6 +14,7 @@ if _typing.TYPE_CHECKING:
     from ._client import Client
     from ._config import Endpoints, RetryPolicy, Timeouts, UploadConfig
     from ._context import Context
+    from ._download import DownloadStream
     from ._events import ChunkSizeChanged, PartDone, RetryEvent, UploadResumed
     from ._exceptions import (
         APIConnectionError,
@@ -25,6 +26,7 @@ if _typing.TYPE_CHECKING:
         BadRequestError,
         CheckpointError,
         ConfigurationError,
+        ContentChangedError,
         ConversionError,
         FilestackError,
         InternalServerError,
@@ -33,6 +35,7 @@ if _typing.TYPE_CHECKING:
         PartUploadError,
         PayloadTooLargeError,
         PermissionDeniedError,
+        RangeNotSatisfiableError,
         RateLimitError,
         UploadError,
         UploadIncompleteError,
@@ -55,8 +58,10 @@ __all__ = [
     "ChunkSizeChanged",
     "Client",
     "ConfigurationError",
+    "ContentChangedError",
     "Context",
     "ConversionError",
+    "DownloadStream",
     "Endpoints",
     "Filelink",
     "FilestackError",
@@ -67,6 +72,7 @@ __all__ = [
     "PartUploadError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
+    "RangeNotSatisfiableError",
     "RateLimitError",
     "RetryEvent",
     "RetryPolicy",
@@ -96,6 +102,7 @@ _WHERE = {
     "PartDone": "._events",
     "RetryEvent": "._events",
     "UploadResumed": "._events",
+    "DownloadStream": "._download",
     "Filelink": "._filelink",
     "Security": "._security",
     "verify_webhook_signature": "._security",

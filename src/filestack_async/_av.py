@@ -23,8 +23,9 @@ from ._config import Endpoints
 from ._context import Context
 from ._exceptions import APIResponseValidationError, ConfigurationError, ConversionError
 from ._filelink import Filelink, filelink_from_answer
+from ._params import handle_in_url
 from ._results import register_conversion_maker
-from ._security import Security
+from ._security import Security, check_security
 from ._tasks import parse_path
 from ._transform import Transformation
 
@@ -64,8 +65,7 @@ class AudioVisual:
         payload: dict[str, Any] | None = None,
         context: Context | None = None,
     ) -> None:
-        if security is not None and not isinstance(security, Security):
-            raise ConfigurationError("security must be a Security object")
+        check_security(security)
         if not isinstance(url, str):
             raise ConfigurationError(
                 f"url must be the conversion's http(s) URL, not {type(url).__name__}"
@@ -248,9 +248,8 @@ class AudioVisual:
             raise APIResponseValidationError(
                 f"conversion {self.uuid} completed without data.url", method="GET"
             )
-        handle = url.rstrip("/").rsplit("/", 1)[-1]
         return filelink_from_answer(
-            handle,
+            handle_in_url(url),
             what=f"conversion {self.uuid}'s data.url",
             method="GET",
             url=None,

@@ -11,17 +11,29 @@ from typing import Any, Literal
 import anyio
 
 from . import _uploads
-from ._config import DEFAULT_TOTAL, Endpoints, RetryPolicy, Timeouts, UploadConfig
+from ._config import APIKEY_ENV, DEFAULT_TOTAL, Endpoints, RetryPolicy, Timeouts, UploadConfig
 from ._context import Context
 from ._events import EventHook, check_hook
 from ._exceptions import APIResponseValidationError, ConfigurationError
 from ._filelink import Filelink, filelink_from_answer
 from ._http import AsyncHTTPClient, AsyncTransport, HTTPBackend, HTTPSession, Retry
-from ._params import validate_storage, validate_store_params
-from ._security import Security
+from ._params import (
+    handle_in_answer,
+    header_secrets,
+    validate_origin_headers,
+    validate_storage,
+    validate_store_params,
+)
+from ._security import Security, check_security
 from ._tasks import build_task, check_apikey
 from ._transform import Transformation
-from ._uploads import BinaryReadable, ProgressCallback, UploadManyItem
+from ._uploads import (
+    BinaryReadable,
+    ProgressCallback,
+    UploadManyItem,
+    check_intelligent,
+    hashing_threads,
+)
 
 
 class _State(enum.Enum):
@@ -37,7 +49,10 @@ class Client:
     an ``http_client`` uses that ``httpx.AsyncClient`` and does not close it.
 
     Args:
-        apikey: your Filestack API key.
+        apikey: your Filestack API key; when omitted or None, ``$FILESTACK_API_KEY``.
+            A client without a key can do what needs none (downloads, metadata,
+            signed URLs, transformations of a handle); uploads, ``upload_url``,
+            ``delete`` and processing an external URL raise `ConfigurationError`.
         storage: default storage location (``S3``, ``gcs``, ``azure``, ``rackspace``, ``dropbox``).
         security: default `Security` for calls that need or accept one.
         base_url: one origin for every service (the emulator); also read from
@@ -65,7 +80,7 @@ class Client:
 
     def __init__(
         self,
-        apikey: str,
+        apikey: str | None = None,
         *,
         storage: str = "S3",
         security: Security | None = None,
@@ -79,10 +94,12 @@ class Client:
         http_backend: HTTPBackend | None = None,
         on_event: EventHook | None = None,
     ) -> None:
-        check_apikey(apikey)
+        if apikey is None:
+            apikey = os.environ.get(APIKEY_ENV) or None
+        if apikey is not None:
+            check_apikey(apikey)
         hook = check_hook(on_event)
-        if security is not None and not isinstance(security, Security):
-            raise ConfigurationError("security must be a Security object")
+        check_security(security)
         if isinstance(timeout, bool):
             raise ConfigurationError("timeout must be seconds or a Timeouts object")
         if isinstance(timeout, (int, float)):
@@ -102,7 +119,7 @@ class Client:
             raise ConfigurationError("upload must be an UploadConfig")
         upload_config = upload or UploadConfig()
         endpoints = Endpoints.resolve(base_url=base_url, cname=cname)
-        secrets = [apikey, *(security.secrets() if security else ())]
+        secrets = [*([apikey] if apikey else []), *(security.secrets() if security else ())]
         self._http = HTTPSession(
             timeouts=timeouts,
             retry=retry or RetryPolicy(),
@@ -124,6 +141,7 @@ class Client:
             http=self._http,
             part_limiter=anyio.CapacityLimiter(upload_config.max_parts_in_flight),
             on_event=hook,
+            hash_limiter=anyio.CapacityLimiter(hashing_threads()),
         )
         self._state = _State.UNOPENED
 
@@ -159,6 +177,12 @@ class Client:
     def _check_open(self) -> None:
         if self._state is _State.CLOSED:
             raise ConfigurationError("this client is closed; create a new one")
+
+    def _require_apikey(self, action: str) -> None:
+        if not self._context.apikey:
+            raise ConfigurationError(
+                f"{action} needs an API key: pass Client(apikey=...) or set ${APIKEY_ENV}"
+            )
 
     # -- settings ----------------------------------------------------------------------
 
@@ -203,33 +227,49 @@ class Client:
         store_params: Mapping[str, Any] | None = None,
         *,
         security: Security | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Filelink:
         """Store a file that Filestack fetches from ``url`` (the ``/process`` store request).
 
-        The returned Filelink keeps the service's answer as ``upload_response``.
+        ``headers`` are sent by the service to the origin when it fetches ``url`` (for
+        a private source, e.g. ``{"Authorization": "Bearer ..."}``); their values are
+        masked in this SDK's messages and logs. The returned Filelink keeps the
+        service's answer as ``upload_response``.
 
         Raises:
-            ConfigurationError: a bad URL or store parameter (``mimetype`` cannot be
-                set here: the service detects it).
+            ConfigurationError: a bad URL, store parameter (``mimetype`` and ``alt``
+                cannot be set here: the service detects the type, and a fetched file
+                takes no alt text) or header.
+
+        Example:
+            >>> await client.upload_url("https://example.com/private.png",
+            ...                         headers={"Authorization": "Bearer TOKEN"})
         """
         self._check_open()
+        self._require_apikey("upload_url")
         if not isinstance(url, str) or not url.startswith(("http://", "https://", "src://")):
             raise ConfigurationError("url must be an http(s) URL or a src://alias/path")
         params = validate_store_params(store_params)
-        if "mimetype" in params:
-            raise ConfigurationError(
-                "store parameter 'mimetype' is not accepted by upload_url; the service "
-                "detects the type of a fetched file"
-            )
-        if security is not None and not isinstance(security, Security):
-            raise ConfigurationError("security must be a Security object")
+        for key, why in (
+            ("mimetype", "the service detects the type of a fetched file"),
+            ("alt", "alt text goes with uploads (Client.upload), not fetched files"),
+        ):
+            if key in params:
+                raise ConfigurationError(
+                    f"store parameter {key!r} is not accepted by upload_url; {why}"
+                )
+        origin_headers = validate_origin_headers(headers)
+        check_security(security)
         sec = security or self.security
         upload_tags = params.pop("upload_tags", None)
         store = {**params, "location": params.get("location", self.storage)}
         tasks: list[dict[str, Any]] = [{"name": "store", "params": store}]
         if sec is not None:
             tasks.append({"name": "security", "params": sec.as_params()})
-        payload: dict[str, Any] = {"apikey": self.apikey, "sources": [url], "tasks": tasks}
+        source: str | dict[str, Any] = url
+        if origin_headers:
+            source = {"source": url, "headers": origin_headers}
+        payload: dict[str, Any] = {"apikey": self.apikey, "sources": [source], "tasks": tasks}
         if upload_tags:
             payload["upload_tags"] = upload_tags
         response = await self._http.request(
@@ -237,10 +277,10 @@ class Client:
             f"{self.endpoints.cdn}/process",
             json=payload,
             retry=Retry.NO_RESPONSE,
-            redact=sec.secrets() if sec else (),
+            redact=(*(sec.secrets() if sec else ()), *header_secrets(origin_headers)),
         )
         body = response.json_object()
-        handle = body.get("handle") or _handle_from_url(body.get("url"))
+        handle = handle_in_answer(body)
         if not handle:
             raise APIResponseValidationError(
                 "the /process answer has no handle", method="POST", url=response.url
@@ -329,7 +369,7 @@ class Client:
         stream: AsyncIterable[bytes] | None = None,
         size: int | None = None,
         store_params: Mapping[str, Any] | None = None,
-        intelligent: bool = False,
+        intelligent: bool | Literal["fallback"] = False,
         security: Security | None = None,
         progress: ProgressCallback | None = None,
         resume: str | os.PathLike[str] | None = None,
@@ -345,7 +385,12 @@ class Client:
         ``max_parts_in_flight`` across the client); path and seekable sources are
         hashed and then streamed from the source, so memory stays flat. With
         ``intelligent=True`` the intelligent-ingestion flow is used, with a chunk size
-        that adapts to failures. ``progress`` (sync or async) receives
+        that adapts to failures; with ``intelligent="fallback"`` parts go the regular
+        way until one fails as a struggling link fails, then that part and the rest go
+        through intelligent ingestion. When the service does not enable intelligent
+        ingestion for the upload (its start answer has no ``upload_type:
+        intelligent_ingestion``), the upload goes on as regular (logged at INFO;
+        progress reports ``intelligent=False``). ``progress`` (sync or async) receives
         `UploadProgress` reports; the returned Filelink carries the security used.
 
         ``resume`` names a checkpoint file (its folder must exist): the upload writes
@@ -359,8 +404,8 @@ class Client:
         Raises:
             ConfigurationError: not exactly one source, an unreadable file, a text-mode
                 file object, bad store params or size (before any request); an empty
-                file with ``region``, ``workflows`` or ``upload_tags`` (empty files are
-                stored with one ``/api/store`` request, which takes none of them).
+                file with ``region``, ``workflows``, ``upload_tags`` or ``alt`` (empty
+                files are stored with one ``/api/store`` request, which takes none of them).
             APIError: the start request failed.
             UploadError: anything failing after start (`PartUploadError` for a chunk
                 that failed at the minimum size, `UploadIncompleteError` when complete
@@ -373,6 +418,7 @@ class Client:
             >>> link = await client.upload(filepath="big.mp4", resume="big.mp4.upload")
         """
         self._check_open()
+        self._require_apikey("upload")
         return await _uploads.upload(
             self._context,
             filepath=filepath,
@@ -392,7 +438,7 @@ class Client:
         items: Iterable[UploadManyItem],
         *,
         concurrency: int = 4,
-        intelligent: bool = False,
+        intelligent: bool | Literal["fallback"] = False,
         store_params: Mapping[str, Any] | None = None,
         security: Security | None = None,
         progress: ProgressCallback | None = None,
@@ -418,10 +464,9 @@ class Client:
                 "items must be a list of files (paths, bytes, UploadItem or dicts), "
                 f"not {type(items).__name__}; wrap a single one in a list"
             )
-        if security is not None and not isinstance(security, Security):
-            raise ConfigurationError("security must be a Security object")
-        if not isinstance(intelligent, bool):
-            raise ConfigurationError("intelligent must be True or False")
+        self._require_apikey("upload_many")
+        check_security(security)
+        check_intelligent(intelligent)
         if progress is not None and not callable(progress):
             raise ConfigurationError("progress must be a callable taking an UploadProgress")
         return await _uploads.upload_many(
@@ -433,9 +478,3 @@ class Client:
             security=security,
             progress=progress,
         )
-
-
-def _handle_from_url(url: object) -> str | None:
-    if isinstance(url, str) and url:
-        return url.rstrip("/").rsplit("/", 1)[-1] or None
-    return None

@@ -22,6 +22,10 @@ MiB = 1024 * 1024
 
 #: The environment variable that points every host at one origin (the emulator).
 BASE_URL_ENV = "FILESTACK_BASE_URL"
+#: The environment variable `Client` reads the API key from when none is given.
+APIKEY_ENV = "FILESTACK_API_KEY"
+#: The environment variable `Security.from_env` reads the app secret from.
+SECRET_ENV = "FILESTACK_APP_SECRET"
 
 DEFAULT_API_URL = "https://www.filestackapi.com/api"
 DEFAULT_CDN_URL = "https://cdn.filestackcontent.com"
@@ -288,6 +292,10 @@ class UploadConfig:
         complete_budget: seconds to keep polling ``/multipart/complete`` while it answers 202.
         progress_interval: the least seconds between two progress reports of bytes
             written (acknowledgements and the final report are never held back).
+        integrity_check: send each part's (and chunk's) MD5 so the storage checks it.
+            ``False`` skips MD5 entirely (no ``md5`` field, no ``Content-MD5``
+            header): hashing is the largest share of an upload's CPU, and TCP and
+            TLS already check the bytes in transit.
     """
 
     part_size: int = 8 * MiB
@@ -298,10 +306,15 @@ class UploadConfig:
     complete_budget: float = 120.0
     multipart_threshold: int = 8 * MiB
     progress_interval: float = 0.25
+    integrity_check: bool = True
 
     def __post_init__(self) -> None:
         _check_int("multipart_threshold", self.multipart_threshold, 0)
         _check_seconds("progress_interval", self.progress_interval, positive=False)
+        if not isinstance(self.integrity_check, bool):
+            raise ConfigurationError(
+                f"integrity_check must be True or False, not {type(self.integrity_check).__name__}"
+            )
         for name in (
             "part_size",
             "concurrency",
@@ -315,9 +328,5 @@ class UploadConfig:
             raise ConfigurationError("part_size must be at least 5 MiB (5242880 bytes)")
         if self.part_size > 5 * 1024 * MiB:
             raise ConfigurationError("part_size must be at most 5 GiB")
-        if self.concurrency < 1 or self.max_parts_in_flight < 1:
-            raise ConfigurationError("concurrency and max_parts_in_flight must be at least 1")
-        if not 0 < self.min_chunk_size <= self.intelligent_chunk_size:
+        if self.min_chunk_size > self.intelligent_chunk_size:
             raise ConfigurationError("need 0 < min_chunk_size <= intelligent_chunk_size")
-        if self.complete_budget < 0:
-            raise ConfigurationError("complete_budget must not be negative")

@@ -12,7 +12,7 @@ from ._config import Endpoints, RetryPolicy, Timeouts, UploadConfig
 from ._events import EventHook
 from ._exceptions import ConfigurationError
 from ._http import HTTPSession
-from ._security import Security
+from ._security import Security, check_security
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,8 @@ class Context:
     part_limiter: anyio.CapacityLimiter | None = None
     #: the client's event hook (``Client(on_event=...)``)
     on_event: EventHook | None = None
+    #: client-wide limit on worker threads hashing parts at once (None: anyio's default)
+    hash_limiter: anyio.CapacityLimiter | None = None
 
     def secrets(self, security: Security | None = None) -> tuple[str, ...]:
         """Strings to mask in messages for a call using ``security``."""
@@ -55,9 +57,7 @@ class Context:
 
     def resolve_security(self, security: Security | None) -> Security | None:
         """The security for a call: the call's own, else this context's (may be None)."""
-        if security is not None and not isinstance(security, Security):
-            raise ConfigurationError("security must be a Security object")
-        return security or self.security
+        return check_security(security) or self.security
 
     def require_security(self, security: Security | None, action: str) -> Security:
         """Like `resolve_security`, but raise when there is none.

@@ -7,9 +7,10 @@ FilestackError
 │   ├── APIConnectionError → APITimeoutError  transport failures after retries
 │   ├── APIStatusError  .status_code .request_id .retry_after .body
 │   │     BadRequestError 400, AuthenticationError 401, PermissionDeniedError 403,
-│   │     NotFoundError 404, PayloadTooLargeError 413, RateLimitError 429,
-│   │     InternalServerError 5xx
-│   └── APIResponseValidationError           2xx with a body we cannot use
+│   │     NotFoundError 404, PayloadTooLargeError 413,
+│   │     RangeNotSatisfiableError 416, RateLimitError 429, InternalServerError 5xx
+│   ├── APIResponseValidationError           2xx with a body we cannot use
+│   └── ContentChangedError                   the file changed during a resumed download
 ├── UploadError  .upload_id .parts_done .parts_total .bytes_sent
 │   ├── PartUploadError  .part_number .offset .attempts
 │   └── UploadIncompleteError                 complete still 202 after its budget
@@ -36,6 +37,7 @@ __all__ = [
     "CheckpointError",
     "BadRequestError",
     "ConfigurationError",
+    "ContentChangedError",
     "ConversionError",
     "FilestackError",
     "InternalServerError",
@@ -44,6 +46,7 @@ __all__ = [
     "PartUploadError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
+    "RangeNotSatisfiableError",
     "RateLimitError",
     "UploadError",
     "UploadIncompleteError",
@@ -76,13 +79,16 @@ class ConfigurationError(FilestackError, ValueError):
 class APIError(FilestackError):
     """A request to Filestack failed.
 
-    ``method`` and ``url`` describe the request with every credential removed.
+    ``method`` and ``url`` describe the request with every credential removed;
+    ``attempts`` is how many times it was sent (1, plus the retries the
+    `RetryPolicy` made before giving up).
     """
 
     def __init__(self, message: str, *, method: str | None = None, url: str | None = None) -> None:
         super().__init__(message)
         self.method = method
         self.url = url
+        self.attempts = 1
 
 
 class APIConnectionError(APIError):
@@ -112,6 +118,16 @@ class APITimeoutError(APIConnectionError):
 
 class APIResponseValidationError(APIError):
     """The service answered with success, but the body is not what the protocol promises."""
+
+
+class ContentChangedError(APIError):
+    """The file changed between two attempts of one download (its ETag moved).
+
+    A download that lost its connection resumes with ``Range`` and ``If-Range``;
+    when the service answers with another version, the download stops here rather
+    than join the bytes of two versions. What was already delivered came from the
+    first version; a path destination is left as it was.
+    """
 
 
 class APIStatusError(APIError):
@@ -162,6 +178,10 @@ class PayloadTooLargeError(APIStatusError):
     """HTTP 413: the body is larger than the service accepts."""
 
 
+class RangeNotSatisfiableError(APIStatusError):
+    """HTTP 416: the byte range asked for starts past the end of the file."""
+
+
 class RateLimitError(APIStatusError):
     """HTTP 429: too many requests; see ``retry_after``."""
 
@@ -176,6 +196,7 @@ _STATUS_CLASSES: dict[int, type[APIStatusError]] = {
     403: PermissionDeniedError,
     404: NotFoundError,
     413: PayloadTooLargeError,
+    416: RangeNotSatisfiableError,
     429: RateLimitError,
 }
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from ._config import Endpoints
 from ._context import Context
-from ._download import download_to
+from ._download import DownloadStream, check_range, download_to, open_download, read_all
 from ._exceptions import APIResponseValidationError, ConfigurationError
 from ._files import (
     check_binary_file_obj,
@@ -21,10 +21,11 @@ from ._files import (
     iter_path,
     replayable,
 )
-from ._http import Body, Kind, Retry
+from ._form import file_form
+from ._http import Body, Retry
 from ._params import validate_handle
 from ._results import register_filelink_maker
-from ._security import Security, url_security
+from ._security import Security, check_security, url_security
 from ._task_methods import TaskMethods
 from ._tasks import Task, check_apikey
 from ._transform import Transformation
@@ -81,8 +82,7 @@ class Filelink(TaskMethods):
         context: Context | None = None,
     ) -> None:
         self.handle = validate_handle(handle)
-        if security is not None and not isinstance(security, Security):
-            raise ConfigurationError("security must be a Security object")
+        check_security(security)
         if apikey is not None:
             check_apikey(apikey)
         if upload_response is not None and not isinstance(upload_response, dict):
@@ -183,12 +183,49 @@ class Filelink(TaskMethods):
     # -- reading -----------------------------------------------------------------
 
     async def get_content(self, *, security: Security | None = None) -> bytes:
-        """Download the whole file into memory and return its bytes."""
-        url = self._content_url(security)
+        """Download the whole file into memory and return its bytes.
+
+        A connection lost mid-body is resumed as `stream` resumes it.
+        """
         sec = self._security_or_none(security)
-        async with self._context.session(sec) as http:
-            response = await http.request("GET", url, redact=_secrets_of(sec), kind=Kind.DOWNLOAD)
-        return response.content
+        return await read_all(self._context, self._content_url(sec), sec)
+
+    def stream(
+        self,
+        *,
+        start: int | None = None,
+        end: int | None = None,
+        security: Security | None = None,
+    ) -> AbstractAsyncContextManager[DownloadStream]:
+        """Open the file for reading as a stream: ``async with link.stream() as body``.
+
+        ``body`` is a `DownloadStream`: an async iterable of `bytes` whose ``size``,
+        ``mimetype``, ``etag`` and ``length`` are known before the first byte is
+        read (what a FastAPI ``StreamingResponse`` or an aiohttp ``StreamResponse``
+        needs). A connection lost mid-body is resumed where it stopped (``Range`` and
+        ``If-Range`` with the first answer's ETag), under the client's retry policy;
+        a file that changed meanwhile raises `ContentChangedError`, never a splice
+        of two versions. The connection is closed when the block ends.
+
+        Args:
+            start: the first byte to read (default 0).
+            end: the last byte to read, inclusive as in HTTP's ``Range``
+                (``end=start+n-1`` reads n bytes); past the end of the file it reads
+                to the end. Default: to the end.
+            security: instead of the link's (or its client's) security.
+
+        Raises:
+            ConfigurationError: ``start`` or ``end`` is not a non-negative int, or
+                ``end`` is before ``start`` (at the call, before any I/O).
+            RangeNotSatisfiableError: ``start`` is past the end of the file.
+
+        Example:
+            >>> async with link.stream(start=0, end=1023) as body:  # doctest: +SKIP
+            ...     first_kib = b"".join([chunk async for chunk in body])
+        """
+        first, last = check_range(start, end)
+        sec = self._security_or_none(security)
+        return open_download(self._context, self._content_url(sec), sec, start=first, end=last)
 
     async def download(
         self, destination: str | os.PathLike[str] | BinaryIO, *, security: Security | None = None
@@ -311,13 +348,31 @@ class Filelink(TaskMethods):
 
     async def delete(self, *, apikey: str | None = None, security: Security | None = None) -> None:
         """Delete the file. Needs the API key and security (with the ``remove`` call)."""
+        await self._remove(apikey, security, "delete a file", skip_storage=False)
+
+    async def remove_metadata(
+        self, *, apikey: str | None = None, security: Security | None = None
+    ) -> None:
+        """Remove the file from Filestack but keep the stored object in your storage.
+
+        The File API delete with ``skip_storage=true`` (filestack-js ``removeMetadata``):
+        the handle stops working; the object in your S3 bucket (or other storage) stays.
+        Needs the API key and security (with the ``remove`` call), as `delete`.
+        """
+        await self._remove(apikey, security, "remove a file's metadata", skip_storage=True)
+
+    async def _remove(
+        self, apikey: str | None, security: Security | None, action: str, *, skip_storage: bool
+    ) -> None:
         if apikey is not None:
             check_apikey(apikey)
         key = apikey or self._context.apikey
         if not key:
-            raise ConfigurationError("an API key is required to delete a file")
-        sec = self._require_security(security, "delete a file")
+            raise ConfigurationError(f"an API key is required to {action}")
+        sec = self._require_security(security, action)
         params = {"key": key, **sec.as_params()}
+        if skip_storage:
+            params["skip_storage"] = "true"
         endpoint = f"{self._context.endpoints.api}/file/{self.handle}"
         async with self._context.session(sec) as http:
             await http.request("DELETE", endpoint, params=params, redact=(key, *sec.secrets()))
@@ -389,42 +444,18 @@ def _file_upload_form(
     content: bytes | None,
 ) -> tuple[Body, dict[str, str], Retry]:
     """A streamed ``multipart/form-data`` body with one field, ``fileUpload``."""
-    boundary = secrets.token_hex(16)
-    if filepath is not None:
-        path = check_readable_file(filepath)
-        name = path.name
-        size = path.stat().st_size
-    elif file_obj is not None:
-        file_obj = check_binary_file_obj(file_obj)
-        name = Path(str(getattr(file_obj, "name", "file"))).name or "file"
-        size = -1
-    else:
-        if not isinstance(content, (bytes, bytearray, memoryview)):
-            raise ConfigurationError("content must be bytes")
-        name = "file"
-        size = len(content)
-    safe_name = name.replace('"', "").replace("\r", "").replace("\n", "") or "file"
-    head = (
-        f"--{boundary}\r\n"
-        f'Content-Disposition: form-data; name="fileUpload"; filename="{safe_name}"\r\n'
-        "Content-Type: application/octet-stream\r\n\r\n"
-    ).encode()
-    tail = f"\r\n--{boundary}--\r\n".encode()
-    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    source: Body
     retry = Retry.ALWAYS
     if filepath is not None:
-        source_path = path
+        path = check_readable_file(filepath)
+        name, size = path.name, path.stat().st_size
 
-        async def body() -> AsyncIterator[bytes]:
-            yield head
-            async for chunk in iter_path(source_path):
-                yield chunk
-            yield tail
+        def source() -> AsyncIterator[bytes]:
+            return iter_path(path)
 
-        headers["Content-Length"] = str(len(head) + size + len(tail))
-        return body, headers, retry
-    if file_obj is not None:
-        obj = file_obj
+    elif file_obj is not None:
+        obj = check_binary_file_obj(file_obj)
+        name, size = Path(str(getattr(obj, "name", "file"))).name or "file", None
         if is_seekable(obj):
             source = replayable(obj)
         else:
@@ -433,13 +464,10 @@ def _file_upload_form(
             def source() -> AsyncIterator[bytes]:
                 return iter_file_obj(obj)
 
-        async def obj_body() -> AsyncIterator[bytes]:
-            yield head
-            async for chunk in source():
-                yield chunk
-            yield tail
-
-        return obj_body, headers, retry
-    assert content is not None
-    data = bytes(content)
-    return head + data + tail, headers, retry
+    else:
+        if not isinstance(content, (bytes, bytearray, memoryview)):
+            raise ConfigurationError("content must be bytes")
+        source = bytes(content)
+        name, size = "file", len(source)
+    form = file_form(name, "application/octet-stream")
+    return form.body(source), form.headers(size), retry

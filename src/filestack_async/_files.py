@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 import os
 import secrets
-from collections.abc import AsyncIterable, AsyncIterator, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
+from types import TracebackType
 from typing import BinaryIO
 
 import anyio
@@ -176,54 +178,72 @@ def local_file_error(err: OSError, path: str | os.PathLike[str] | None) -> Local
     )
 
 
-class AtomicWriter:
-    """Write a file under a temporary name and rename it into place on success.
+@contextmanager
+def atomic_file(destination: Path) -> Iterator[BinaryIO]:
+    """Write ``destination`` through a temporary file beside it: flushed to disk (fsync)
+    and renamed into place when the block ends.
 
-    On any failure or cancellation the temporary file is removed, so no partial
-    download is ever left at the destination. An `OSError` of the file system
-    (a full disk, a read-only folder) is raised as `LocalFileError` naming the
-    destination.
+    On any error (or cancellation, or Ctrl+C) the temporary file is removed and
+    ``destination`` is untouched, so no half-written file is ever left there. An
+    `OSError` of the file system (a full disk, a read-only folder) is raised as
+    `LocalFileError` naming ``destination``, not the temporary name. Blocking: the
+    async `AtomicWriter` runs it in worker threads.
+    """
+    temporary = partial_path(destination)
+    try:
+        handle = temporary.open("xb")
+    except OSError as err:
+        raise local_file_error(err, destination) from err
+    try:
+        try:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+            handle.close()
+            os.replace(temporary, destination)
+        except LocalFileError:
+            raise
+        except OSError as err:  # writing, flushing, closing or renaming the file
+            raise local_file_error(err, destination) from err
+    except BaseException:
+        with suppress(OSError):  # a close that failed once has closed the file
+            handle.close()
+        with suppress(OSError):  # gone already, or the folder turned read-only
+            temporary.unlink(missing_ok=True)
+        raise
+
+
+class AtomicWriter:
+    """`atomic_file` for async code: each file system step runs in a worker thread.
+
+    The rename and the clean-up run shielded, so a cancelled download still removes
+    its temporary file.
     """
 
     def __init__(self, destination: str | os.PathLike[str]) -> None:
         self.destination = check_destination(destination)
-        self.temporary = partial_path(self.destination)
-        self._file: anyio.AsyncFile[bytes] | None = None
+        self._writing = atomic_file(self.destination)
+        self._file: BinaryIO | None = None
         self.written = 0
 
     async def __aenter__(self) -> AtomicWriter:
-        try:
-            self._file = await anyio.open_file(self.temporary, "xb")
-        except OSError as err:
-            raise local_file_error(err, self.destination) from err
+        self._file = await anyio.to_thread.run_sync(self._writing.__enter__)
         return self
 
     async def write(self, data: bytes) -> None:
         """Append bytes (in a worker thread)."""
         assert self._file is not None
         try:
-            await self._file.write(data)
+            await anyio.to_thread.run_sync(self._file.write, data)
         except OSError as err:
             raise local_file_error(err, self.destination) from err
         self.written += len(data)
 
-    async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None:
-        assert self._file is not None
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         with anyio.CancelScope(shield=True):
-            try:
-                await self._file.aclose()
-                if exc_type is None:
-                    await anyio.to_thread.run_sync(os.replace, self.temporary, self.destination)
-            except OSError as err:
-                if exc_type is None:  # else the error already on its way is the one to report
-                    raise local_file_error(err, self.destination) from err
-            finally:
-                if exc_type is not None or self.temporary.exists():
-                    await anyio.to_thread.run_sync(_unlink_quietly, self.temporary)
-
-
-def _unlink_quietly(path: Path) -> None:
-    try:
-        path.unlink()
-    except OSError:  # gone already, or the folder turned read-only: the first error wins
-        pass
+            await anyio.to_thread.run_sync(self._writing.__exit__, exc_type, exc, tb)

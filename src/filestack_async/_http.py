@@ -50,6 +50,10 @@ if TYPE_CHECKING:
     from ._aiohttp import AiohttpPool, AiohttpResponse, FailureKind
 
 logger = logging.getLogger("filestack_async")
+#: the attribute of a retry's log record (DEBUG on ``filestack_async``): a tuple of the
+#: retry's number (1 for the first), the most retries allowed, and the delay in seconds
+RETRY_RECORD = "filestack_retry"
+
 configure_logging()  # FILESTACK_LOG=debug: the package's records to stderr
 
 #: Types that callers may pass as ``transport=`` / ``http_client=``.
@@ -1110,6 +1114,7 @@ class HTTPSession:
                         )
                         if retry_after is not None and retry_after > policy.max_retry_after:
                             retryable = False
+                error.attempts = attempt + 1
                 if not retryable or attempt >= policy.max_retries:
                     raise error
                 delay = retry_after if retry_after is not None else backoff_delay(attempt, policy)
@@ -1122,6 +1127,7 @@ class HTTPSession:
                     delay,
                     attempt + 1,
                     error.message,
+                    extra={RETRY_RECORD: (attempt + 1, policy.max_retries, delay)},
                 )
                 if self.on_event is not None:
                     what = f"{method} {error.url}" if error.url else method

@@ -28,8 +28,9 @@ _STORE_PARAM_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "region": ((str,), "a string"),
     "access": ((str,), "'public' or 'private'"),
     "base64decode": ((bool,), "a bool"),
-    "workflows": ((list, tuple), "a list of workflow id strings"),
+    "workflows": ((list, tuple), "a list of workflow ids (strings or {'id': ...} dicts)"),
     "upload_tags": ((Mapping,), "a dict of string keys to string values"),
+    "alt": ((str,), "a string (the file's alt text)"),
 }
 
 #: Every store parameter name, in the order they are documented.
@@ -53,6 +54,23 @@ def validate_handle(handle: object) -> str:
             f"{handle[:40]!r} is not a Filestack handle: a handle is "
             f"{HANDLE_LENGTH} letters and digits{hint}"
         )
+    return handle
+
+
+def handle_in_url(url: str) -> str:
+    """The last path segment of a file URL (``https://cdn.filestackcontent.com/<handle>``);
+    unchecked, so an answer's caller says whose fault a bad one is."""
+    return url.rstrip("/").rsplit("/", 1)[-1]
+
+
+def handle_in_answer(answer: Mapping[str, Any]) -> object:
+    """The handle a service answer names, unchecked: its ``handle``, else the last path
+    segment of its ``url`` (``None`` or ``""`` when it names none; validate it with
+    `validate_handle`)."""
+    handle = answer.get("handle")
+    url = answer.get("url")
+    if not handle and isinstance(url, str):
+        return handle_in_url(url)
     return handle
 
 
@@ -97,10 +115,7 @@ def validate_store_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
         if key in ("filename", "location", "mimetype") and not value:
             raise ConfigurationError(f"store parameter {key!r} must not be empty")
         if key == "workflows":
-            workflows = cast(Sequence[object], value)
-            if not all(isinstance(w, str) and w for w in workflows):
-                raise ConfigurationError("store parameter 'workflows' must be a list of id strings")
-            value = list(workflows)
+            value = _validate_workflows(cast(Sequence[object], value))
         if key == "upload_tags":
             value = _validate_tags(value)
         if not _encodable(value):
@@ -109,6 +124,27 @@ def validate_store_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
             )
         result[key] = value
     return result
+
+
+def _validate_workflows(workflows: Sequence[object]) -> list[str | dict[str, str]]:
+    """Workflow ids as the service takes them: ``"id"`` or ``{"id": "id"}`` (copied)."""
+    checked: list[str | dict[str, str]] = []
+    for workflow in workflows:
+        if isinstance(workflow, str) and workflow:
+            checked.append(workflow)
+        elif (
+            isinstance(workflow, Mapping)
+            and set(workflow) == {"id"}
+            and isinstance(workflow["id"], str)
+            and workflow["id"]
+        ):
+            checked.append({"id": workflow["id"]})
+        else:
+            raise ConfigurationError(
+                "store parameter 'workflows' must be a list of workflow ids: non-empty "
+                f"strings or {{'id': ...}} dicts, not {type(workflow).__name__}"
+            )
+    return checked
 
 
 def _encodable(value: object) -> bool:
@@ -143,3 +179,46 @@ def _validate_tags(tags: Mapping[Any, Any]) -> dict[str, str]:
                 f"upload_tags value for {key!r} is {len(value)} characters; at most {MAX_TAG_VALUE}"
             )
     return dict(tags)
+
+
+#: an HTTP header name (RFC 9110 token)
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+#: characters a header value cannot hold (line breaks, NUL and other controls but tab)
+_HEADER_VALUE_BAD = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+#: header values at least this long are masked in messages and logs (shorter ones
+#: would mask ordinary words)
+_SECRET_VALUE_MIN = 8
+
+
+def validate_origin_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
+    """Check headers for the service to send to a source's origin; return a copy.
+
+    Raises:
+        ConfigurationError: not a dict of strings, a name that is not a header name,
+            or a value with a line break or control character.
+    """
+    if headers is None:
+        return {}
+    if not isinstance(headers, Mapping):
+        raise ConfigurationError(
+            f"headers must be a dict of header names to values, not {type(headers).__name__}"
+        )
+    checked: dict[str, str] = {}
+    for name, value in headers.items():
+        if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
+            raise ConfigurationError(f"headers: {str(name)[:40]!r} is not an HTTP header name")
+        if not isinstance(value, str):
+            raise ConfigurationError(
+                f"headers: the value of {name!r} must be a string, not {type(value).__name__}"
+            )
+        if _HEADER_VALUE_BAD.search(value) or not _encodable(value):
+            raise ConfigurationError(
+                f"headers: the value of {name!r} holds a line break or control character"
+            )
+        checked[name] = value
+    return checked
+
+
+def header_secrets(headers: Mapping[str, str]) -> tuple[str, ...]:
+    """The header values to mask in messages and logs (they may be credentials)."""
+    return tuple(v for v in headers.values() if len(v) >= _SECRET_VALUE_MIN)

@@ -48,13 +48,17 @@ __all__ = [
     "LoopThreadError",
     "PER_CALL",
     "Runner",
+    "Same",
     "SyncUsageError",
+    "Twin",
+    "Wrapper",
     "start_client",
 ]
 
 P = ParamSpec("P")
 T = TypeVar("T")
 C = TypeVar("C", bound="ClientLifecycle")
+W = TypeVar("W", bound="Twin")
 
 #: Seconds a cancelled call (Ctrl+C) gets to run its cleanup before the interrupt is re-raised.
 CANCEL_GRACE = 5.0
@@ -76,6 +80,12 @@ def async_of(value: Any, twin: type[Any], name: str) -> Any:
             f"{name} must be a filestack_async.sync.{twin.__name__}, got {type(value).__name__}"
         )
     return value._async
+
+
+def passed(scope: dict[str, Any]) -> dict[str, Any]:
+    """The arguments a generated sync method was called with, to pass on by keyword: its
+    ``locals()`` (taken before it binds any name of its own) without ``self``."""
+    return {name: value for name, value in scope.items() if name != "self"}
 
 
 class SyncUsageError(FilestackError, RuntimeError):
@@ -397,7 +407,57 @@ def _report_unclosed(description: str) -> None:
     )
 
 
-class ClientLifecycle:
+class Wrapper:
+    """What every generated sync class is: an async object and the runner its calls use."""
+
+    __slots__ = ()
+
+    _async: Any
+    _runner: Runner
+
+    def _twin(self, cls: type[W], obj: Any) -> W:
+        """The async ``obj`` as an instance of its sync twin ``cls`` (same runner)."""
+        return cls._from_async(obj, self._runner)
+
+    def _twins(self, cls: type[W], async_cls: type[Any], results: list[Any]) -> list[Any]:
+        """``results`` with each ``async_cls`` instance as its twin ``cls``, the rest as is."""
+        return [self._twin(cls, r) if isinstance(r, async_cls) else r for r in results]
+
+    def __repr__(self) -> str:
+        return repr(self._async)
+
+
+class Twin(Wrapper):
+    """A generated sync class but the `Client`: also made around an existing async object."""
+
+    __slots__ = ("_async", "_runner")
+
+    @classmethod
+    def _from_async(cls: type[W], obj: Any, runner: Runner) -> W:
+        """Wrap the async ``obj``; its calls run with ``runner``."""
+        twin = cls.__new__(cls)
+        twin._async = obj
+        twin._runner = runner
+        return twin
+
+
+class Same:
+    """Equality and hash by the wrapped async object (the twins of immutable values)."""
+
+    __slots__ = ()
+
+    _async: Any
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, type(self)):
+            return NotImplemented
+        return bool(self._async == other._async)
+
+    def __hash__(self) -> int:
+        return hash(self._async)
+
+
+class ClientLifecycle(Wrapper):
     """``with``, `close` and `is_closed` of the sync `Client` (the rest is generated)."""
 
     __slots__ = ("__weakref__", "_finalizer")
@@ -449,6 +509,3 @@ class ClientLifecycle:
         tb: TracebackType | None,
     ) -> None:
         self.close()
-
-    def __repr__(self) -> str:
-        return repr(self._async)

@@ -12,11 +12,13 @@ import hashlib
 import hmac
 import json
 import math
+import os
 import re
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
+from ._config import SECRET_ENV
 from ._exceptions import ConfigurationError
 
 #: The ``call`` values Filestack documents for a policy.
@@ -219,6 +221,35 @@ class Security:
         return security
 
     @classmethod
+    def from_env(
+        cls,
+        *,
+        expires_in: float = 3600.0,
+        call: Sequence[str] | None = None,
+        handle: str | None = None,
+        path: str | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> Security:
+        """`create` with the app secret read from ``$FILESTACK_APP_SECRET``.
+
+        For a client that signs, as the command line does:
+        ``Client(security=Security.from_env(call=["pick", "read"]))`` (the API key
+        comes from ``$FILESTACK_API_KEY``). ``environ`` replaces ``os.environ``.
+
+        Raises:
+            ConfigurationError: the variable is unset or empty, or a field is invalid.
+        """
+        if environ is not None and not isinstance(environ, Mapping):
+            raise ConfigurationError(
+                f"environ must be a mapping of variables, not {type(environ).__name__}"
+            )
+        env = os.environ if environ is None else environ
+        secret = env.get(SECRET_ENV)
+        if not secret:
+            raise ConfigurationError(f"${SECRET_ENV} is not set: it must hold the app secret")
+        return cls.create(secret, expires_in=expires_in, call=call, handle=handle, path=path)
+
+    @classmethod
     def from_signature(cls, policy_b64: str, signature: str) -> Security:
         """A ready-made policy and its signature, without the app secret.
 
@@ -395,6 +426,18 @@ class Security:
         if self._secret is None:
             return (Security.from_signature, (self._policy_b64, self._signature))
         return (Security, (self._policy, self._secret))
+
+
+def check_security(security: object) -> Security | None:
+    """Return ``security`` when it is a `Security` or None (the one check of a
+    ``security=`` argument, wherever one is taken).
+
+    Raises:
+        ConfigurationError: ``security`` is something else (a dict, a string, ...).
+    """
+    if security is not None and not isinstance(security, Security):
+        raise ConfigurationError("security must be a Security object")
+    return security
 
 
 def url_security(

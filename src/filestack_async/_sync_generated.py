@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any, BinaryIO, Literal
 
 from . import _portal
@@ -23,7 +24,9 @@ from ._context import Context
 from ._events import EventHook
 from ._filelink import Filelink as _AsyncFilelink
 from ._http import AsyncHTTPClient, AsyncTransport, HTTPBackend
+from ._portal import passed as _passed
 from ._security import Security
+from ._sync_stream import SyncDownloadStream, blocking_stream
 from ._task_methods import (
     Access,
     Align,
@@ -76,7 +79,7 @@ class Client(_portal.ClientLifecycle):
 
     def __init__(
         self,
-        apikey: str,
+        apikey: str | None = None,
         *,
         storage: str = "S3",
         security: Security | None = None,
@@ -90,21 +93,7 @@ class Client(_portal.ClientLifecycle):
         http_backend: HTTPBackend | None = None,
         on_event: EventHook | None = None,
     ) -> None:
-        self._async, self._runner = _portal.start_client(
-            _AsyncClient,
-            apikey,
-            storage=storage,
-            security=security,
-            base_url=base_url,
-            cname=cname,
-            timeout=timeout,
-            retry=retry,
-            upload=upload,
-            http_client=http_client,
-            transport=transport,
-            http_backend=http_backend,
-            on_event=on_event,
-        )
+        self._async, self._runner = _portal.start_client(_AsyncClient, **_passed(locals()))
         self._watch()
 
     @property
@@ -134,7 +123,7 @@ class Client(_portal.ClientLifecycle):
 
     def filelink(self, handle: str, *, security: Security | None = None) -> Filelink:
         """A `Filelink` for an existing handle that uses this client's pool and defaults."""
-        return Filelink._from_async(self._async.filelink(handle, security=security), self._runner)
+        return self._twin(Filelink, self._async.filelink(handle, security=security))
 
     def upload_url(
         self,
@@ -142,19 +131,25 @@ class Client(_portal.ClientLifecycle):
         store_params: Mapping[str, Any] | None = None,
         *,
         security: Security | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Filelink:
         """Store a file that Filestack fetches from ``url`` (the ``/process`` store request).
 
-        The returned Filelink keeps the service's answer as ``upload_response``.
+        ``headers`` are sent by the service to the origin when it fetches ``url`` (for
+        a private source, e.g. ``{"Authorization": "Bearer ..."}``); their values are
+        masked in this SDK's messages and logs. The returned Filelink keeps the
+        service's answer as ``upload_response``.
 
         Raises:
-            ConfigurationError: a bad URL or store parameter (``mimetype`` cannot be
-                set here: the service detects it).
+            ConfigurationError: a bad URL, store parameter (``mimetype`` and ``alt``
+                cannot be set here: the service detects the type, and a fetched file
+                takes no alt text) or header.
+
+        Example:
+            >>> client.upload_url("https://example.com/private.png",
+            ...                         headers={"Authorization": "Bearer TOKEN"})
         """
-        return Filelink._from_async(
-            self._runner.run(self._async.upload_url, url, store_params, security=security),
-            self._runner,
-        )
+        return self._twin(Filelink, self._runner.run(self._async.upload_url, **_passed(locals())))
 
     def transform_external(self, url: str) -> Transformation:
         """A `Transformation` of a file at an http(s) URL or a storage alias ``src://alias/path``.
@@ -163,7 +158,7 @@ class Client(_portal.ClientLifecycle):
             >>> client.transform_external("https://example.com/a.png").resize(width=100).url
             'https://cdn.filestackcontent.com/APIKEY/resize=width:100/https://example.com/a.png'
         """
-        return Transformation._from_async(self._async.transform_external(url), self._runner)
+        return self._twin(Transformation, self._async.transform_external(url))
 
     def transform_handles(self, handles: Sequence[str]) -> Transformation:
         """A `Transformation` of several files, for ``zip``, ``pdfcreate`` and ``animate``.
@@ -172,7 +167,7 @@ class Client(_portal.ClientLifecycle):
             >>> client.transform_handles([h1, h2]).pdfcreate().url  # doctest: +SKIP
             'https://cdn.filestackcontent.com/APIKEY/pdfcreate/[h1,h2]'
         """
-        return Transformation._from_async(self._async.transform_handles(handles), self._runner)
+        return self._twin(Transformation, self._async.transform_handles(handles))
 
     def urlscreenshot(
         self,
@@ -189,9 +184,7 @@ class Client(_portal.ClientLifecycle):
             >>> client.urlscreenshot("https://example.com", agent="desktop", width=1024).url
             'https://cdn.filestackcontent.com/APIKEY/urlscreenshot=agent:desktop,width:1024/https://example.com'
         """
-        return Transformation._from_async(
-            self._async.urlscreenshot(url, agent, mode, width, height, delay), self._runner
-        )
+        return self._twin(Transformation, self._async.urlscreenshot(**_passed(locals())))
 
     def zip(
         self,
@@ -215,7 +208,7 @@ class Client(_portal.ClientLifecycle):
         stream: AsyncIterable[bytes] | None = None,
         size: int | None = None,
         store_params: Mapping[str, Any] | None = None,
-        intelligent: bool = False,
+        intelligent: bool | Literal["fallback"] = False,
         security: Security | None = None,
         progress: ProgressCallback | None = None,
         resume: str | os.PathLike[str] | None = None,
@@ -223,7 +216,7 @@ class Client(_portal.ClientLifecycle):
         """Upload one file through the multipart Upload API and return its `Filelink`.
 
         Give exactly one source: ``filepath``; ``file_obj`` (binary, seekable or not);
-        ``content`` (bytes-like); or ``stream`` (an async iterable of bytes) with its
+        ``content`` (bytes-like); or ``stream`` (an iterable of bytes) with its
         ``size``, or without it to have it copied to a temporary file first. A
         non-seekable ``file_obj`` also takes ``size=`` to stream it without a copy.
 
@@ -231,7 +224,12 @@ class Client(_portal.ClientLifecycle):
         ``max_parts_in_flight`` across the client); path and seekable sources are
         hashed and then streamed from the source, so memory stays flat. With
         ``intelligent=True`` the intelligent-ingestion flow is used, with a chunk size
-        that adapts to failures. ``progress`` (sync or async) receives
+        that adapts to failures; with ``intelligent="fallback"`` parts go the regular
+        way until one fails as a struggling link fails, then that part and the rest go
+        through intelligent ingestion. When the service does not enable intelligent
+        ingestion for the upload (its start answer has no ``upload_type:
+        intelligent_ingestion``), the upload goes on as regular (logged at INFO;
+        progress reports ``intelligent=False``). ``progress`` (sync or async) receives
         `UploadProgress` reports; the returned Filelink carries the security used.
 
         ``resume`` names a checkpoint file (its folder must exist): the upload writes
@@ -245,8 +243,8 @@ class Client(_portal.ClientLifecycle):
         Raises:
             ConfigurationError: not exactly one source, an unreadable file, a text-mode
                 file object, bad store params or size (before any request); an empty
-                file with ``region``, ``workflows`` or ``upload_tags`` (empty files are
-                stored with one ``/api/store`` request, which takes none of them).
+                file with ``region``, ``workflows``, ``upload_tags`` or ``alt`` (empty
+                files are stored with one ``/api/store`` request, which takes none of them).
             APIError: the start request failed.
             UploadError: anything failing after start (`PartUploadError` for a chunk
                 that failed at the minimum size, `UploadIncompleteError` when complete
@@ -258,29 +256,14 @@ class Client(_portal.ClientLifecycle):
             >>> link = client.upload(filepath="big.mp4", store_params={"path": "v/"})
             >>> link = client.upload(filepath="big.mp4", resume="big.mp4.upload")
         """
-        return Filelink._from_async(
-            self._runner.run(
-                self._async.upload,
-                filepath=filepath,
-                file_obj=file_obj,
-                content=content,
-                stream=stream,
-                size=size,
-                store_params=store_params,
-                intelligent=intelligent,
-                security=security,
-                progress=progress,
-                resume=resume,
-            ),
-            self._runner,
-        )
+        return self._twin(Filelink, self._runner.run(self._async.upload, **_passed(locals())))
 
     def upload_many(
         self,
         items: Iterable[UploadManyItem],
         *,
         concurrency: int = 4,
-        intelligent: bool = False,
+        intelligent: bool | Literal["fallback"] = False,
         store_params: Mapping[str, Any] | None = None,
         security: Security | None = None,
         progress: ProgressCallback | None = None,
@@ -298,22 +281,12 @@ class Client(_portal.ClientLifecycle):
             >>> results = client.upload_many(["a.jpg", b"raw", UploadItem(...)])
             >>> failed = [r for r in results if isinstance(r, Exception)]
         """
-        results = self._runner.run(
-            self._async.upload_many,
-            items,
-            concurrency=concurrency,
-            intelligent=intelligent,
-            store_params=store_params,
-            security=security,
-            progress=progress,
+        return self._twins(
+            Filelink, _AsyncFilelink, self._runner.run(self._async.upload_many, **_passed(locals()))
         )
-        return [
-            Filelink._from_async(r, self._runner) if isinstance(r, _AsyncFilelink) else r
-            for r in results
-        ]
 
 
-class TaskMethods:
+class TaskMethods(_portal.Twin):
     """The processing task methods of the sync `Filelink` and `Transformation`.
 
     Each runs the async task method of the wrapped object and returns the sync
@@ -324,11 +297,10 @@ class TaskMethods:
     __slots__ = ()
 
     _async: _AsyncTaskMethods
-    _runner: _portal.Runner
 
     def _chain(self, chain: _AsyncTransformation) -> Transformation:
         """The sync twin of ``chain``; its calls run with this object's runner."""
-        return Transformation._from_async(chain, self._runner)
+        return self._twin(Transformation, chain)
 
     def resize(
         self,
@@ -399,9 +371,7 @@ class TaskMethods:
         type: Shape | None = None,
     ) -> Transformation:
         """Pixelate the detected faces (amount 2..100, blur 0..20)."""
-        return self._chain(
-            self._async.pixelate_faces(faces, minsize, maxsize, buffer, amount, blur, type)
-        )
+        return self._chain(self._async.pixelate_faces(**_passed(locals())))
 
     def round_corners(
         self,
@@ -523,9 +493,7 @@ class TaskMethods:
         autorotate: bool | None = None,
     ) -> Transformation:
         """A ``width`` x ``height`` collage of this image and the handles in ``files``."""
-        return self._chain(
-            self._async.collage(files, margin, width, height, color, fit, autorotate)
-        )
+        return self._chain(self._async.collage(**_passed(locals())))
 
     def upscale(
         self,
@@ -571,22 +539,7 @@ class TaskMethods:
         pageorientation: Orientation | None = None,
     ) -> Transformation:
         """Convert to ``format`` (sent as ``output=format:png``)."""
-        return self._chain(
-            self._async.filetype_conversion(
-                format,
-                background,
-                page,
-                density,
-                compress,
-                quality,
-                strip,
-                colorspace,
-                secure,
-                docinfo,
-                pageformat,
-                pageorientation,
-            )
-        )
+        return self._chain(self._async.filetype_conversion(**_passed(locals())))
 
     def no_metadata(self) -> Transformation:
         """Strip metadata (``no_metadata``)."""
@@ -635,19 +588,7 @@ class TaskMethods:
         targets: str | None = None,
     ) -> Transformation:
         """Minify JavaScript; ``targets`` is a browserslist query."""
-        return self._chain(
-            self._async.minify_js(
-                gzip,
-                use_babel_polyfill,
-                keep_fn_name,
-                keep_class_name,
-                mangle,
-                merge_vars,
-                remove_console,
-                remove_undefined,
-                targets,
-            )
-        )
+        return self._chain(self._async.minify_js(**_passed(locals())))
 
     def minify_css(
         self, level: Literal[1, 2] | None = None, gzip: bool | None = None
@@ -669,9 +610,7 @@ class TaskMethods:
         hidden_slides: bool | None = None,
     ) -> Transformation:
         """Render document pages as images."""
-        return self._chain(
-            self._async.doc_to_images(pages, engine, format, quality, density, hidden_slides)
-        )
+        return self._chain(self._async.doc_to_images(**_passed(locals())))
 
     def smart_crop(
         self,
@@ -719,21 +658,7 @@ class TaskMethods:
         Example:
             >>> new = link.resize(width=100).store(path="/thumbs/")  # doctest: +SKIP
         """
-        return Filelink._from_async(
-            self._runner.run(
-                self._async.store,
-                filename,
-                location,
-                path,
-                container,
-                region,
-                access,
-                base64decode,
-                workflows,
-                security=security,
-            ),
-            self._runner,
-        )
+        return self._twin(Filelink, self._runner.run(self._async.store, **_passed(locals())))
 
     def av_convert(
         self,
@@ -775,45 +700,12 @@ class TaskMethods:
             >>> av = link.av_convert(preset="h264", width=320)  # doctest: +SKIP
             >>> converted = av.wait_until_complete()  # doctest: +SKIP
         """
-        return AudioVisual._from_async(
-            self._runner.run(
-                self._async.av_convert,
-                preset=preset,
-                force=force,
-                title=title,
-                extname=extname,
-                filename=filename,
-                width=width,
-                height=height,
-                upscale=upscale,
-                aspect_mode=aspect_mode,
-                two_pass=two_pass,
-                video_bitrate=video_bitrate,
-                fps=fps,
-                keyframe_interval=keyframe_interval,
-                location=location,
-                watermark_url=watermark_url,
-                watermark_top=watermark_top,
-                watermark_bottom=watermark_bottom,
-                watermark_right=watermark_right,
-                watermark_left=watermark_left,
-                watermark_width=watermark_width,
-                watermark_height=watermark_height,
-                path=path,
-                access=access,
-                container=container,
-                audio_bitrate=audio_bitrate,
-                audio_sample_rate=audio_sample_rate,
-                audio_channels=audio_channels,
-                clip_length=clip_length,
-                clip_offset=clip_offset,
-                security=security,
-            ),
-            self._runner,
+        return self._twin(
+            AudioVisual, self._runner.run(self._async.av_convert, **_passed(locals()))
         )
 
 
-class Filelink(TaskMethods):
+class Filelink(TaskMethods, _portal.Same):
     """A stored file, named by its handle (the sync twin of `filestack_async.Filelink`).
 
     One made by a sync `Client` uses that client's connection pool; one made on
@@ -826,10 +718,9 @@ class Filelink(TaskMethods):
         'https://cdn.filestackcontent.com/resize=width:300/AbCdEfGhIjKlMnOpQrSt'
     """
 
-    __slots__ = ("_async", "_runner")
+    __slots__ = ()
 
     _async: _AsyncFilelink
-    _runner: _portal.Runner
 
     def __init__(
         self,
@@ -840,22 +731,8 @@ class Filelink(TaskMethods):
         upload_response: dict[str, Any] | None = None,
         context: Context | None = None,
     ) -> None:
-        self._async = _AsyncFilelink(
-            handle,
-            apikey=apikey,
-            security=security,
-            upload_response=upload_response,
-            context=context,
-        )
+        self._async = _AsyncFilelink(**_passed(locals()))
         self._runner = _portal.PER_CALL
-
-    @classmethod
-    def _from_async(cls, obj: _AsyncFilelink, runner: _portal.Runner) -> Filelink:
-        """Wrap an async Filelink; its calls run with ``runner``."""
-        twin = cls.__new__(cls)
-        twin._async = obj
-        twin._runner = runner
-        return twin
 
     @property
     def handle(self) -> str:
@@ -916,8 +793,44 @@ class Filelink(TaskMethods):
         return self._async.signed_url(security, call=call, expires_in=expires_in)
 
     def get_content(self, *, security: Security | None = None) -> bytes:
-        """Download the whole file into memory and return its bytes."""
+        """Download the whole file into memory and return its bytes.
+
+        A connection lost mid-body is resumed as `stream` resumes it.
+        """
         return self._runner.run(self._async.get_content, security=security)
+
+    def stream(
+        self, *, start: int | None = None, end: int | None = None, security: Security | None = None
+    ) -> AbstractContextManager[SyncDownloadStream]:
+        """Open the file for reading as a stream: ``with link.stream() as body``.
+
+        ``body`` is a `SyncDownloadStream`: an iterable of `bytes` whose ``size``,
+        ``mimetype``, ``etag`` and ``length`` are known before the first byte is
+        read (what a FastAPI ``StreamingResponse`` or an aiohttp ``StreamResponse``
+        needs). A connection lost mid-body is resumed where it stopped (``Range`` and
+        ``If-Range`` with the first answer's ETag), under the client's retry policy;
+        a file that changed meanwhile raises `ContentChangedError`, never a splice
+        of two versions. The connection is closed when the block ends.
+
+        Args:
+            start: the first byte to read (default 0).
+            end: the last byte to read, inclusive as in HTTP's ``Range``
+                (``end=start+n-1`` reads n bytes); past the end of the file it reads
+                to the end. Default: to the end.
+            security: instead of the link's (or its client's) security.
+
+        Raises:
+            ConfigurationError: ``start`` or ``end`` is not a non-negative int, or
+                ``end`` is before ``start`` (at the call, before any I/O).
+            RangeNotSatisfiableError: ``start`` is past the end of the file.
+
+        Example:
+            >>> with link.stream(start=0, end=1023) as body:  # doctest: +SKIP
+            ...     first_kib = b"".join([chunk for chunk in body])
+        """
+        return blocking_stream(
+            self._runner, self._async.stream(start=start, end=end, security=security)
+        )
 
     def download(
         self, destination: str | os.PathLike[str] | BinaryIO, *, security: Security | None = None
@@ -972,22 +885,22 @@ class Filelink(TaskMethods):
         Give exactly one of ``filepath``, ``url``, ``file_obj`` or ``content``.
         Returns this Filelink.
         """
-        return Filelink._from_async(
-            self._runner.run(
-                self._async.overwrite,
-                filepath=filepath,
-                url=url,
-                file_obj=file_obj,
-                content=content,
-                base64decode=base64decode,
-                security=security,
-            ),
-            self._runner,
-        )
+        return self._twin(Filelink, self._runner.run(self._async.overwrite, **_passed(locals())))
 
     def delete(self, *, apikey: str | None = None, security: Security | None = None) -> None:
         """Delete the file. Needs the API key and security (with the ``remove`` call)."""
         self._runner.run(self._async.delete, apikey=apikey, security=security)
+
+    def remove_metadata(
+        self, *, apikey: str | None = None, security: Security | None = None
+    ) -> None:
+        """Remove the file from Filestack but keep the stored object in your storage.
+
+        The File API delete with ``skip_storage=true`` (filestack-js ``removeMetadata``):
+        the handle stops working; the object in your S3 bucket (or other storage) stays.
+        Needs the API key and security (with the ``remove`` call), as `delete`.
+        """
+        self._runner.run(self._async.remove_metadata, apikey=apikey, security=security)
 
     def with_tasks(self, tasks: str | Iterable[Task]) -> Transformation:
         """A chain on this file with ``tasks``: URL grammar or `Task` objects (no I/O).
@@ -1009,19 +922,8 @@ class Filelink(TaskMethods):
         """The settings this link uses (for the SDK's own modules)."""
         return self._async.context
 
-    def __repr__(self) -> str:
-        return repr(self._async)
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Filelink):
-            return NotImplemented
-        return self._async == other._async
-
-    def __hash__(self) -> int:
-        return hash(self._async)
-
-
-class Transformation(TaskMethods):
+class Transformation(TaskMethods, _portal.Same):
     """An immutable processing chain (the sync twin of `filestack_async.Transformation`).
 
     Task methods return a new chain; ``store``, ``get_content``, ``download``,
@@ -1033,10 +935,9 @@ class Transformation(TaskMethods):
         'https://cdn.filestackcontent.com/rotate=deg:90/AbCdEfGhIjKlMnOpQrSt'
     """
 
-    __slots__ = ("_async", "_runner")
+    __slots__ = ()
 
     _async: _AsyncTransformation
-    _runner: _portal.Runner
 
     def __init__(
         self,
@@ -1048,18 +949,8 @@ class Transformation(TaskMethods):
         handles: Sequence[str] | None = None,
         context: Context | None = None,
     ) -> None:
-        self._async = _AsyncTransformation(
-            apikey, handle, external_url, security, handles=handles, context=context
-        )
+        self._async = _AsyncTransformation(**_passed(locals()))
         self._runner = _portal.PER_CALL
-
-    @classmethod
-    def _from_async(cls, obj: _AsyncTransformation, runner: _portal.Runner) -> Transformation:
-        """Wrap an async Transformation; its calls run with ``runner``."""
-        twin = cls.__new__(cls)
-        twin._async = obj
-        twin._runner = runner
-        return twin
 
     def with_tasks(self, tasks: str | Iterable[Task]) -> Transformation:
         """A new chain with ``tasks`` appended: URL grammar or `Task` objects (no I/O).
@@ -1151,8 +1042,31 @@ class Transformation(TaskMethods):
         return self._async.signed_url(security, call=call, expires_in=expires_in)
 
     def get_content(self, *, security: Security | None = None) -> bytes:
-        """Run the chain and return the result's bytes (signed when security is set)."""
+        """Run the chain and return the result's bytes (signed when security is set).
+
+        A connection lost mid-body is resumed as `stream` resumes it.
+        """
         return self._runner.run(self._async.get_content, security=security)
+
+    def stream(
+        self, *, start: int | None = None, end: int | None = None, security: Security | None = None
+    ) -> AbstractContextManager[SyncDownloadStream]:
+        """Run the chain and read the result as a stream: ``with t.stream() as body``.
+
+        As `Filelink.stream`: ``body`` is a `SyncDownloadStream` (an iterable of
+        `bytes`, with ``size``, ``mimetype`` and ``etag`` known up front), the byte
+        range ``start``-``end`` is inclusive, and a connection lost mid-body is
+        resumed against the first answer's ETag (a result without one cannot be
+        resumed, and the loss is raised).
+
+        Raises:
+            ConfigurationError: ``start`` or ``end`` is not a non-negative int, or
+                ``end`` is before ``start``.
+            RangeNotSatisfiableError: ``start`` is past the end of the result.
+        """
+        return blocking_stream(
+            self._runner, self._async.stream(start=start, end=end, security=security)
+        )
 
     def download(
         self, destination: str | os.PathLike[str] | BinaryIO, *, security: Security | None = None
@@ -1195,9 +1109,7 @@ class Transformation(TaskMethods):
         Raises:
             ConfigurationError: ``task`` is not a `Task` named ``store``; bad security.
         """
-        return Filelink._from_async(
-            self._runner.run(self._async.store_task, task, security=security), self._runner
-        )
+        return self._twin(Filelink, self._runner.run(self._async.store_task, **_passed(locals())))
 
     def av_convert_task(self, task: Task, *, security: Security | None = None) -> AudioVisual:
         """Start the chain with a ready ``video_convert`` `Task` last; return the conversion.
@@ -1209,8 +1121,8 @@ class Transformation(TaskMethods):
             ConfigurationError: ``task`` is not a `Task` named ``video_convert``; bad
                 security.
         """
-        return AudioVisual._from_async(
-            self._runner.run(self._async.av_convert_task, task, security=security), self._runner
+        return self._twin(
+            AudioVisual, self._runner.run(self._async.av_convert_task, **_passed(locals()))
         )
 
     def request_url(self, security: Security | None = None) -> str:
@@ -1225,19 +1137,8 @@ class Transformation(TaskMethods):
         """
         return self._async.request_url(security)
 
-    def __repr__(self) -> str:
-        return repr(self._async)
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Transformation):
-            return NotImplemented
-        return self._async == other._async
-
-    def __hash__(self) -> int:
-        return hash(self._async)
-
-
-class AudioVisual:
+class AudioVisual(_portal.Twin):
     """A running audio/video conversion (the sync twin of `filestack_async.AudioVisual`).
 
     Usually returned by ``filelink.av_convert(...)``.
@@ -1247,10 +1148,9 @@ class AudioVisual:
         >>> video = av.wait_until_complete(timeout=300)  # doctest: +SKIP
     """
 
-    __slots__ = ("_async", "_runner")
+    __slots__ = ()
 
     _async: _AsyncAudioVisual
-    _runner: _portal.Runner
 
     def __init__(
         self,
@@ -1275,14 +1175,6 @@ class AudioVisual:
             context=context,
         )
         self._runner = transformation._runner if transformation is not None else _portal.PER_CALL
-
-    @classmethod
-    def _from_async(cls, obj: _AsyncAudioVisual, runner: _portal.Runner) -> AudioVisual:
-        """Wrap an async AudioVisual; its calls run with ``runner``."""
-        twin = cls.__new__(cls)
-        twin._async = obj
-        twin._runner = runner
-        return twin
 
     @property
     def url(self) -> str:
@@ -1327,7 +1219,7 @@ class AudioVisual:
         Raises:
             ConversionError: the conversion failed, or is not complete yet.
         """
-        return Filelink._from_async(self._runner.run(self._async.to_filelink), self._runner)
+        return self._twin(Filelink, self._runner.run(self._async.to_filelink))
 
     def wait_until_complete(
         self,
@@ -1360,18 +1252,6 @@ class AudioVisual:
         Example:
             >>> video = av.wait_until_complete(timeout=120, progress=print)  # doctest: +SKIP
         """
-        return Filelink._from_async(
-            self._runner.run(
-                self._async.wait_until_complete,
-                timeout,
-                initial_delay,
-                max_delay,
-                jitter,
-                progress,
-                clock=clock,
-            ),
-            self._runner,
+        return self._twin(
+            Filelink, self._runner.run(self._async.wait_until_complete, **_passed(locals()))
         )
-
-    def __repr__(self) -> str:
-        return repr(self._async)

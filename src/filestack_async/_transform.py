@@ -19,18 +19,19 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 from urllib.parse import quote, urlsplit
 
 from ._config import Endpoints
 from ._context import Context
-from ._download import download_to
+from ._download import DownloadStream, check_range, download_to, open_download, read_all
 from ._exceptions import APIResponseValidationError, ConfigurationError
 from ._http import Kind, Retry
-from ._params import validate_handle
+from ._params import handle_in_answer, validate_handle
 from ._results import conversion_maker, filelink_maker
-from ._security import Security, url_security
+from ._security import Security, check_security, url_security
 from ._task_methods import TaskMethods
 from ._tasks import Invalid, Task, build_task, check_apikey, parse_task, split_top_level
 
@@ -153,8 +154,7 @@ class Transformation(TaskMethods):
         given = [x for x in (handle, external_url, handles) if x is not None]
         if len(given) != 1:
             raise ConfigurationError("give exactly one of handle=, external_url= or handles=")
-        if security is not None and not isinstance(security, Security):
-            raise ConfigurationError("security must be a Security object")
+        check_security(security)
         if apikey is not None:
             check_apikey(apikey)
         if context is not None and not isinstance(context, Context):
@@ -386,13 +386,37 @@ class Transformation(TaskMethods):
             return await http.request(method, url, retry=retry, redact=self._redact(sec), kind=kind)
 
     async def get_content(self, *, security: Security | None = None) -> bytes:
-        """Run the chain and return the result's bytes (signed when security is set)."""
+        """Run the chain and return the result's bytes (signed when security is set).
+
+        A connection lost mid-body is resumed as `stream` resumes it.
+        """
         sec = self._security(security)
-        response = await self._get(
-            self._render(self._tasks, sec, wire=True), sec, kind=Kind.DOWNLOAD
-        )
-        content: bytes = response.content
-        return content
+        return await read_all(self._context, self._render(self._tasks, sec, wire=True), sec)
+
+    def stream(
+        self,
+        *,
+        start: int | None = None,
+        end: int | None = None,
+        security: Security | None = None,
+    ) -> AbstractAsyncContextManager[DownloadStream]:
+        """Run the chain and read the result as a stream: ``async with t.stream() as body``.
+
+        As `Filelink.stream`: ``body`` is a `DownloadStream` (an async iterable of
+        `bytes`, with ``size``, ``mimetype`` and ``etag`` known up front), the byte
+        range ``start``-``end`` is inclusive, and a connection lost mid-body is
+        resumed against the first answer's ETag (a result without one cannot be
+        resumed, and the loss is raised).
+
+        Raises:
+            ConfigurationError: ``start`` or ``end`` is not a non-negative int, or
+                ``end`` is before ``start``.
+            RangeNotSatisfiableError: ``start`` is past the end of the result.
+        """
+        first, last = check_range(start, end)
+        sec = self._security(security)
+        url = self._render(self._tasks, sec, wire=True)
+        return open_download(self._context, url, sec, start=first, end=last)
 
     async def download(
         self,
@@ -456,7 +480,7 @@ class Transformation(TaskMethods):
         url = self._render((*self._tasks, task), sec, apikey=True, wire=True)
         response = await self._get(url, sec, method="POST", retry=Retry.NO_RESPONSE)
         body: dict[str, Any] = response.json_object()
-        handle = body.get("handle") or _last_segment(body.get("url"))
+        handle = handle_in_answer(body)
         if not isinstance(handle, str) or not handle:
             raise APIResponseValidationError(
                 "the store answer has neither a handle nor a url", method="POST", url=response.url
@@ -519,8 +543,7 @@ class Transformation(TaskMethods):
         Raises:
             ConfigurationError: ``security`` is not a `Security`.
         """
-        if security is not None and not isinstance(security, Security):
-            raise ConfigurationError("security must be a Security object")
+        check_security(security)
         return self._render(self._tasks, security, wire=True)
 
 
@@ -547,9 +570,3 @@ def _parse_tasks(text: str) -> tuple[Task, ...]:
     for task in tasks:
         _check_not_security(task)
     return tasks
-
-
-def _last_segment(url: object) -> str | None:
-    if isinstance(url, str) and url:
-        return url.rstrip("/").rsplit("/", 1)[-1] or None
-    return None

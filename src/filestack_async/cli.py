@@ -16,12 +16,24 @@ import argparse
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, NoReturn, cast
 
 from ._cli import commands
-from ._cli.output import EXIT_INTERRUPTED, EXIT_USAGE, CommandFailed, Output, describe_error
+from ._cli.output import (
+    EXIT_INTERRUPTED,
+    EXIT_MISSING_EXTRA,
+    EXIT_USAGE,
+    CommandFailed,
+    Output,
+    describe_error,
+    error_object,
+)
 from ._cli.output import exit_code as _exit_code
 from ._redact import redact_text
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from .emulator import Faults
 
 Command = Callable[[argparse.Namespace, Output], int]
 
@@ -55,6 +67,32 @@ def _add_emulator(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
         metavar="SECONDS",
         help="remove unfinished uploads this long after their start (default 86400: 24 h)",
     )
+    team = p.add_argument_group("for app teams: webhooks, journal, seed data, dashboard")
+    team.add_argument(
+        "--webhook", action="append", default=[], metavar="URL", help="send webhooks here"
+    )
+    team.add_argument(
+        "--webhook-secret-file",
+        help=f"sign webhooks with the key in this file (or ${WEBHOOK_SECRET_ENV}; "
+        "default: the app secret)",
+    )
+    team.add_argument(
+        "--webhook-retry-scale",
+        type=float,
+        default=1.0,
+        metavar="FACTOR",
+        help="multiply the retry delays (5 min, 30 min, 12 h) by this",
+    )
+    team.add_argument("--webhook-timeout", type=float, default=10.0, metavar="SECONDS")
+    team.add_argument(
+        "--webhook-allow-remote",
+        action="store_true",
+        help="allow webhook URLs beyond loopback",
+    )
+    team.add_argument("--journal-file", help="append every request served here as JSON lines")
+    team.add_argument("--journal-size", type=int, default=2000, help="requests kept in memory")
+    team.add_argument("--seed-data", help="store these files at start: a folder or a JSON manifest")
+    team.add_argument("--no-dashboard", action="store_true", help="do not serve the dashboard")
     faults = p.add_argument_group("faults (seeded, reproducible)")
     faults.add_argument("--seed", type=int, default=0)
     faults.add_argument("--fault-route", default="*", help="route the rates apply to (default *)")
@@ -67,6 +105,11 @@ def _add_emulator(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
     faults.add_argument("--delay-rate", type=float, default=0.0, help="share of delayed requests")
     faults.add_argument("--delay", type=float, default=0.0, help="seconds of delay")
     faults.add_argument("--max-chunk-size", type=int, help="part/chunk PUTs above this fail")
+    faults.add_argument(
+        "--chunk-s3-code",
+        choices=("RequestTimeout", "IncompleteBody"),
+        help="answer those PUTs as S3 does (400 XML with this Code) instead of a reset",
+    )
     faults.add_argument("--complete-202", type=int, default=0, help="202s before complete succeeds")
     faults.add_argument("--latency", type=float, default=0.0, help="seconds added to each request")
     faults.add_argument("--bandwidth", type=float, help="bytes per second per request body")
@@ -74,10 +117,27 @@ def _add_emulator(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
         "--wan-profile", action="store_true", help="40 ms per request and 16 MiB/s per connection"
     )
     p.set_defaults(run=lambda args, out: _run_emulator(args))
+    p.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="errors as JSON objects"
+    )
 
 
 #: the environment variable the emulator reads its app secret from
 EMULATOR_SECRET_ENV = "FILESTACK_EMULATOR_SECRET"
+#: the environment variable the emulator reads its webhook signing key from
+WEBHOOK_SECRET_ENV = "FILESTACK_EMULATOR_WEBHOOK_SECRET"
+
+
+def _secret_from_file(path: str, what: str) -> str:
+    """The first line of ``path``; `ValueError` naming ``what`` if unreadable or empty."""
+    try:
+        with open(path, encoding="utf-8") as file:
+            secret = file.readline().rstrip("\r\n")
+    except OSError as err:
+        raise ValueError(f"cannot read the {what} file {path!r}: {err.strerror}") from None
+    if not secret:
+        raise ValueError(f"the {what} file {path!r} is empty")
+    return secret
 
 
 def _emulator_secret(args: argparse.Namespace) -> str | None:
@@ -87,17 +147,17 @@ def _emulator_secret(args: argparse.Namespace) -> str | None:
     if args.secret:
         return str(args.secret)
     if args.secret_file:
-        try:
-            with open(args.secret_file, encoding="utf-8") as file:
-                secret = file.readline().rstrip("\r\n")
-        except OSError as err:
-            raise ValueError(
-                f"cannot read the secret file {args.secret_file!r}: {err.strerror}"
-            ) from None
-        if not secret:
-            raise ValueError(f"the secret file {args.secret_file!r} is empty")
-        return secret
+        return _secret_from_file(args.secret_file, "secret")
     return os.environ.get(EMULATOR_SECRET_ENV) or None
+
+
+def _webhook_secret(args: argparse.Namespace) -> str | None:
+    """The webhook signing key: ``--webhook-secret-file``, else the environment."""
+    import os
+
+    if args.webhook_secret_file:
+        return _secret_from_file(args.webhook_secret_file, "webhook secret")
+    return os.environ.get(WEBHOOK_SECRET_ENV) or None
 
 
 def _positive_seconds(text: str) -> float:
@@ -110,93 +170,96 @@ def _positive_seconds(text: str) -> float:
     return value
 
 
+def _emulator_faults(args: argparse.Namespace) -> Faults:
+    """The faults the flags ask for (one rule at most, a network profile).
+
+    Raises:
+        FaultConfigError: a rate, status or size is out of range.
+    """
+    from .emulator import Faults, NetworkProfile, RouteFault
+
+    rules = []
+    if args.error_rate or args.reset_rate or args.delay_rate:
+        rules.append(
+            RouteFault(
+                route=args.fault_route,
+                error_rate=args.error_rate,
+                status=args.error_status,
+                retry_after=args.retry_after,
+                reset_rate=args.reset_rate,
+                delay_rate=args.delay_rate,
+                delay=args.delay,
+            )
+        )
+    network = None
+    if args.wan_profile:
+        network = NetworkProfile.wan()
+    elif args.latency or args.bandwidth:
+        network = NetworkProfile(latency=args.latency, bandwidth=args.bandwidth)
+    return Faults(
+        seed=args.seed,
+        rules=tuple(rules),
+        max_chunk_size=args.max_chunk_size,
+        chunk_s3_code=args.chunk_s3_code,
+        complete_202=args.complete_202,
+        network=network,
+    )
+
+
 def _run_emulator(args: argparse.Namespace) -> int:
     try:
-        import uvicorn
-
-        from .emulator import EmulatorConfig, FaultConfigError, Faults, NetworkProfile, RouteFault
-        from .emulator.app import Emulator
+        from .emulator import FaultConfigError
+        from .emulator.server import EmulatorServer, ListenError
     except ImportError as err:
-        print(
+        raise CommandFailed(
             f"the emulator needs the 'emulator' extra: pip install 'filestack-async[emulator]' "
             f"({err.name} is missing)",
-            file=sys.stderr,
-        )
-        return 3
+            EXIT_MISSING_EXTRA,
+        ) from err
     from pathlib import Path
 
     try:
-        rules = []
-        if args.error_rate or args.reset_rate or args.delay_rate:
-            rules.append(
-                RouteFault(
-                    route=args.fault_route,
-                    error_rate=args.error_rate,
-                    status=args.error_status,
-                    retry_after=args.retry_after,
-                    reset_rate=args.reset_rate,
-                    delay_rate=args.delay_rate,
-                    delay=args.delay,
-                )
-            )
-        network = None
-        if args.wan_profile:
-            network = NetworkProfile.wan()
-        elif args.latency or args.bandwidth:
-            network = NetworkProfile(latency=args.latency, bandwidth=args.bandwidth)
-        faults = Faults(
-            seed=args.seed,
-            rules=tuple(rules),
-            max_chunk_size=args.max_chunk_size,
-            complete_202=args.complete_202,
-            network=network,
-        )
+        faults = _emulator_faults(args)
     except FaultConfigError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    from .emulator.server import OpenBindError, check_bind
-
+        raise CommandFailed(str(err), EXIT_USAGE) from err
     try:
         secret = _emulator_secret(args)
-        check_bind(args.host, secret=secret, allow_open=args.allow_open)
-    except (OSError, OpenBindError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    config = EmulatorConfig(
-        data_dir=Path(args.data_dir) if args.data_dir else None,
-        secret=secret,
-        apikeys=frozenset(args.apikey),
-        strict=args.strict,
-        faults=faults,
-        upload_expiry=args.upload_expiry,
-    )
-    emulator = Emulator(config)
-    host = f"[{args.host}]" if ":" in args.host else args.host
-    server = uvicorn.Server(
-        uvicorn.Config(emulator.app, host=args.host, port=args.port, log_level="warning")
-    )
+        webhook_secret = _webhook_secret(args)
+    except ValueError as err:
+        raise CommandFailed(str(err), EXIT_USAGE) from err
     try:
-        import socket
-
-        sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((args.host, args.port))
-        sock.listen(2048)  # connections wait in the backlog until uvicorn accepts them
-    except OSError as err:
-        emulator.close()
-        print(f"error: cannot listen on {host}:{args.port}: {err.strerror}", file=sys.stderr)
-        return 2
-    url = f"http://{host}:{sock.getsockname()[1]}"
+        server = EmulatorServer(
+            host=args.host,
+            port=args.port,
+            allow_open=args.allow_open,
+            data_dir=Path(args.data_dir) if args.data_dir else None,
+            secret=secret,
+            apikeys=frozenset(args.apikey),
+            strict=args.strict,
+            faults=faults,
+            upload_expiry=args.upload_expiry,
+            webhooks=tuple(args.webhook),
+            webhook_secret=webhook_secret,
+            webhook_retry_scale=args.webhook_retry_scale,
+            webhook_timeout=args.webhook_timeout,
+            webhook_allow_remote=args.webhook_allow_remote,
+            journal_file=Path(args.journal_file) if args.journal_file else None,
+            journal_size=args.journal_size,
+            seed=Path(args.seed_data) if args.seed_data else None,
+            dashboard=not args.no_dashboard,
+        )
+    except (ListenError, ValueError) as err:  # the bind, a webhook URL, the journal, the seed
+        message = err.strerror if isinstance(err, ListenError) else err
+        raise CommandFailed(str(message), EXIT_USAGE) from err
+    url = server.url
     print(f"Filestack emulator listening on {url}", flush=True)
-    print(f"  data: {emulator.data_dir}", flush=True)
+    print(f"  data: {server.emulator.data_dir}", flush=True)
     if secret is not None:
         print("  control: /_emulator/* needs the secret (Authorization: Bearer ...)", flush=True)
+    if not args.no_dashboard:
+        print(f"  dashboard: {url}/_emulator/dashboard", flush=True)
     print(f"  use:  Client(apikey, base_url={url!r})  or  FILESTACK_BASE_URL={url}", flush=True)
-    try:
-        server.run(sockets=[sock])
-    finally:
-        sock.close()
-        emulator.close()
+    server.serve_forever()
     return 0
 
 
@@ -226,27 +289,63 @@ def _run_demo(args: argparse.Namespace, out: Output) -> int:
     return run_demo(out)
 
 
+class UsageError(Exception):
+    """A command line argparse refused; ``parser`` is the (sub)parser that refused it."""
+
+    def __init__(self, parser: argparse.ArgumentParser, message: str) -> None:
+        super().__init__(message)
+        self.parser = parser
+        self.message = message
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are raised, so ``main`` reports them."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(self, message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(
-        prog="filestack-async", description="Filestack from the command line."
+    """The argument parser with every subcommand.
+
+    The connection and output flags (``--apikey``, ``--json``...) are accepted both
+    before and after the command name.
+    """
+    parser = _Parser(
+        prog="filestack-async",
+        description="Filestack from the command line.",
+        parents=[commands.connection_options()],
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--json", action="store_true", help="print machine-readable JSON results")
-    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = cast(
+        "argparse._SubParsersAction[argparse.ArgumentParser]",
+        parser.add_subparsers(dest="command", metavar="COMMAND"),
+    )
     commands.register(subparsers)
     _add_demo(subparsers)
     _add_emulator(subparsers)
     return parser
 
 
+def _asks_for_json(words: Sequence[str]) -> bool:
+    """True when ``--json`` is among the options (before any ``--``)."""
+    options = words[: list(words).index("--")] if "--" in words else words
+    return "--json" in options
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
+    words = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as done:  # --help, --version, or a usage error (already printed)
+        args = parser.parse_args(words)
+    except UsageError as err:
+        err.parser.print_usage(sys.stderr)
+        sys.stderr.write(f"{err.parser.prog}: error: {err.message}\n")
+        if _asks_for_json(words):
+            Output(json_mode=True).json(error_object("UsageError", err.message, EXIT_USAGE))
+        return EXIT_USAGE
+    except SystemExit as done:  # --help or --version
         return done.code if isinstance(done.code, int) else EXIT_USAGE
     run: Command | None = getattr(args, "run", None)
     if run is None:
@@ -257,14 +356,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(args, out)
     except KeyboardInterrupt:
         out.error("interrupted")
+        out.json_error("KeyboardInterrupt", "interrupted", EXIT_INTERRUPTED)
         return EXIT_INTERRUPTED
-    except Exception as err:  # every error becomes one line and an exit code
+    except Exception as err:  # every error becomes one line (and a JSON object) and a code
+        code = _exit_code(err)
         if not (isinstance(err, CommandFailed) and err.reported):
             out.error(describe_error(err))
+            out.json_error_for(err, code)
         if getattr(args, "debug", False):
             text = "".join(traceback.format_exception(type(err), err, err.__traceback__))
             out.stderr.write(redact_text(text, [*out.secrets, *out.error_secrets]))
-        return _exit_code(err)
+        return code
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ from ._exceptions import ConfigurationError, FilestackError
 from ._portal import ForkedProcessError, LoopThreadError, SyncUsageError
 from ._security import Security
 from ._sync_generated import AudioVisual, Client, Filelink, Transformation
+from ._sync_stream import SyncDownloadStream
 from ._uploads import UploadItem, UploadProgress
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "LoopThreadError",
     "RetryPolicy",
     "Security",
+    "SyncDownloadStream",
     "SyncUsageError",
     "Timeouts",
     "Transformation",

@@ -10,8 +10,8 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -80,7 +80,9 @@ def test_other_api_errors_exit_6(run: Run) -> None:
     base = f"http://127.0.0.1:{port}"
     result = run("metadata", "C" * 20, "--base-url", base, "--retries", "0", "--json")
     assert result.code == 6 and "APIConnectionError" in _one_error_line(result.err)
-    assert result.out == ""
+    # with --json the error is also one JSON object on stdout, nothing else
+    error = json.loads(result.out)["error"]
+    assert (error["type"], error["exit_code"], error["attempts"]) == ("APIConnectionError", 6, 1)
 
 
 def test_upload_errors_exit_7(run: Run, tmp_path: Path) -> None:
@@ -121,7 +123,9 @@ def test_local_file_errors_exit_8(run: Run, server: EmulatorServer, tmp_path: Pa
     result = run("download", handle, str(tmp_path / "no" / "such" / "dir.txt"), "--base-url",
                  server.url)  # fmt: skip
     line = _one_error_line(result.err)
-    assert result.code == 8 and "LocalFileError: No such file or directory" in line
+    folder = tmp_path / "no" / "such"
+    assert result.code == 8
+    assert f"LocalFileError: the destination folder {str(folder)!r} does not exist" in line
 
 
 def test_ctrl_c_exits_130(
@@ -141,14 +145,18 @@ def test_ctrl_c_exits_130(
 def test_ctrl_c_during_a_download_leaves_no_file(
     run: Run, server: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def interrupted(self: fa.Filelink, destination: Any, **kwargs: object) -> int:
-        destination.write(b"half of it")
+    path = tmp_path / "f.txt"
+    path.write_bytes(b"the whole file")
+    handle = json.loads(run("upload", str(path), "--json", *lenient_args(server)).out)[0]["handle"]
+
+    async def interrupted() -> AsyncIterator[bytes]:
+        yield b"half of it"  # written to the temporary file, then Ctrl+C
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(fa.Filelink, "download", interrupted)
+    monkeypatch.setattr(fa.DownloadStream, "__aiter__", lambda self: interrupted())
     folder = tmp_path / "downloads"
     folder.mkdir()
-    result = run("download", "F" * 20, str(folder / "f.bin"), *lenient_args(server))
+    result = run("download", handle, str(folder / "f.bin"), *lenient_args(server))
     assert result.code == 130 and list(folder.iterdir()) == []
 
 

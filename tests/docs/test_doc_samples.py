@@ -19,7 +19,7 @@ by itself):
 * afterwards every client the page opened and left open is closed.
 
 A block that cannot run (a ``conftest.py`` line, a test function for a user's suite)
-is fenced ```python no-run and is only compiled. An exception in a runnable block fails
+is fenced ```python {.no-run} and is only compiled. An exception in a runnable block fails
 the page's test, with a traceback pointing at the Markdown file and line.
 """
 
@@ -85,11 +85,11 @@ class Block:
 
 
 def extract_blocks(path: Path, text: str | None = None) -> list[Block]:
-    """The ```python blocks of a Markdown file; ```python no-run marks one not to run."""
+    """The ```python blocks of a Markdown file; ```python {.no-run} marks one not to run."""
     text = path.read_text(encoding="utf-8") if text is None else text
     blocks = []
     for match in _FENCE.finditer(text):
-        info = match["info"].split()
+        info = match["info"].replace("{", " ").replace("}", " ").replace(".", " ").split()
         line = text.count("\n", 0, match.start("body")) + 1
         source = textwrap.dedent(match["body"])
         blocks.append(Block(path, line, source, runnable="no-run" not in info))
@@ -219,6 +219,7 @@ def docs_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     monkeypatch.chdir(work)
     with EmulatorServer(data_dir=tmp_path / "emulator") as server:
         monkeypatch.setenv("FILESTACK_BASE_URL", server.url)
+        monkeypatch.setenv("FILESTACK_API_KEY", "DOCS-APIKEY")  # for Client() with no key
         yield server
 
 
@@ -261,7 +262,7 @@ def test_a_broken_sample_fails_and_no_run_blocks_are_only_compiled(
     text = (
         "# A page\n\n"
         "```python\nstored = await client.upload(content=b'ok')\n```\n\n"
-        "```python no-run\nraise SystemExit('never run')\n```\n\n"
+        "```python {.no-run}\nraise SystemExit('never run')\n```\n\n"
         "- in a list:\n\n"
         "  ```python\n  data = await stored.get_content()\n  assert data == b'not ok'\n  ```\n"
     )
@@ -275,6 +276,6 @@ def test_a_broken_sample_fails_and_no_run_blocks_are_only_compiled(
     frames = [(entry.path, entry.lineno + 1) for entry in failure.traceback]
     assert (page, 15) in frames
 
-    page.write_text("```python no-run\ndef broken(:\n```\n")
+    page.write_text("```python {.no-run}\ndef broken(:\n```\n")
     with pytest.raises(SyntaxError):
         extract_blocks(page)[0].compile()

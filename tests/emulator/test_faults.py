@@ -144,6 +144,39 @@ async def test_max_chunk_size_and_complete_202(make_emulator: Callable[..., Emul
         assert (await http.get(done.json()["url"])).content == data
 
 
+@pytest.mark.parametrize("code", ["RequestTimeout", "IncompleteBody"])
+async def test_max_chunk_size_can_answer_the_way_s3_does(
+    make_emulator: Callable[..., Emulator], code: str
+) -> None:
+    faults = Faults(max_chunk_size=1000, chunk_s3_code=code)
+    emulator = make_emulator(strict=True, faults=faults)
+    async with httpx.AsyncClient(transport=EmulatorTransport(emulator.app)) as http:
+        origin = Origin(emulator, http, IN_PROCESS_URL, "in-process")
+        data = os.urandom(1500)
+        start = await origin.start(len(data), fii=True)
+        refused = await origin.put_piece(start, 1, data, offset=0)
+        assert refused.status_code == 400
+        assert refused.headers["content-type"].startswith("application/xml")
+        assert refused.text.startswith('<?xml version="1.0" encoding="UTF-8"?>')
+        assert f"<Error><Code>{code}</Code><Message>" in refused.text
+        assert (await origin.put_piece(start, 1, data[:1000], offset=0)).status_code == 200
+        assert emulator.faults.injected["put:too-big"] == 1
+        shown = (await http.get(f"{IN_PROCESS_URL}/_emulator/faults")).json()["faults"]
+        assert shown["chunk_s3_code"] == code
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"chunk_s3_code": "SlowDown"}, "chunk_s3_code must be one of RequestTimeout"),
+        ({"chunk_s3_code": "RequestTimeout", "chunk_status": 408}, "not both"),
+    ],
+)
+def test_chunk_s3_code_is_checked(settings: dict[str, object], message: str) -> None:
+    with pytest.raises(FaultConfigError, match=message):
+        Faults.from_json(settings)
+
+
 async def test_faults_set_and_cleared_at_runtime(make_emulator: Callable[..., Emulator]) -> None:
     emulator = make_emulator()
     async with httpx.AsyncClient(transport=EmulatorTransport(emulator.app)) as http:

@@ -18,12 +18,13 @@ import dataclasses
 import importlib.util
 import inspect
 import io
+import os
 import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
@@ -158,6 +159,29 @@ def _closed_client(env: Env, method: str, *args: Any, **kwargs: Any) -> object:
     return call()
 
 
+def _keyless(method: str, *args: Any, **kwargs: Any) -> Callable[[Env], object]:
+    """Call ``method`` on a client made without an API key (none in the environment)."""
+
+    def call(env: Env) -> object:
+        saved = os.environ.pop("FILESTACK_API_KEY", None)
+        try:
+            client = env.api.Client()
+        finally:
+            if saved is not None:
+                os.environ["FILESTACK_API_KEY"] = saved
+        if env.sync:
+            with client:
+                return getattr(client, method)(*args, **kwargs)
+
+        async def run() -> object:
+            async with client:
+                return await getattr(client, method)(*args, **kwargs)
+
+        return run()
+
+    return call
+
+
 def _first_item_error(result: object) -> object:
     """``upload_many`` reports a bad item as that item's result: raise it."""
 
@@ -188,7 +212,19 @@ def _on(target: Callable[[Env], Any], method: str, **kwargs: Any) -> Callable[[E
 
 def _rows() -> Iterator[Row]:
     # -- Client -----------------------------------------------------------------------
-    yield Row("Client", "apikey None", lambda e: e.api.Client(None), CE, "apikey must be")
+    yield Row(
+        "Client.upload", "no apikey", _keyless("upload", content=b"x"), CE, "needs an API key"
+    )
+    yield Row(
+        "Client.upload_url",
+        "no apikey",
+        _keyless("upload_url", "https://example.com/a.png"),
+        CE,
+        "needs an API key",
+    )
+    yield Row(
+        "Client.upload_many", "no apikey", _keyless("upload_many", [b"x"]), CE, "needs an API key"
+    )
     yield Row("Client", "apikey int", lambda e: e.api.Client(123), CE, "apikey must be")
     yield Row("Client", "apikey blank", lambda e: e.api.Client("  "), CE, "apikey must be")
     yield Row(
@@ -372,6 +408,41 @@ def _rows() -> Iterator[Row]:
         lambda e: e.client.upload_url("https://a.io/x", security="x"),
         CE,
         "security must be a Security",
+    )
+    yield Row(
+        "Client.upload_url",
+        "alt store param",
+        lambda e: e.client.upload_url("https://a.io/x", {"alt": "a cat"}),
+        CE,
+        "'alt' is not accepted by upload_url",
+    )
+    yield Row(
+        "Client.upload_url",
+        "headers a list",
+        lambda e: e.client.upload_url("https://a.io/x", headers=[("X-A", "1")]),
+        CE,
+        "headers must be a dict",
+    )
+    yield Row(
+        "Client.upload_url",
+        "header name with a space",
+        lambda e: e.client.upload_url("https://a.io/x", headers={"X A": "1"}),
+        CE,
+        "is not an HTTP header name",
+    )
+    yield Row(
+        "Client.upload_url",
+        "header value int",
+        lambda e: e.client.upload_url("https://a.io/x", headers={"X-A": 1}),
+        CE,
+        "must be a string, not int",
+    )
+    yield Row(
+        "Client.upload_url",
+        "header value with a line break",
+        lambda e: e.client.upload_url("https://a.io/x", headers={"X-A": "1\r\nX-B: 2"}),
+        CE,
+        "line break or control character",
     )
     yield Row(
         "Client.transform_external",
@@ -734,10 +805,31 @@ def _rows() -> Iterator[Row]:
     )
     yield Row(
         "Client.upload",
+        "alt int",
+        lambda e: e.client.upload(content=b"x", store_params={"alt": 3}),
+        CE,
+        "'alt' must be a string",
+    )
+    yield Row(
+        "Client.upload",
+        "workflow dict without id",
+        lambda e: e.client.upload(content=b"x", store_params={"workflows": [{"name": "w"}]}),
+        CE,
+        "non-empty strings or {'id': ...} dicts",
+    )
+    yield Row(
+        "Client.upload",
+        "intelligent 'Fallback'",
+        lambda e: e.client.upload(content=b"x", intelligent="Fallback"),
+        CE,
+        "intelligent must be True, False or 'fallback'",
+    )
+    yield Row(
+        "Client.upload",
         "intelligent str",
         lambda e: e.client.upload(content=b"x", intelligent="yes"),
         CE,
-        "intelligent must be True or False",
+        "intelligent must be True, False or 'fallback'",
     )
     yield Row(
         "Client.upload",
@@ -800,7 +892,7 @@ def _rows() -> Iterator[Row]:
         "intelligent int",
         lambda e: e.client.upload_many([b"x"], intelligent=1),
         CE,
-        "intelligent must be True or False",
+        "intelligent must be True, False or 'fallback'",
     )
     yield Row(
         "Client.upload_many",
@@ -1185,6 +1277,34 @@ def _rows() -> Iterator[Row]:
         CE,
         "security must be a Security",
     )
+    yield Row(
+        "Filelink.remove_metadata",
+        "apikey int",
+        lambda e: e.link.remove_metadata(apikey=5),
+        CE,
+        "apikey must be a non-empty string",
+    )
+    yield Row(
+        "Filelink.remove_metadata",
+        "no API key anywhere",
+        lambda e: e.api.Filelink(HANDLE, security=SECURITY).remove_metadata(),
+        CE,
+        "an API key is required to remove a file's metadata",
+    )
+    yield Row(
+        "Filelink.remove_metadata",
+        "no security anywhere",
+        lambda e: e.api.Filelink(HANDLE).remove_metadata(apikey="K"),
+        CE,
+        "security is required to remove a file's metadata",
+    )
+    yield Row(
+        "Filelink.remove_metadata",
+        "security str",
+        lambda e: e.link.remove_metadata(security="x"),
+        CE,
+        "security must be a Security",
+    )
 
     # -- Transformation -----------------------------------------------------------------
     yield Row(
@@ -1342,6 +1462,7 @@ def _rows() -> Iterator[Row]:
         ),
     ):
         yield Row("Transformation.download", bad, call, CE, match)
+    yield from _stream_rows()
     yield Row(
         "Filelink.with_tasks",
         "tasks an int",
@@ -1662,6 +1783,49 @@ def _rows() -> Iterator[Row]:
         lambda e: fa.Security({"expiry": 1, "extra": object()}, SECRET),
         CE,
         "cannot be encoded as JSON",
+    )
+    with_secret = {"FILESTACK_APP_SECRET": SECRET}
+    yield Row(
+        "Security.from_env",
+        "FILESTACK_APP_SECRET unset",
+        lambda e: fa.Security.from_env(environ={}),
+        CE,
+        "$FILESTACK_APP_SECRET is not set",
+    )
+    yield Row(
+        "Security.from_env",
+        "environ a list",
+        lambda e: fa.Security.from_env(environ=cast(Any, [])),
+        CE,
+        "environ must be a mapping",
+    )
+    yield Row(
+        "Security.from_env",
+        "expires_in negative",
+        lambda e: fa.Security.from_env(expires_in=-1, environ=with_secret),
+        CE,
+        "expires_in",
+    )
+    yield Row(
+        "Security.from_env",
+        "call a string",
+        lambda e: fa.Security.from_env(call=cast(Any, "read"), environ=with_secret),
+        CE,
+        "call",
+    )
+    yield Row(
+        "Security.from_env",
+        "handle int",
+        lambda e: fa.Security.from_env(handle=cast(Any, 1), environ=with_secret),
+        CE,
+        "handle",
+    )
+    yield Row(
+        "Security.from_env",
+        "path int",
+        lambda e: fa.Security.from_env(path=cast(Any, 1), environ=with_secret),
+        CE,
+        "path",
     )
     yield Row(
         "Security.create",
@@ -2184,6 +2348,20 @@ def _rows() -> Iterator[Row]:
     )
     yield Row(
         "UploadConfig",
+        "integrity_check int",
+        lambda e: fa.UploadConfig(integrity_check=0),
+        CE,
+        "integrity_check must be True or False, not int",
+    )
+    yield Row(
+        "UploadConfig",
+        "integrity_check str",
+        lambda e: fa.UploadConfig(integrity_check="no"),
+        CE,
+        "integrity_check must be True or False, not str",
+    )
+    yield Row(
+        "UploadConfig",
         "multipart_threshold negative",
         lambda e: fa.UploadConfig(multipart_threshold=-1),
         CE,
@@ -2273,6 +2451,31 @@ def _rows() -> Iterator[Row]:
         CE,
         "location_url must be a host name string",
     )
+
+
+def _stream_rows() -> Iterator[Row]:
+    """``stream()`` on a Filelink and a Transformation: the byte range and the security."""
+    targets: tuple[tuple[str, Callable[[Env], Any]], ...] = (
+        ("Filelink.stream", lambda e: e.link),
+        ("Transformation.stream", lambda e: e.chain),
+    )
+    cases: tuple[tuple[str, dict[str, Any], str], ...] = (
+        ("start negative", {"start": -1}, "start must not be negative, not -1"),
+        ("start a str", {"start": "5"}, "start must be a byte offset (an int) or None, not str"),
+        (
+            "start a float",
+            {"start": 1.5},
+            "start must be a byte offset (an int) or None, not float",
+        ),
+        ("start a bool", {"start": True}, "start must be a byte offset (an int) or None, not bool"),
+        ("end negative", {"end": -1}, "end must not be negative, not -1"),
+        ("end a str", {"end": "9"}, "end must be a byte offset (an int) or None, not str"),
+        ("end before start", {"start": 10, "end": 9}, "end (9) is before start (10)"),
+        ("security str", {"security": "x"}, "security must be a Security"),
+    )
+    for method, target in targets:
+        for bad, kwargs, match in cases:
+            yield Row(method, bad, _on(target, "stream", **kwargs), CE, match)
 
 
 def _wrong_type_call(target: str, method: str, param: str) -> Callable[[Env], object]:
@@ -2416,6 +2619,7 @@ EXEMPT: dict[str, str] = {
     "PartDone": "made by the SDK and handed to the on_event hook, never by callers",
     "UploadResumed": "made by the SDK and handed to the on_event hook, never by callers",
     "Context": "made by a Client (client.context) and handed on as context=, never by callers",
+    "DownloadStream": "made by stream() and handed to the caller's async with, never by callers",
     "__version__": "a string",
 }
 

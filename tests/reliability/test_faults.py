@@ -23,6 +23,7 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
+import pytest
 
 from filestack_async import Client, RetryPolicy, Timeouts, UploadConfig
 from filestack_async.emulator import EmulatorServer, Faults, RouteFault
@@ -276,3 +277,28 @@ async def test_every_upload_survives_the_fault_mix(
     if campaign.full:
         for kind in ("put:503", "put:503+retry-after", "put:reset", "put:delay"):
             assert total[kind] > 0, summary
+
+
+@pytest.mark.parametrize("answer", ["reset", "RequestTimeout", "IncompleteBody"])
+async def test_intelligent_ingestion_halves_its_way_under_a_chunk_limit(
+    campaign: Campaign, tmp_path: Path, record_property: Any, answer: str
+) -> None:
+    """A link that cannot carry chunks over 256 KiB, as it shows itself: the connection
+    dropped, or S3's 400 ``RequestTimeout``/``IncompleteBody`` XML answer. Intelligent
+    ingestion halves its 1 MiB chunks under the limit and every upload completes."""
+    seed = 20261203
+    limit = 256 * 1024
+    faults = Faults(
+        seed=seed, max_chunk_size=limit, chunk_s3_code=None if answer == "reset" else answer
+    )
+    async with EmulatorServer(data_dir=tmp_path / "emulator", strict=True, faults=faults) as server:
+        sizes = campaign_sizes(campaign, random.Random(seed))
+        report = await run_flow("intelligent", sizes, server, tmp_path, seed)
+        violations = [v.message for v in server.emulator.violations.snapshot()]
+    figures = report.figures()
+    record_property(f"chunk_limit_{answer}", figures)
+    assert violations == [], figures
+    assert figures["uploads"] == campaign.fault_uploads
+    # chunks over the limit were refused (each one halved the chunk), and yet all stored
+    assert any(size > limit for size in sizes)
+    assert report.injected["put:too-big"] > 0, figures

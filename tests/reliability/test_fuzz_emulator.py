@@ -685,7 +685,16 @@ def test_random_process_and_control_requests(
         st.dictionaries(st.sampled_from(["latency", "bandwidth", "x"]), json_values),
     )
     fault_keys = st.sampled_from(
-        ["seed", "rules", "max_chunk_size", "chunk_status", "complete_202", "network", "x"]
+        [
+            "seed",
+            "rules",
+            "max_chunk_size",
+            "chunk_status",
+            "chunk_s3_code",
+            "complete_202",
+            "network",
+            "x",
+        ]
     )
 
     @fuzz_settings(campaign, scale=0.5, database=None)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import contextlib
 import inspect
 import sys
 from collections.abc import Callable
@@ -30,6 +31,13 @@ ASYNC_TO_SYNC: dict[Any, Any] = {
     filestack_async.Filelink: sync.Filelink,
     filestack_async.Transformation: sync.Transformation,
     filestack_async.AudioVisual: sync.AudioVisual,
+}
+#: what each async type in a signature is in the sync one: the twins, and a stream (an
+#: async context manager of an async iterable becomes a sync one of a sync iterable)
+SYNC_TYPES: dict[Any, Any] = {
+    **ASYNC_TO_SYNC,
+    contextlib.AbstractAsyncContextManager: contextlib.AbstractContextManager,
+    filestack_async.DownloadStream: sync.SyncDownloadStream,
 }
 #: async lifecycle members and their sync names
 RENAMED = {"__aenter__": "__enter__", "__aexit__": "__exit__", "aclose": "close"}
@@ -123,14 +131,14 @@ def test_every_public_member_has_a_sync_twin(async_cls: type, sync_cls: type, na
         assert a_param.default == s_param.default, a_param.name
         if a_param.name == "self":
             continue
-        assert resolved(a_param.annotation, async_member, ASYNC_TO_SYNC) == resolved(
+        assert resolved(a_param.annotation, async_member, SYNC_TYPES) == resolved(
             s_param.annotation, sync_member, {}
         ), a_param.name
     if name == "__aenter__":
         # typed with a self TypeVar in the lifecycle mixin; `with` returns the client itself
         # (test_client.py checks it at runtime)
         return
-    assert resolved(a_sig.return_annotation, async_member, ASYNC_TO_SYNC) == resolved(
+    assert resolved(a_sig.return_annotation, async_member, SYNC_TYPES) == resolved(
         s_sig.return_annotation, sync_member, {}
     )
 

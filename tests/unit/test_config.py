@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from filestack_async import ConfigurationError, Endpoints, Timeouts, UploadConfig
@@ -103,8 +105,9 @@ def test_one_number_of_seconds_never_makes_the_total_shorter() -> None:
         {"min_chunk_size": 0},
         {"min_chunk_size": 16 * 1024 * 1024},
         {"complete_budget": -1},
+        {"integrity_check": 1},
     ],
 )
-def test_upload_config_validation(kwargs: dict[str, int]) -> None:
+def test_upload_config_validation(kwargs: dict[str, Any]) -> None:
     with pytest.raises(ConfigurationError):
         UploadConfig(**kwargs)

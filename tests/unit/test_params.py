@@ -77,7 +77,13 @@ def test_store_params_round_trip_and_copy() -> None:
         ({"access": "world"}, "'public' or 'private'"),
         ({"base64decode": "yes"}, "'base64decode' must be a bool"),
         ({"workflows": "wf1"}, "list of workflow id"),
-        ({"workflows": ["wf1", 2]}, "list of id strings"),
+        ({"workflows": ["wf1", 2]}, "list of workflow ids: non-empty strings or .*not int"),
+        ({"workflows": [""]}, "non-empty strings or"),
+        ({"workflows": [{"id": ""}]}, "non-empty strings or"),
+        ({"workflows": [{"id": "w", "name": "x"}]}, "'id': ...} dicts, not dict"),
+        ({"workflows": [{"ID": "w"}]}, "'id': ...} dicts, not dict"),
+        ({"workflows": [{"id": 3}]}, "'id': ...} dicts, not dict"),
+        ({"alt": 3}, "'alt' must be a string"),
         ({"upload_tags": ["a"]}, "dict of string keys"),
         ({"upload_tags": {str(i): "v" for i in range(11)}}, "at most 10"),
         ({"upload_tags": {"k" * 129: "v"}}, "1 to 128 characters"),
@@ -89,6 +95,14 @@ def test_store_params_round_trip_and_copy() -> None:
 def test_bad_store_params(params: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
         validate_store_params(params)
+
+
+def test_workflows_take_ids_and_id_dicts_and_alt_text() -> None:
+    given: dict[str, Any] = {"workflows": ["w1", {"id": "w2"}], "alt": "a red bicycle"}
+    checked = validate_store_params(given)
+    assert checked == {"workflows": ["w1", {"id": "w2"}], "alt": "a red bicycle"}
+    checked["workflows"][1]["id"] = "changed"  # a copy: the caller's dict is untouched
+    assert given["workflows"][1] == {"id": "w2"}
 
 
 def test_store_params_must_be_a_mapping() -> None:

@@ -43,7 +43,10 @@ class FakeUploadAPI:
 
     location_url: str = LOCATION
     location_region: str | None = "eu-west-1"
-    extra_start: dict[str, Any] = field(default_factory=lambda: {"upload_type": "regular"})
+    extra_start: dict[str, Any] = field(default_factory=dict)
+    #: whether a start with ``fii: true`` is answered ``upload_type: intelligent_ingestion``
+    #: (the app has intelligent ingestion); every other start is ``upload_type: regular``
+    fii_enabled: bool = True
     complete_202s: int = 0
     requests: list[tuple[str, httpx.Request]] = field(default_factory=list)
     #: PUT bodies per upload id, keyed by (part, offset); offset is 0 for regular parts
@@ -124,11 +127,13 @@ class FakeUploadAPI:
         fault = self._fault("start", request)
         if fault is not None:
             return fault
+        fii = json.loads(request.content).get("fii") is True and self.fii_enabled
         answer: dict[str, Any] = {
             "uri": "/bucket/key/file",
             "region": "us-east-1",
             "upload_id": "UPID" if self.starts == 1 else f"UPID-{self.starts}",
             "location_url": self.location_url,
+            "upload_type": "intelligent_ingestion" if fii else "regular",
             **self.extra_start,
         }
         if self.location_region:
@@ -143,11 +148,10 @@ class FakeUploadAPI:
         body = json.loads(request.content)
         offset = body.get("offset", 0)
         url = f"{STORAGE}/{body['upload_id']}/{body['part']}/{offset}?X-Amz-Signature=SIGNED"
-        headers = {
-            "Authorization": f"AWS4-HMAC-SHA256 part={body['part']}",
-            "Content-MD5": body["md5"],
-            "x-amz-date": "20240101T000000Z",
-        }
+        headers = {"Authorization": f"AWS4-HMAC-SHA256 part={body['part']}"}
+        if "md5" in body:  # signed without one when the request has none
+            headers["Content-MD5"] = body["md5"]
+        headers["x-amz-date"] = "20240101T000000Z"
         return httpx.Response(200, json={"url": url, "headers": headers, "location_url": "x"})
 
     def _put(self, request: httpx.Request) -> httpx.Response:
@@ -159,7 +163,7 @@ class FakeUploadAPI:
         if fault is not None:
             return fault
         data = request.content
-        if md5_b64(data) != request.headers["Content-MD5"]:
+        if "Content-MD5" in request.headers and md5_b64(data) != request.headers["Content-MD5"]:
             return httpx.Response(400, text="BadDigest")
         if int(request.headers["Content-Length"]) != len(data):
             return httpx.Response(400, text="IncompleteBody")

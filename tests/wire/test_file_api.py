@@ -226,6 +226,29 @@ async def test_delete_needs_key_and_security(client: Client) -> None:
 
 
 @respx.mock
+async def test_remove_metadata_deletes_with_skip_storage(client: Client) -> None:
+    route = respx.delete(f"{API}/file/{HANDLE}").respond(200, text="success")
+    await client.filelink(HANDLE).remove_metadata(security=SECURITY)
+    request = route.calls.last.request
+    assert request.method == "DELETE" and request.content == b""
+    assert query(request) == {
+        "key": [APIKEY],
+        "policy": [POLICY],
+        "signature": [SIGNATURE],
+        "skip_storage": ["true"],
+    }
+    await Filelink(HANDLE, security=SECURITY).remove_metadata(apikey="OTHERKEY")
+    assert query(route.calls.last.request)["key"] == ["OTHERKEY"]
+
+
+async def test_remove_metadata_needs_key_and_security(client: Client) -> None:
+    with pytest.raises(ConfigurationError, match="security is required to remove a file's"):
+        await client.filelink(HANDLE).remove_metadata()
+    with pytest.raises(ConfigurationError, match="API key is required to remove a file's"):
+        await Filelink(HANDLE, security=SECURITY).remove_metadata()
+
+
+@respx.mock
 async def test_overwrite_by_url(client: Client) -> None:
     route = respx.post(f"{API}/file/{HANDLE}").respond(200, json={"handle": HANDLE})
     link = client.filelink(HANDLE, security=SECURITY)
@@ -285,6 +308,19 @@ async def test_overwrite_by_file(client: Client, tmp_path: Path, kind: str) -> N
     assert 'name="fileUpload"' in head
     assert "Content-Type: application/octet-stream" in head
     assert data == payload
+
+
+@respx.mock
+async def test_overwrite_file_name_cannot_end_its_quoted_header(
+    client: Client, tmp_path: Path
+) -> None:
+    """A backslash in the file name would escape the closing quote of ``filename="..."``."""
+    route = respx.post(f"{API}/file/{HANDLE}").respond(200, json={})
+    path = tmp_path / 'a"b\\'
+    path.write_bytes(b"x")
+    await client.filelink(HANDLE).overwrite(filepath=path, security=SECURITY)
+    head, data = _multipart_file(route.calls.last.request)
+    assert 'filename="a_b_"\r\n' in head and data == b"x"
 
 
 @respx.mock
@@ -372,6 +408,53 @@ async def test_upload_url_defaults_and_tags(secure_client: Client) -> None:
 
 
 @respx.mock
+async def test_upload_url_with_origin_headers_and_workflow_dicts(client: Client) -> None:
+    route = respx.post(f"{CDN}/process").respond(200, json={"handle": HANDLE})
+    origin = {"Authorization": "Bearer origin-token-123", "X-Tenant": "t1"}
+    await client.upload_url(
+        "https://private.example.com/a.png",
+        {"workflows": ["w1", {"id": "w2"}]},
+        headers=origin,
+    )
+    assert json.loads(route.calls.last.request.content) == {
+        "apikey": APIKEY,
+        "sources": [{"source": "https://private.example.com/a.png", "headers": origin}],
+        "tasks": [
+            {"name": "store", "params": {"workflows": ["w1", {"id": "w2"}], "location": "S3"}}
+        ],
+    }
+    # no headers (or none given): the source is the plain URL
+    await client.upload_url("https://ex.com/b.png", headers={})
+    assert json.loads(route.calls.last.request.content)["sources"] == ["https://ex.com/b.png"]
+
+
+@respx.mock
+async def test_origin_header_values_are_masked_in_errors(client: Client) -> None:
+    token = "Bearer origin-token-123"
+    respx.post(f"{CDN}/process").respond(400, json={"error": f"bad source header {token}"})
+    with pytest.raises(fa.BadRequestError) as info:
+        await client.upload_url("https://ex.com/a", headers={"Authorization": token})
+    assert "origin-token-123" not in str(info.value) and "origin-token-123" not in info.value.body
+
+
+@pytest.mark.parametrize(
+    ("headers", "message"),
+    [
+        ("Authorization: x", "headers must be a dict"),
+        ({"Bad Name": "x"}, "is not an HTTP header name"),
+        ({"": "x"}, "is not an HTTP header name"),
+        ({1: "x"}, "is not an HTTP header name"),
+        ({"X-A": 1}, "must be a string, not int"),
+        ({"X-A": "a\r\nInjected: yes"}, "line break or control character"),
+        ({"X-A": "\ud800"}, "line break or control character"),
+    ],
+)
+async def test_upload_url_bad_headers(client: Client, headers: object, message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        await client.upload_url("https://ex.com/a", headers=headers)  # type: ignore[arg-type]
+
+
+@respx.mock
 async def test_upload_url_without_handle_is_a_validation_error(client: Client) -> None:
     respx.post(f"{CDN}/process").respond(200, json={"status": "ok"})
     with pytest.raises(fa.APIResponseValidationError, match="no handle"):
@@ -383,6 +466,7 @@ async def test_upload_url_without_handle_is_a_validation_error(client: Client) -
     [
         ("ex.com/a", None, "http"),
         ("https://ex.com/a", {"mimetype": "image/png"}, "mimetype"),
+        ("https://ex.com/a", {"alt": "a cat"}, "'alt' is not accepted by upload_url"),
         ("https://ex.com/a", {"nope": 1}, "unknown store parameter"),
     ],
 )

@@ -29,27 +29,33 @@ def refused_url() -> str:
     return f"http://127.0.0.1:{port}"
 
 
-@pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
-@pytest.mark.anyio
-async def test_auto_is_aiohttp_on_asyncio_and_httpx_on_trio(
-    anyio_backend: str, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.trio
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_auto_is_aiohttp_on_asyncio_and_httpx_on_trio(
+    backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("FILESTACK_HTTP_BACKEND")
-    async with Client(APIKEY, base_url=refused_url(), retry=RetryPolicy.disabled()) as client:
-        assert client.context.http is not None
-        assert client.context.http.backend is None  # chosen at the first request
-        with pytest.raises(fa.APIConnectionError):
-            await client.filelink(HANDLE).get_content()
-        expected = "aiohttp" if anyio_backend == "asyncio" else "httpx"
-        assert client.context.http.backend == expected
+
+    async def body() -> None:
+        async with Client(APIKEY, base_url=refused_url(), retry=RetryPolicy.disabled()) as client:
+            assert client.context.http is not None
+            assert client.context.http.backend is None  # chosen at the first request
+            with pytest.raises(fa.APIConnectionError):
+                await client.filelink(HANDLE).get_content()
+            expected = "aiohttp" if backend == "asyncio" else "httpx"
+            assert client.context.http.backend == expected
+
+    anyio.run(body, backend=backend)
 
 
-@pytest.mark.parametrize("anyio_backend", ["trio"])
-@pytest.mark.anyio
-async def test_aiohttp_asked_for_on_trio_is_a_configuration_error(anyio_backend: str) -> None:
-    async with Client(APIKEY, base_url=refused_url(), http_backend="aiohttp") as client:
-        with pytest.raises(fa.ConfigurationError, match="needs asyncio"):
-            await client.filelink(HANDLE).get_content()
+@pytest.mark.trio
+def test_aiohttp_asked_for_on_trio_is_a_configuration_error() -> None:
+    async def body() -> None:
+        async with Client(APIKEY, base_url=refused_url(), http_backend="aiohttp") as client:
+            with pytest.raises(fa.ConfigurationError, match="needs asyncio"):
+                await client.filelink(HANDLE).get_content()
+
+    anyio.run(body, backend="trio")
 
 
 async def test_the_parameter_wins_over_the_environment(

@@ -324,3 +324,19 @@ async def test_complete_without_handle_is_an_upload_error(client: Client) -> Non
         await client.upload(content=b"abc")
     assert isinstance(info.value.__cause__, APIResponseValidationError)
     assert info.value.upload_id == "UPID"
+
+
+@respx.mock
+async def test_alt_text_and_workflow_dicts_go_on_complete(
+    fake: FakeUploadAPI, retry_policy: RetryPolicy
+) -> None:
+    fake.install(respx.mock)
+    params = {"alt": "a red bicycle", "workflows": ["w1", {"id": "w2"}]}
+    # a small file with alt text goes multipart: /api/store takes no alt
+    async with Client(APIKEY, retry=retry_policy) as client:
+        await client.upload(content=b"tiny", store_params=params)
+    complete = fake.bodies("complete")[0]
+    assert complete["alt"] == "a red bicycle"
+    assert complete["store"]["workflows"] == ["w1", {"id": "w2"}]
+    assert "alt" not in fake.bodies("start")[0]
+    assert fake.assembled() == b"tiny"

@@ -162,7 +162,7 @@ async def test_an_unseekable_file_shorter_than_its_size(client: Client) -> None:
         ({"filepath": 12}, "filepath must be a str or os.PathLike"),
         ({"content": b"x", "store_params": {"colour": "red"}}, "unknown store parameter"),
         ({"content": b"x", "progress": 3}, "progress must be a callable"),
-        ({"content": b"x", "intelligent": "yes"}, "intelligent must be True or False"),
+        ({"content": b"x", "intelligent": "yes"}, "intelligent must be True, False or 'fallback'"),
     ],
 )
 @respx.mock(assert_all_called=False)

@@ -7,25 +7,39 @@ Each command is an ``async def`` taking the parsed arguments, the `Output` and t
 from __future__ import annotations
 
 import argparse
+import errno
 import hashlib
 import json
+import logging
 import os
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO, cast
+from urllib.parse import urlsplit
 
 import anyio
 
-from .. import Client, Filelink, RetryPolicy, Security, Transformation, UploadProgress
-from .._config import BASE_URL_ENV
-from .._exceptions import APIError, ConfigurationError
+from .. import (
+    AudioVisual,
+    Client,
+    DownloadStream,
+    Filelink,
+    RetryPolicy,
+    Security,
+    Transformation,
+    UploadProgress,
+)
+from .._config import APIKEY_ENV, BASE_URL_ENV, SECRET_ENV
+from .._exceptions import APIError, ConfigurationError, LocalFileError
 from .._filelink import METADATA_ATTRIBUTES
+from .._files import atomic_file
+from .._http import RETRY_RECORD
 from .._params import STORE_PARAMS
-from .._tasks import TASKS, Invalid, Task, build_task, parse_task, split_top_level
+from .._tasks import TASKS, Invalid, Task, build_task, parse_path, parse_task, split_top_level
 from .output import (
     EXIT_OK,
     Bars,
@@ -33,19 +47,21 @@ from .output import (
     CountingWriter,
     NoBars,
     Output,
-    atomic_file,
     describe_error,
     exit_code,
 )
 
-APIKEY_ENV = "FILESTACK_API_KEY"
-SECRET_ENV = "FILESTACK_APP_SECRET"
 #: seconds a policy made from the app secret stays valid (``--expires-in``)
 DEFAULT_EXPIRES_IN = 900.0
 #: retries of a failed request (``--retries``), as `RetryPolicy` has by default
 DEFAULT_RETRIES = RetryPolicy().max_retries
-#: stands in for the API key in commands that never send it (reading a handle)
-_UNUSED_APIKEY = "NO-APIKEY-GIVEN"
+
+#: flags whose empty value is refused (not taken as "use the environment")
+_VALUED_FLAGS = (
+    ("--apikey", "apikey", APIKEY_ENV),
+    ("--secret", "secret", SECRET_ENV),
+    ("--base-url", "base_url", BASE_URL_ENV),
+)
 
 AsyncCommand = Callable[[argparse.Namespace, Output, "Settings"], Awaitable[None]]
 
@@ -76,6 +92,11 @@ class Settings:
         retries = DEFAULT_RETRIES if retries is None else int(retries)
         if retries < 0:
             raise ConfigurationError("--retries must be 0 or more")
+        for flag, name, variable in _VALUED_FLAGS:
+            if getattr(args, name, None) == "":
+                raise ConfigurationError(
+                    f"{flag} is empty: give a value, or leave the flag out to use ${variable}"
+                )
         return cls(
             apikey=getattr(args, "apikey", None) or env.get(APIKEY_ENV) or None,
             secret=getattr(args, "secret", None) or env.get(SECRET_ENV) or None,
@@ -101,15 +122,12 @@ class Settings:
 
     def client(self, security: Security | None, need_apikey: str | None = None) -> Client:
         """A `Client`; ``need_apikey`` names what needs the key when one is required."""
-        apikey = self.apikey
-        if not apikey:
-            if need_apikey is not None:
-                raise ConfigurationError(
-                    f"{need_apikey} needs an API key: give --apikey or set {APIKEY_ENV}"
-                )
-            apikey = _UNUSED_APIKEY
+        if not self.apikey and need_apikey is not None:
+            raise ConfigurationError(
+                f"{need_apikey} needs an API key: give --apikey or set {APIKEY_ENV}"
+            )
         return Client(
-            apikey,
+            self.apikey,
             base_url=self.base_url,
             security=security,
             retry=RetryPolicy(max_retries=self.retries),
@@ -230,6 +248,26 @@ async def save_stream(
         writer.flush()
     bars.update(bar, writer.written, writer.written)
     return writer.written
+
+
+async def save_body(
+    body: DownloadStream, destination: Path | None, out: Output, bars: Bars, description: str
+) -> int:
+    """Write an open download's pieces into ``destination`` (atomically) or stdout, its bar
+    moved on each piece (the total is the stream's length, known before the first byte);
+    return the bytes written."""
+    bar = bars.add(description, body.length)
+    sink: AbstractContextManager[BinaryIO]
+    sink = atomic_file(destination) if destination is not None else nullcontext(out.binary_stdout())
+    written = 0
+    with sink as target:
+        async for piece in body:
+            await anyio.to_thread.run_sync(target.write, piece)
+            written += len(piece)
+            bars.update(bar, written)
+        target.flush()
+    bars.update(bar, written, written)
+    return written
 
 
 # -- commands ------------------------------------------------------------------------------
@@ -383,30 +421,59 @@ async def cmd_upload_url(args: argparse.Namespace, out: Output, settings: Settin
     out.json(row)
 
 
+def names_a_folder(path: str) -> bool:
+    """True when ``path`` is a folder: an existing one, or one written with a trailing
+    separator (``out/``), as ``curl -O`` and ``aws s3 cp`` read it."""
+    return path.endswith(("/", os.sep)) or Path(path).is_dir()
+
+
+def check_folder(folder: Path) -> None:
+    """Raise `LocalFileError` naming ``folder`` unless it is an existing folder."""
+    if folder.is_dir():
+        return
+    reason = "is not a folder" if folder.exists() else "does not exist"
+    raise LocalFileError(
+        f"the destination folder {str(folder)!r} {reason}",
+        path=str(folder),
+        errno=errno.ENOTDIR if folder.exists() else errno.ENOENT,
+        strerror=os.strerror(errno.ENOTDIR if folder.exists() else errno.ENOENT),
+    )
+
+
+def download_destination(given: str | None, stored_name: str | None, handle: str) -> Path:
+    """Where ``download HANDLE [PATH]`` writes: into a folder under the stored name, or
+    to the file named; the folder must exist (`check_folder`)."""
+    name = Path(stored_name or handle).name or handle
+    if given is None:
+        return Path(name)
+    if names_a_folder(given):
+        check_folder(Path(given))
+        return Path(given) / name
+    destination = Path(given)
+    check_folder(destination.parent)
+    return destination
+
+
 async def cmd_download(args: argparse.Namespace, out: Output, settings: Settings) -> None:
     security = settings.security(["read", "stat"], handle=args.handle)
     async with settings.client(security) as client:
         link = client.filelink(args.handle)
-        given = Path(args.path) if args.path else None
         meta: dict[str, Any] = {}
-        if given is None or given.is_dir() or out.interactive:
+        if args.path is None or names_a_folder(args.path):  # the stored name is needed
             try:
-                meta = await link.metadata(["filename", "size"])
+                meta = await link.metadata(["filename"])
             except APIError:
                 meta = {}  # the download itself reports a real problem
-        name = Path(str(meta.get("filename") or args.handle)).name or args.handle
-        destination = given / name if given is not None and given.is_dir() else given
-        destination = destination or Path(name)
-        size = meta.get("size")
-        with out.bars() as bars:
-            written = await save_stream(
-                link.download,
-                destination,
-                out,
-                bars,
-                f"download {destination.name}",
-                size if isinstance(size, int) else None,
-            )
+        filename = meta.get("filename")
+        destination = download_destination(
+            args.path, filename if isinstance(filename, str) else None, args.handle
+        )
+        # the stream knows the size from its first answer: the bar moves byte by byte
+        async with link.stream() as body:
+            with out.bars() as bars:
+                written = await save_body(
+                    body, destination, out, bars, f"download {destination.name}"
+                )
     out.line(f"downloaded {args.handle} -> {destination} ({written} bytes)")
     out.json({"handle": args.handle, "path": str(destination), "bytes": written})
 
@@ -425,9 +492,10 @@ async def cmd_metadata(args: argparse.Namespace, out: Output, settings: Settings
     security = settings.security(calls, handle=args.handle)
     async with settings.client(security) as client:
         meta = await client.filelink(args.handle).metadata(attributes or None)
-    for key, value in meta.items():
+    present = {key: value for key, value in meta.items() if value is not None}
+    for key, value in present.items():
         out.line(f"{key}: {json.dumps(value) if isinstance(value, (dict, list)) else value}")
-    out.json(meta)
+    out.json(present)
 
 
 async def cmd_delete(args: argparse.Namespace, out: Output, settings: Settings) -> None:
@@ -503,24 +571,70 @@ async def cmd_av_convert(args: argparse.Namespace, out: Output, settings: Settin
         row: dict[str, Any] = {"uuid": job.uuid, "url": job.url, "status": started.get("status")}
         out.line(f"conversion {job.uuid} started: {job.url}")
         if not args.wait:
+            out.line(f"ask for its status with: filestack-async av-status {job.url}")
             out.json(row)
             return
-        with out.bars() as bars:
-            bar = bars.add("convert", 100, unit="percent")
+        await _wait_for_conversion(job, args, out, row)
 
-            def on_status(payload: dict[str, Any]) -> None:
-                percent = _conversion_percent(payload)
-                if percent is not None:
-                    bars.update(bar, percent)
 
-            converted = await job.wait_until_complete(
-                timeout=args.timeout, initial_delay=0.5, max_delay=5, progress=on_status
-            )
-            bars.update(bar, 100)
+async def _wait_for_conversion(
+    job: AudioVisual, args: argparse.Namespace, out: Output, row: dict[str, Any]
+) -> None:
+    """``--wait``: poll ``job`` with a percentage bar, then print the converted file."""
+    with out.bars() as bars:
+        bar = bars.add("convert", 100, unit="percent")
+
+        def on_status(payload: dict[str, Any]) -> None:
+            percent = _conversion_percent(payload)
+            if percent is not None:
+                bars.update(bar, percent)
+
+        converted = await job.wait_until_complete(
+            timeout=args.timeout, initial_delay=0.5, max_delay=5, progress=on_status
+        )
+        bars.update(bar, 100)
     payload = job.last_payload or {}
     data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
     row.update(status="completed", handle=converted.handle, file_url=converted.url, data=data)
     out.line(f"converted -> {converted.url}")
+    out.json(row)
+
+
+async def cmd_av_status(args: argparse.Namespace, out: Output, settings: Settings) -> None:
+    url: str = args.url
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigurationError(
+            f"URL must be the conversion URL av-convert printed (http(s)://...), not {url!r}"
+        )
+    parsed = parse_path(parts.path)
+    if not any(task.name == "video_convert" for task in parsed.tasks):
+        raise ConfigurationError("URL is not a conversion URL (it has no video_convert task)")
+    handle = parsed.source if _is_handle(parsed.source) else None
+    security = settings.security(["convert"], handle=handle)
+    async with settings.client(security) as client:
+        # the uuid is the service's; it is read from the first status answer
+        job = AudioVisual(url, "unknown", "", security=security, context=client.context)
+        status = await job.status()
+        payload = job.last_payload or {}
+        uuid = payload.get("uuid")
+        if isinstance(uuid, str) and uuid:
+            job.uuid = uuid
+        row: dict[str, Any] = {"uuid": payload.get("uuid"), "url": url, "status": status}
+        percent = _conversion_percent(payload)
+        if percent is not None:
+            row["percent"] = percent
+        if args.wait:
+            await _wait_for_conversion(job, args, out, row)
+            return
+        if status == "completed":
+            converted = await job.to_filelink()
+            data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+            row.update(handle=converted.handle, file_url=converted.url, data=data)
+            out.line(f"completed -> {converted.url}")
+        else:
+            done = f" ({percent:g}%)" if percent is not None else ""
+            out.line(f"{status}{done}")
     out.json(row)
 
 
@@ -563,15 +677,49 @@ def run_async(command: AsyncCommand) -> Callable[[argparse.Namespace, Output], i
             out.add_secret(settings.secret)
         if settings.apikey:
             out.add_error_secret(settings.apikey)
-        anyio.run(command, args, out, settings)
+        with show_retries(out):
+            anyio.run(command, args, out, settings)
         return EXIT_OK
 
     return run
 
 
+class _RetryNotes(logging.Handler):
+    """Writes each retry the SDK logs (`RETRY_RECORD`) as a line on stderr."""
+
+    def __init__(self, out: Output) -> None:
+        super().__init__(logging.DEBUG)
+        self._out = out
+
+    def emit(self, record: logging.LogRecord) -> None:
+        facts = getattr(record, RETRY_RECORD, None)
+        if not isinstance(facts, tuple):
+            return
+        retry, most, delay = facts
+        method, url, _, _, reason = cast(tuple[Any, ...], record.args)
+        self._out.note(f"retry {retry} of {most} in {delay:.1f} s: {method} {url} failed: {reason}")
+
+
+@contextmanager
+def show_retries(out: Output) -> Iterator[None]:
+    """Show the SDK's retries on stderr while the block runs (not with ``--json``)."""
+    sdk = logging.getLogger("filestack_async")
+    handler = _RetryNotes(out)
+    level = sdk.level
+    sdk.addHandler(handler)
+    if sdk.getEffectiveLevel() > logging.DEBUG:
+        sdk.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        sdk.removeHandler(handler)
+        sdk.setLevel(level)
+
+
 def connection_options() -> argparse.ArgumentParser:
     """The flags every SDK command takes (also accepted before the command name)."""
-    common = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS: a flag left out after the command does not undo the same flag before it
+    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
     group = common.add_argument_group("connection (flags win over the environment)")
     group.add_argument("--apikey", help=f"API key (default: ${APIKEY_ENV})")
     group.add_argument(
@@ -602,6 +750,14 @@ def connection_options() -> argparse.ArgumentParser:
         help="show the traceback of an error",
     )
     return common
+
+
+def _add_wait(parser: argparse.ArgumentParser) -> None:
+    """``--wait`` and ``--timeout`` of the conversion commands."""
+    parser.add_argument("--wait", action="store_true", help="wait until the conversion completes")
+    parser.add_argument(
+        "--timeout", type=float, default=600.0, help="seconds to wait with --wait (default 600)"
+    )
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -646,7 +802,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "download",
         run=cmd_download,
         help="download a file",
-        description="Download a file to PATH (a file or a folder; default: its filename here).",
+        description=(
+            "Download a file to PATH: into a folder (an existing one, or PATH ending with /) "
+            "under its stored name, else to the file PATH; default: its stored name here."
+        ),
     )
     p.add_argument("handle", metavar="HANDLE")
     p.add_argument("path", metavar="PATH", nargs="?")
@@ -705,10 +864,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument("handle", metavar="HANDLE")
     p.add_argument("params", nargs="*", metavar="KEY=VALUE")
-    p.add_argument("--wait", action="store_true", help="wait until the conversion completes")
-    p.add_argument(
-        "--timeout", type=float, default=600.0, help="seconds to wait with --wait (default 600)"
+    _add_wait(p)
+
+    p = add(
+        "av-status",
+        run=cmd_av_status,
+        help="show the status of a conversion av-convert started",
+        description=(
+            "Ask for the status of the conversion at URL (the URL av-convert printed); "
+            "--wait polls until it completes."
+        ),
     )
+    p.add_argument("url", metavar="URL")
+    _add_wait(p)
 
     p = add(
         "sign",

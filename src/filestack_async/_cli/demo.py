@@ -34,8 +34,9 @@ from .. import (
     Security,
     UploadProgress,
 )
+from .._files import atomic_file
 from .._redact import redact_url
-from .output import EXIT_FAILED, EXIT_OK, Bars, CountingWriter, Output, atomic_file
+from .output import EXIT_FAILED, EXIT_OK, Bars, CountingWriter, Output
 
 SECRET = "demo-app-secret"
 APIKEY = "DEMO-APIKEY"

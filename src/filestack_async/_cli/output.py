@@ -11,11 +11,9 @@ whose job it is to print a signature, writes with ``redact=False``).
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
-from pathlib import Path
+from contextlib import contextmanager
 from typing import IO, Any, BinaryIO, Literal, Protocol, cast
 
 from .._exceptions import (
@@ -28,7 +26,6 @@ from .._exceptions import (
     PermissionDeniedError,
     UploadError,
 )
-from .._files import local_file_error, partial_path
 from .._redact import redact_text
 
 Unit = Literal["bytes", "percent"]
@@ -102,20 +99,55 @@ def exit_code(err: BaseException) -> int:
     return EXIT_FAILED
 
 
-def describe_error(err: BaseException) -> str:
-    """One line for an error: its class and message (for a missing module, the extra)."""
-    err = leaf_error(err)
+def attempts_of(err: BaseException) -> int | None:
+    """How many times the failed request was sent (`APIError.attempts`), if known.
+
+    Looks through the error's causes too: an upload error caused by a part's
+    `APIError` reports that part's attempts.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = leaf_error(err)
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        attempts = getattr(current, "attempts", None)
+        if isinstance(attempts, int) and not isinstance(attempts, bool):
+            return attempts
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _message(err: BaseException) -> str:
     if isinstance(err, ImportError):
         missing = err.name or "a module"
         return (
             f"{missing} is not installed; this command needs an extra: "
             "pip install 'filestack-async[emulator,cli]'"
         )
-    if isinstance(err, OSError) and err.strerror:
+    if isinstance(err, OSError) and err.strerror and not isinstance(err, LocalFileError):
         where = f": {err.filename}" if err.filename else ""
-        return f"{type(err).__name__}: {err.strerror}{where}"
+        return f"{err.strerror}{where}"
     text = str(err) or "no details"
-    return f"{type(err).__name__}: {text}"
+    attempts = attempts_of(err)
+    if attempts is not None and attempts > 1:
+        text = f"{text} (gave up after {attempts} attempts)"
+    return text
+
+
+def describe_error(err: BaseException) -> str:
+    """One line for an error: its class and message (for a missing module, the extra);
+    for a request that was retried, how many attempts were made."""
+    err = leaf_error(err)
+    if isinstance(err, CommandFailed):
+        return _message(err)
+    return f"{type(err).__name__}: {_message(err)}"
+
+
+def error_object(kind: str, message: str, code: int, attempts: int | None = None) -> dict[str, Any]:
+    """The JSON printed for an error with ``--json``: ``{"error": {...}}``."""
+    body: dict[str, Any] = {"type": kind, "message": message, "exit_code": code}
+    if attempts is not None:
+        body["attempts"] = attempts
+    return {"error": body}
 
 
 # -- progress bars ------------------------------------------------------------------------
@@ -295,6 +327,26 @@ class Output:
         self.stderr.write(f"filestack-async: error: {flat}\n")
         self.stderr.flush()
 
+    def note(self, message: str) -> None:
+        """A progress note on stderr (a retry), redacted; not printed with ``--json``."""
+        if self.json_mode:
+            return
+        flat = " ".join(redact_text(message, [*self.secrets, *self.error_secrets]).split())
+        self.stderr.write(f"filestack-async: {flat}\n")
+        self.stderr.flush()
+
+    def json_error(self, kind: str, message: str, code: int, attempts: int | None = None) -> None:
+        """With ``--json``: the error as one JSON object on stdout (see `error_object`)."""
+        if not self.json_mode:
+            return
+        text = redact_text(message, [*self.secrets, *self.error_secrets])
+        self.json(error_object(kind, text, code, attempts))
+
+    def json_error_for(self, err: BaseException, code: int) -> None:
+        """`json_error` for an exception."""
+        err = leaf_error(err)
+        self.json_error(type(err).__name__, _message(err), code, attempts_of(err))
+
     def binary_stdout(self) -> BinaryIO:
         """stdout for bytes (``content``)."""
         buffer = getattr(self.stdout, "buffer", None)
@@ -332,31 +384,3 @@ class CountingWriter:
 
     def flush(self) -> None:
         self._target.flush()
-
-
-@contextmanager
-def atomic_file(destination: Path) -> Iterator[BinaryIO]:
-    """Write ``destination`` through a temporary file beside it, renamed when the block ends.
-
-    On any error (or Ctrl+C) the temporary file is removed and ``destination`` is untouched.
-    """
-    temporary = partial_path(destination)
-    try:
-        handle = temporary.open("xb")
-    except OSError as err:
-        raise local_file_error(err, destination) from err
-    try:
-        try:
-            yield handle
-            handle.close()
-            os.replace(temporary, destination)
-        except LocalFileError:
-            raise
-        except OSError as err:  # writing, flushing, closing or renaming the file
-            raise local_file_error(err, destination) from err
-    except BaseException:
-        with suppress(OSError):  # a close that failed once has closed the file
-            handle.close()
-        with suppress(OSError):
-            temporary.unlink(missing_ok=True)
-        raise

@@ -11,9 +11,9 @@
 * `checkpoint` and `resume` keep and continue from the ``resume=`` checkpoint.
 """
 
-from .engine import UploadItem, UploadManyItem, upload, upload_many
+from .engine import UploadItem, UploadManyItem, check_intelligent, upload, upload_many
 from .progress import ProgressCallback, UploadProgress
-from .sources import BinaryReadable
+from .sources import BinaryReadable, hashing_threads
 
 __all__ = [
     "BinaryReadable",
@@ -21,6 +21,8 @@ __all__ = [
     "UploadItem",
     "UploadManyItem",
     "UploadProgress",
+    "check_intelligent",
+    "hashing_threads",
     "upload",
     "upload_many",
 ]

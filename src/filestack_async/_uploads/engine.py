@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import anyio
 import anyio.to_thread
@@ -21,8 +22,8 @@ from .._exceptions import (
 )
 from .._filelink import Filelink
 from .._http import Body, HTTPSession
-from .._params import validate_handle, validate_store_params
-from .._security import Security
+from .._params import handle_in_answer, validate_handle, validate_store_params
+from .._security import Security, check_security
 from . import intelligent as fii
 from . import regular
 from .checkpoint import Checkpoint, Journal
@@ -53,6 +54,25 @@ DEFAULT_MIMETYPE = "application/octet-stream"
 #: a one-request body up to this size is sent from one bytes object
 WHOLE_BODY = 1024 * 1024
 
+#: ``intelligent=``: regular (False), intelligent ingestion (True), or regular parts
+#: that switch to intelligent ingestion when one struggles ("fallback")
+Intelligent = bool | Literal["fallback"]
+
+logger = logging.getLogger("filestack_async")
+
+
+def check_intelligent(intelligent: object) -> Intelligent:
+    """Return ``intelligent`` if it is True, False or ``"fallback"``.
+
+    Raises:
+        ConfigurationError: anything else.
+    """
+    if isinstance(intelligent, bool) or intelligent == "fallback":
+        return intelligent
+    raise ConfigurationError(
+        f"intelligent must be True, False or 'fallback', not {intelligent!r:.40}"
+    )
+
 
 async def upload(
     context: Context,
@@ -63,7 +83,7 @@ async def upload(
     stream: Any = None,
     size: int | None = None,
     store_params: Mapping[str, Any] | None = None,
-    intelligent: bool = False,
+    intelligent: Intelligent = False,
     security: Security | None = None,
     progress: ProgressCallback | None = None,
     index: int | None = None,
@@ -71,20 +91,24 @@ async def upload(
 ) -> Filelink:
     """Upload one file (see `Client.upload`)."""
     params = validate_store_params(store_params)
-    if security is not None and not isinstance(security, Security):
-        raise ConfigurationError("security must be a Security object")
+    check_security(security)
     if progress is not None and not callable(progress):
         raise ConfigurationError("progress must be a callable taking an UploadProgress")
-    if not isinstance(intelligent, bool):
-        raise ConfigurationError("intelligent must be True or False")
+    mode = check_intelligent(intelligent)
     sec = security or context.security
     source = make_source(
         filepath=filepath, file_obj=file_obj, content=content, stream=stream, size=size
     )
     checkpoint_path = None
     if resume is not None:
+        if mode == "fallback":
+            raise ConfigurationError(
+                "resume= does not work with intelligent='fallback' (an upload that switched "
+                "flows midway cannot be checkpointed yet); pass intelligent=True or False"
+            )
         require_resumable(source)
         checkpoint_path = await checked_location(resume)
+    source.hash_limiter = context.hash_limiter
     async with context.session(sec) as http, source:
         total = source.size
         filename = params.get("filename") or source.default_filename or DEFAULT_FILENAME
@@ -105,16 +129,18 @@ async def upload(
         )
         resumed: _Resume | None = None
         if checkpoint_path is not None and total > 0:
-            start_body = _start_body(job, intelligent)
+            start_body = _start_body(job, mode)
             resumable = await Resumable.prepare(checkpoint_path, context, source, start_body)
             resumed = _Resume(resumable, await resumable.open())
         if total == 0 or (
             (resumed is None or resumed.checkpoint is None)
-            and _one_request(context, total, params, intelligent, sec)
+            and _one_request(context, total, params, mode, sec)
         ):
+            source.hashing = False  # the store request carries no MD5
             answer, handle = await _store(job)
         else:
-            answer, handle = await _multipart(job, intelligent, resumed)
+            source.hashing = context.upload.integrity_check
+            answer, handle = await _multipart(job, mode, resumed)
     link = Filelink(handle, security=sec, upload_response=answer, context=context)
     await job.tracker.finish()
     return link
@@ -156,7 +182,7 @@ def _one_request(
     context: Context,
     size: int,
     params: Mapping[str, Any],
-    intelligent: bool,
+    intelligent: Intelligent,
     security: Security | None,
 ) -> bool:
     """True when a non-empty file goes as one ``/api/store`` request instead of multipart.
@@ -208,7 +234,7 @@ async def _store(job: _Job) -> tuple[dict[str, Any], str]:
     return _as_upload_response(answer, handle), handle
 
 
-def _start_body(job: _Job, intelligent: bool) -> dict[str, Any]:
+def _start_body(job: _Job, intelligent: Intelligent) -> dict[str, Any]:
     return build_start_body(
         job.context,
         filename=job.filename,
@@ -216,7 +242,7 @@ def _start_body(job: _Job, intelligent: bool) -> dict[str, Any]:
         size=job.source.size,
         store_params=job.params,
         security=job.security,
-        intelligent=intelligent,
+        intelligent=intelligent is not False,
     )
 
 
@@ -229,7 +255,7 @@ class _Resume:
 
 
 async def _multipart(
-    job: _Job, intelligent: bool, resume: _Resume | None = None
+    job: _Job, intelligent: Intelligent, resume: _Resume | None = None
 ) -> tuple[dict[str, Any], str]:
     """Start, send every part, complete; return the complete answer and the handle.
 
@@ -249,8 +275,15 @@ async def _multipart(
 
 
 async def _multipart_once(
-    job: _Job, intelligent: bool, resume: _Resume | None
+    job: _Job, intelligent: Intelligent, resume: _Resume | None
 ) -> tuple[dict[str, Any], str]:
+    """One try of `_multipart`.
+
+    An intelligent (or fallback) start the service does not answer with
+    ``upload_type: intelligent_ingestion`` (the app has no intelligent ingestion)
+    goes on as a regular upload, and says so in the log (a resumed upload keeps the
+    flow its checkpoint was written for).
+    """
     context, source, params, sec, tracker = (
         job.context,
         job.source,
@@ -259,6 +292,7 @@ async def _multipart_once(
         job.tracker,
     )
     total = source.size
+    wanted = intelligent is not False
     start_body = _start_body(job, intelligent)
     part_size = part_size_for(total, context.upload.part_size)
     journal: Journal | None = None
@@ -268,8 +302,18 @@ async def _multipart_once(
         session = reopen(
             resume.checkpoint, context, job.http, start_body, security=sec, path=journal.path
         )
+        intelligent = session.intelligent
     else:
-        session = await start(context, job.http, start_body, security=sec, intelligent=intelligent)
+        session = await start(context, job.http, start_body, security=sec, intelligent=wanted)
+        if wanted and session.start_response.get("upload_type") != "intelligent_ingestion":
+            logger.info(
+                "upload %s: the service did not enable intelligent ingestion for it (no "
+                "upload_type intelligent_ingestion in the start answer); uploading it as "
+                "regular multipart",
+                session.upload_id,
+            )
+            intelligent = False
+            session.intelligent = False
         if resume is not None:
             journal = resume.resumable.begin(session, part_size)
             await journal.save()  # a run that stops before its first part keeps this upload
@@ -288,13 +332,23 @@ async def _multipart_once(
             state.bytes_sent,
         )
         await emit(context.on_event, event)
+    tracker.intelligent = intelligent is True
     await tracker.begin()
-    if intelligent:
+    etags: list[dict[str, Any]] | None
+    if intelligent is True:
         await fii.upload_parts(session, source, parts, state, tracker, journal=journal)
         etags = None
+    elif intelligent == "fallback":
+        fallback = regular.Fallback(session, tracker)
+        etags = await regular.upload_parts(
+            session, source, parts, state, tracker, fallback=fallback
+        )
+        etags = etags or None  # every part went through intelligent ingestion
     else:
         etags = await regular.upload_parts(session, source, parts, state, tracker, journal)
     body = build_complete_body(start_body, session.start_response, params, parts=etags)
+    if wanted and not session.intelligent:
+        body.pop("fii", None)  # the upload went regular: complete it as one
     try:
         answer = await complete(session, body, state)
         handle = _handle_of(answer)
@@ -328,11 +382,8 @@ async def _content(part: PartData) -> Body:
 
 
 def _handle_of(answer: dict[str, Any], request: str = "/multipart/complete") -> str:
-    handle = answer.get("handle")
-    if not handle and isinstance(answer.get("url"), str):
-        handle = answer["url"].rstrip("/").rsplit("/", 1)[-1]
     try:
-        return validate_handle(handle)
+        return validate_handle(handle_in_answer(answer))
     except ConfigurationError as err:
         raise APIResponseValidationError(
             f"{request} answered without a usable handle: {err}", method="POST"
@@ -398,7 +449,7 @@ async def upload_many(
     items: Iterable[UploadManyItem],
     *,
     concurrency: int = 4,
-    intelligent: bool = False,
+    intelligent: Intelligent = False,
     store_params: Mapping[str, Any] | None = None,
     security: Security | None = None,
     progress: ProgressCallback | None = None,

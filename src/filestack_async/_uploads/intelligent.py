@@ -12,7 +12,10 @@ whose whole body was sent but whose answer did not come in time (a read timeout)
 may still be stored by the service later, so it is retried with the same offset
 *and size*: a late copy then holds the same bytes as the retry instead of
 overlapping the smaller chunks that would follow. 5xx and 429 are retried at the
-same size after the backoff or ``Retry-After``. Other 4xx answers are not retried.
+same size after the backoff or ``Retry-After``. S3's 400 ``RequestTimeout`` and
+``IncompleteBody`` count as a timeout (the chunk halves), its 403
+``RequestTimeTooSkewed`` and an expired URL get a fresh URL at the same size
+(`storage_errors`). Other 4xx answers are not retried.
 ``/multipart/upload`` failures are retried by the HTTP layer and never shrink the
 chunk. After a run of successful chunks the size doubles again, up to where it
 started.
@@ -39,6 +42,7 @@ from .progress import ProgressTracker
 from .protocol import UploadSession
 from .sources import PartData, Source
 from .state import UploadState
+from .storage_errors import StorageVerdict, storage_verdict
 
 
 async def upload_parts(
@@ -57,30 +61,14 @@ async def upload_parts(
     and commit is written to the journal as soon as the service acknowledged it.
     """
     config = session.context.upload
-    chunks = sizer or ChunkSizer(config.intelligent_chunk_size, config.min_chunk_size)
+    chunks = sizer or new_sizer(session)
     committed = set(journal.checkpoint.committed) if journal is not None else set()
-    started = dict(journal.checkpoint.chunks) if journal is not None else {}
 
     async def prepare(part: Part) -> PartData:
         return await source.read_part(part.offset, part.size)
 
     async def send(part: Part, data: PartData) -> None:
-        try:
-            offset = started.get(part.number, 0)
-            while offset < part.size:
-                offset += await _send_chunk(session, part, data, offset, chunks, state, progress)
-                if journal is not None:
-                    await journal.chunk_acknowledged(part.number, offset)
-        finally:
-            data.release()
-        await session.commit(part.number)
-        if journal is not None:
-            await journal.part_committed(part.number)
-        state.part_done()
-        await emit(
-            session.context.on_event,
-            PartDone(state.upload_id or "", part.number, part.size, state.parts_done, len(parts)),
-        )
+        await send_part(session, part, data, chunks, state, progress, journal=journal)
 
     await run_parts(
         [part for part in parts if part.number not in committed],
@@ -91,6 +79,47 @@ async def upload_parts(
         limiter=session.context.part_limiter,
         ordered=not source.random_access,
     )
+
+
+async def send_part(
+    session: UploadSession,
+    part: Part,
+    data: PartData,
+    chunks: ChunkSizer,
+    state: UploadState,
+    progress: ProgressTracker,
+    *,
+    journal: Journal | None = None,
+) -> None:
+    """Send one part's chunks in order, release ``data``, then commit the part.
+
+    With a ``journal``, the part continues after its last acknowledged chunk, and each
+    chunk and the commit are written to it as soon as the service acknowledged them.
+    """
+    try:
+        offset = journal.checkpoint.chunks.get(part.number, 0) if journal is not None else 0
+        while offset < part.size:
+            offset += await _send_chunk(session, part, data, offset, chunks, state, progress)
+            if journal is not None:
+                await journal.chunk_acknowledged(part.number, offset)
+    finally:
+        data.release()
+    await session.commit(part.number)
+    if journal is not None:
+        await journal.part_committed(part.number)
+    state.part_done()
+    await emit(
+        session.context.on_event,
+        PartDone(
+            state.upload_id or "", part.number, part.size, state.parts_done, state.parts_total
+        ),
+    )
+
+
+def new_sizer(session: UploadSession) -> ChunkSizer:
+    """The chunk sizer of one upload, from its `UploadConfig`."""
+    config = session.context.upload
+    return ChunkSizer(config.intelligent_chunk_size, config.min_chunk_size)
 
 
 async def _send_chunk(
@@ -111,6 +140,9 @@ async def _send_chunk(
       halves the chunk (the link is struggling) and retries at the same offset after
       a backoff. A read timeout (the body was sent whole, the answer is late) keeps
       the size for every retry at this offset, as that attempt may still be stored.
+    * S3's 400 ``RequestTimeout``/``IncompleteBody`` count as a write timeout (halve);
+      its 403 ``RequestTimeTooSkewed`` or an expired URL retry at the same size with a
+      fresh URL (every attempt asks ``/multipart/upload`` again).
     * 5xx and 429 retry at the same size after the backoff (or ``Retry-After``).
     * Retries that cannot shrink (5xx, 429, or a chunk already at the floor) are
       bounded by the retry policy's ``max_retries``; then `PartUploadError`.
@@ -124,7 +156,7 @@ async def _send_chunk(
     while True:
         size = pinned or chunks.next_chunk(part.size - offset)
         attempts += 1
-        md5 = await data.md5(offset, size)
+        md5 = await data.md5(offset, size) if session.integrity_check else None
         try:
             url, headers = await session.part_url(
                 part.number, size, md5, offset=offset, retry=Retry.ALWAYS
@@ -137,9 +169,11 @@ async def _send_chunk(
             await session.put(url, headers, body, size, retry=Retry.NEVER)
         except APIStatusError as err:
             status = err.status_code
-            if status != 408 and status != 429 and status < 500:
+            verdict = storage_verdict(err)
+            if verdict is None and status != 408 and status != 429 and status < 500:
                 raise _chunk_error(part, offset, attempts, err, "not retryable") from err
-            shrink = status == 408 and pinned is None
+            timed_out = status == 408 or verdict is StorageVerdict.SLOW_LINK
+            shrink = timed_out and pinned is None
             wait = err.retry_after
             error: Exception = err
         except APIConnectionError as err:

@@ -36,14 +36,20 @@ class _Feeder(Generic[T]):
         self._prepare = prepare
         self._ordered = ordered
         self._lock = anyio.Lock()
+        #: an ordered prepare failed: the source cannot give the parts after it
+        self._broken = False
 
     async def next(self) -> tuple[Part, T] | None:
         async with self._lock:
-            part = next(self._parts, None)
+            part = None if self._broken else next(self._parts, None)
             if part is None:
                 return None
             if self._ordered:
-                return part, await self._prepare(part)
+                try:
+                    return part, await self._prepare(part)
+                except BaseException:
+                    self._broken = True  # the other workers stop; this error is the upload's
+                    raise
         return part, await self._prepare(part)
 
 

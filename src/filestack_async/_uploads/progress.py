@@ -32,6 +32,10 @@ class UploadProgress:
         total: the file's size in bytes.
         index: the item's position in the list given to ``upload_many``
             (``None`` for ``upload``).
+        intelligent: True while the parts go through intelligent ingestion: from the
+            start for ``intelligent=True`` when the service enabled it for the
+            upload, from the switch for ``intelligent="fallback"``; False for a
+            regular upload (and for an intelligent one the service answered as regular).
         bytes_sent: bytes written to the connection so far, acknowledged or not; it
             goes back when a piece is sent again (its earlier attempt no longer
             counts). ``None`` in a report made by hand.
@@ -50,6 +54,7 @@ class UploadProgress:
     bytes_acknowledged: int
     total: int
     index: int | None = None
+    intelligent: bool = False
     bytes_sent: int | None = None
     rate: float | None = None
     eta: float | None = None
@@ -95,6 +100,8 @@ class ProgressTracker:
         self._index = index
         self._interval = interval
         self._clock = clock
+        #: the flow the parts go through now (set by the engine and a fallback switch)
+        self.intelligent = False
         self._reported = -1
         self._reported_at: float | None = None
         #: bytes the current attempt of each piece in flight has pulled
@@ -174,7 +181,9 @@ class ProgressTracker:
             rate = self._rate(now)
             sent = min(max(self.sent, 0), self.total)
             eta = (self.total - sent) / rate if rate else (0.0 if final else None)
-            report = UploadProgress(value, self.total, self._index, sent, rate, eta)
+            report = UploadProgress(
+                value, self.total, self._index, self.intelligent, sent, rate, eta
+            )
             result = self._callback(report)
             if inspect.isawaitable(result):
                 await result

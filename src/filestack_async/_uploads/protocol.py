@@ -17,13 +17,13 @@ Choices beyond the reference SDK (see docs/uploads.md):
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from .._context import Context
 from .._exceptions import APIResponseValidationError, ConfigurationError
+from .._form import FileForm, file_form
 from .._http import Body, HTTPSession, Retry
 from .._params import STORAGES
 from .._security import Security
@@ -80,7 +80,7 @@ def build_complete_body(
     Regular (``parts`` given): the start body, every start-response key except
     ``location_url``, and the parts in ascending order. Intelligent (``parts=None``):
     the start body plus ``uri``, ``region`` and ``upload_id``. Both add
-    ``store.workflows`` and top-level ``upload_tags`` when given.
+    ``store.workflows`` and top-level ``upload_tags`` and ``alt`` when given.
     """
     body = dict(start_body)
     body["store"] = dict(start_body["store"])
@@ -93,6 +93,8 @@ def build_complete_body(
         body["store"]["workflows"] = list(store_params["workflows"])
     if store_params.get("upload_tags"):
         body["upload_tags"] = dict(store_params["upload_tags"])
+    if store_params.get("alt"):
+        body["alt"] = store_params["alt"]
     return body
 
 
@@ -115,6 +117,11 @@ class UploadSession:
         return str(self.start_response["upload_id"])
 
     @property
+    def integrity_check(self) -> bool:
+        """Whether parts and chunks carry their MD5 (`UploadConfig.integrity_check`)."""
+        return self.context.upload.integrity_check
+
+    @property
     def redact(self) -> tuple[str, ...]:
         """Per-call secrets to mask in messages."""
         return self.security.secrets() if self.security is not None else ()
@@ -131,10 +138,18 @@ class UploadSession:
             body.update(self.security.as_params())
         return body
 
-    def part_body(self, part: int, size: int, md5: str, offset: int | None) -> dict[str, Any]:
-        """The ``/multipart/upload`` body for a part (``offset=None``) or an FII chunk."""
+    def part_body(
+        self, part: int, size: int, md5: str | None, offset: int | None
+    ) -> dict[str, Any]:
+        """The ``/multipart/upload`` body for a part (``offset=None``) or an FII chunk.
+
+        ``md5=None`` (``integrity_check=False``) sends no ``md5``: the service then
+        signs a PUT without ``Content-MD5``.
+        """
         body = self._common()
-        body.update({"part": part, "size": size, "md5": md5})
+        body.update({"part": part, "size": size})
+        if md5 is not None:
+            body["md5"] = md5
         if offset is not None:
             body.update({"offset": offset, "fii": True})
         return body
@@ -146,7 +161,13 @@ class UploadSession:
         return body
 
     async def part_url(
-        self, part: int, size: int, md5: str, *, offset: int | None = None, retry: Retry
+        self,
+        part: int,
+        size: int,
+        md5: str | None,
+        *,
+        offset: int | None = None,
+        retry: Retry,
     ) -> tuple[str, dict[str, str]]:
         """Ask for the signed URL and headers to PUT a part (or chunk at ``offset``) to."""
         response = await self.http.request(
@@ -295,39 +316,17 @@ def open_session(
 
 #: store parameters ``/api/store`` has no query parameter for: a file stored with any of
 #: them goes multipart (an empty one, which multipart cannot store, is refused)
-STORE_UNSUPPORTED: tuple[str, ...] = ("region", "workflows", "upload_tags")
+STORE_UNSUPPORTED: tuple[str, ...] = ("region", "workflows", "upload_tags", "alt")
 
 
 @dataclass(frozen=True)
 class StoreRequest:
     """The File API store call for one file: where it goes and the multipart frame around
-    the file's bytes (``head + content + tail`` is the whole body)."""
+    the file's bytes."""
 
     url: str
     query: dict[str, str]
-    head: bytes
-    tail: bytes
-    content_type: str
-
-    def body(self, content: Body) -> Body:
-        """The whole request body around ``content`` (bytes, or a factory of byte streams
-        that is called again for each attempt)."""
-        if isinstance(content, bytes):
-            return b"".join((self.head, content, self.tail))
-        head, tail = self.head, self.tail
-
-        async def stream() -> AsyncIterator[bytes | memoryview]:
-            yield head
-            async for block in content():
-                yield block
-            yield tail
-
-        return stream
-
-    def headers(self, size: int) -> dict[str, str]:
-        """``Content-Type`` and ``Content-Length`` for a file of ``size`` bytes."""
-        length = len(self.head) + size + len(self.tail)
-        return {"Content-Type": self.content_type, "Content-Length": str(length)}
+    form: FileForm
 
 
 def store_request(
@@ -379,27 +378,11 @@ def store_request(
             query[key] = str(store_params[key])
     if security is not None:
         query.update(security.as_params())
-    boundary = f"filestack-async-{secrets.token_hex(12)}"
-    head = (
-        f"--{boundary}\r\n"
-        f'Content-Disposition: form-data; name="fileUpload"; filename="{_header_safe(filename)}"'
-        f"\r\nContent-Type: {_header_safe(mimetype)}\r\n\r\n"
-    ).encode()
     return StoreRequest(
         url=f"{context.endpoints.api}/store/{location}",
         query=query,
-        head=head,
-        tail=f"\r\n--{boundary}--\r\n".encode(),
-        content_type=f"multipart/form-data; boundary={boundary}",
+        form=file_form(filename, mimetype),
     )
-
-
-_HEADER_UNSAFE = str.maketrans({ch: "_" for ch in '"\\\r\n'})
-
-
-def _header_safe(text: str) -> str:
-    """``text`` with quotes, backslashes and line breaks replaced (for a multipart header)."""
-    return text.translate(_HEADER_UNSAFE)
 
 
 async def store(
@@ -422,8 +405,8 @@ async def store(
         "POST",
         request.url,
         params=request.query,
-        content=request.body(content),
-        headers=request.headers(size),
+        content=request.form.body(content),
+        headers=request.form.headers(size),
         retry=Retry.NO_RESPONSE,
         redact=security.secrets() if security is not None else (),
     )

@@ -87,6 +87,8 @@ class Resumable:
             identify, source.read_at, source.size, source.modified_ns(), source.identity_name
         )
         settings = {key: start_body[key] for key in ("filename", "mimetype", "store")}
+        if start_body.get("fii"):
+            settings["fii"] = True  # asked for intelligent ingestion (the service may not)
         return cls(
             path=path,
             flow="intelligent" if start_body.get("fii") else "regular",
@@ -107,10 +109,13 @@ class Resumable:
         checkpoint = await anyio.to_thread.run_sync(load, self.path)
         if checkpoint is None:
             return None
+        flow = self.flow
+        if flow == "intelligent" and _went_regular(checkpoint):
+            flow = "regular"  # the service did not enable intelligent ingestion for it
         refused = mismatch(
             checkpoint,
             self.path,
-            flow=self.flow,
+            flow=flow,
             service=self.service,
             apikey_sha256=self.apikey_sha256,
             settings=self.settings,
@@ -123,7 +128,7 @@ class Resumable:
     def begin(self, session: UploadSession, part_size: int) -> Journal:
         """The journal of a freshly started upload (nothing acknowledged yet)."""
         checkpoint = Checkpoint(
-            flow=self.flow,
+            flow="intelligent" if session.intelligent else "regular",
             service=self.service,
             apikey_sha256=self.apikey_sha256,
             start_response=dict(session.start_response),
@@ -136,6 +141,15 @@ class Resumable:
     async def discard(self) -> None:
         """Remove the checkpoint (the service no longer knows its upload)."""
         await anyio.to_thread.run_sync(remove, self.path)
+
+
+def _went_regular(checkpoint: Checkpoint) -> bool:
+    """True for a checkpoint of an intelligent upload the service answered as regular."""
+    return (
+        checkpoint.flow == "regular"
+        and checkpoint.settings.get("fii") is True
+        and checkpoint.start_response.get("upload_type") != "intelligent_ingestion"
+    )
 
 
 def reopen(

@@ -33,7 +33,7 @@ from typing import IO, Any, BinaryIO, Protocol, TypeVar
 import anyio
 import anyio.to_thread
 
-from .._exceptions import ConfigurationError, UploadError
+from .._exceptions import ConfigurationError, FilestackError, UploadError
 from .._files import check_binary_file_obj, check_readable_file, is_seekable
 from .._http import Body
 
@@ -54,6 +54,16 @@ class BinaryReadable(Protocol):
     """A binary file object: anything with ``read(n) -> bytes`` (``seek``/``tell`` if seekable)."""
 
     def read(self, n: int = -1, /) -> bytes | None: ...
+
+
+def hashing_threads() -> int:
+    """How many worker threads of a client hash parts at once: half the cores, at least one.
+
+    Hashing is the upload's largest CPU cost; one thread hashes faster than a loopback
+    link sends, and more threads than cores only take the event loop's core away from it
+    (a loop that loses its core is late for everything it runs).
+    """
+    return max(1, (os.cpu_count() or 2) // 2)
 
 
 def md5_base64(data: BytesLike) -> str:
@@ -111,7 +121,11 @@ class _RangePart(PartData):
     async def md5(self, start: int = 0, length: int | None = None) -> str:
         length = self.size - start if length is None else length
         return await anyio.to_thread.run_sync(
-            _md5_of_range, self._source.read_into, self._offset + start, length
+            _md5_of_range,
+            self._source.read_into,
+            self._offset + start,
+            length,
+            limiter=self._source.hash_limiter,
         )
 
     def body(self, start: int = 0, length: int | None = None) -> Body:
@@ -145,8 +159,10 @@ class _HeldPart(PartData):
         *,
         md5: str | None = None,
         release: Callable[[], None] | None = None,
+        hash_limiter: anyio.CapacityLimiter | None = None,
     ) -> None:
         self._data: memoryview | None = data
+        self._hash_limiter = hash_limiter
         self.size = len(data)
         self._md5 = md5
         self._release = release
@@ -165,7 +181,7 @@ class _HeldPart(PartData):
         if len(view) <= INLINE_HASH:
             digest = md5_base64(view)
         else:
-            digest = await anyio.to_thread.run_sync(md5_base64, view)
+            digest = await anyio.to_thread.run_sync(md5_base64, view, limiter=self._hash_limiter)
         view.release()
         if whole:
             self._md5 = digest
@@ -220,9 +236,14 @@ class Source(ABC):
     random_access: bool = True
     #: True when a later run can read the same bytes again (``resume=``)
     resumable: bool = False
+    #: bounds the worker threads hashing parts at once (the client's; None: anyio's default)
+    hash_limiter: anyio.CapacityLimiter | None = None
 
     def __init__(self) -> None:
         self.size = -1
+        #: hash parts as they are read (off for ``integrity_check=False`` and for the
+        #: one-request store, which sends no MD5); `PartData.md5` still works
+        self.hashing = True
 
     async def __aenter__(self: _S) -> _S:
         try:
@@ -283,13 +304,15 @@ class _RandomAccessSource(Source):
 
     async def read_part(self, offset: int, length: int) -> PartData:
         if length <= BLOCK:  # small: read and hash into bytes of its own, in one hop
-            data, md5 = await anyio.to_thread.run_sync(self._read_and_hash, offset, length)
+            data, md5 = await anyio.to_thread.run_sync(
+                self._read_and_hash, offset, length, limiter=self.hash_limiter
+            )
             return _HeldPart(memoryview(data), md5=md5)
         return _RangePart(self, offset, length)
 
-    def _read_and_hash(self, offset: int, length: int) -> tuple[bytes, str]:
+    def _read_and_hash(self, offset: int, length: int) -> tuple[bytes, str | None]:
         data = self.read_at(offset, length)
-        return data, md5_base64(data)
+        return data, md5_base64(data) if self.hashing else None
 
 
 def _short(what: str) -> UploadError:
@@ -404,7 +427,7 @@ class BytesSource(Source):
         self.size = len(self._view)
 
     async def read_part(self, offset: int, length: int) -> PartData:
-        return _HeldPart(self._view[offset : offset + length])
+        return _HeldPart(self._view[offset : offset + length], hash_limiter=self.hash_limiter)
 
 
 class SeekableFileSource(_RandomAccessSource):
@@ -488,6 +511,15 @@ class SeekableFileSource(_RandomAccessSource):
             _readinto_fully(file, view, "the file object")
 
 
+def _reason(err: Exception) -> str:
+    """``": message"`` for an error the user's source raised; a reason when it has none."""
+    if str(err):
+        return f": {err}"
+    if type(err).__name__ == "ClientDisconnect":  # Starlette's, for a request body
+        return " (the client sending the body disconnected)"
+    return " (with no message)"
+
+
 #: released part buffers a sequential source keeps for its next parts
 _SPARE_BUFFERS = 2
 
@@ -503,6 +535,8 @@ class _SequentialSource(Source):
     """
 
     random_access = False
+    #: how messages name the source
+    what = "the stream"
 
     def __init__(self, size: int) -> None:
         super().__init__()
@@ -534,14 +568,25 @@ class _SequentialSource(Source):
         """Fill ``view`` with the part at ``offset``; its MD5 when it was computed on the way."""
         got = 0
         while got < len(view):
-            count = await self._read_into(view[got:])
+            try:
+                count = await self._read_into(view[got:])
+            except Exception as err:
+                raise self._raised(err, offset + got) from err
             if not count:
                 raise self._ended(offset + got)
             got += count
         return None
 
     def _ended(self, at: int) -> UploadError:
-        return UploadError(f"the stream ended after {at} bytes, but size={self.size} was declared")
+        return UploadError(f"{self.what} ended after {at} bytes, but size={self.size} was declared")
+
+    def _raised(self, err: Exception, at: int) -> FilestackError:
+        """The upload's error for ``err``, raised by the user's source at byte ``at``."""
+        if isinstance(err, FilestackError):
+            return err  # the SDK's own (a block that is not bytes)
+        return UploadError(
+            f"{self.what} raised {type(err).__name__}{_reason(err)} at byte {at} of {self.size}"
+        )
 
     async def read_part(self, offset: int, length: int) -> PartData:
         if offset != self._position:
@@ -557,7 +602,9 @@ class _SequentialSource(Source):
         if self._position == self.size and await self._read_into(memoryview(bytearray(1))):
             view.release()
             raise UploadError(f"the stream has more than the {self.size} bytes declared with size=")
-        return _HeldPart(view, md5=md5, release=lambda: self._keep(buffer))
+        return _HeldPart(
+            view, md5=md5, release=lambda: self._keep(buffer), hash_limiter=self.hash_limiter
+        )
 
 
 class StreamSource(_SequentialSource):
@@ -597,6 +644,8 @@ class UnseekableFileSource(_SequentialSource):
     Each part is read and hashed in one worker-thread hop.
     """
 
+    what = "file_obj"
+
     def __init__(self, file_obj: BinaryIO, size: int) -> None:
         super().__init__(size)
         self._file = file_obj
@@ -613,16 +662,21 @@ class UnseekableFileSource(_SequentialSource):
         return await anyio.to_thread.run_sync(self._readinto, target[:BLOCK])
 
     async def _fill(self, view: memoryview, offset: int) -> str | None:
-        return await anyio.to_thread.run_sync(self._fill_and_hash, view, offset)
+        return await anyio.to_thread.run_sync(
+            self._fill_and_hash, view, offset, limiter=self.hash_limiter
+        )
 
-    def _fill_and_hash(self, view: memoryview, offset: int) -> str:
+    def _fill_and_hash(self, view: memoryview, offset: int) -> str | None:
         got = 0
         while got < len(view):
-            count = self._readinto(view[got:])
+            try:
+                count = self._readinto(view[got:])
+            except Exception as err:
+                raise self._raised(err, offset + got) from err
             if not count:
                 raise self._ended(offset + got)
             got += count
-        return md5_base64(view)
+        return md5_base64(view) if self.hashing else None
 
 
 def _as_bytes(block: object, what: str) -> bytes:
@@ -649,9 +703,22 @@ class SpooledSource(SeekableFileSource):
         self._file = await anyio.to_thread.run_sync(tempfile.TemporaryFile)
         file = self._file
         assert self._blocks is not None
-        async for block in self._blocks:
+        copied = 0
+        while True:
+            try:
+                block = await anext(self._blocks)
+            except StopAsyncIteration:
+                break
+            except FilestackError:
+                raise
+            except Exception as err:
+                raise UploadError(
+                    f"the stream raised {type(err).__name__}{_reason(err)} at byte {copied} "
+                    "(no size= declared)"
+                ) from err
             if block:
                 await anyio.to_thread.run_sync(file.write, block)
+                copied += len(block)
         await self._close_blocks()
         await anyio.to_thread.run_sync(file.seek, 0)
         await super()._open()

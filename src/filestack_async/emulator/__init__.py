@@ -16,11 +16,19 @@ Example:
 """
 
 from .app import Emulator, create_app
-from .config import EmulatorConfig, FaultConfigError, Faults, NetworkProfile, RouteFault
+from .config import (
+    DownloadCut,
+    EmulatorConfig,
+    FaultConfigError,
+    Faults,
+    NetworkProfile,
+    RouteFault,
+)
 from .server import EmulatorServer
 from .transport import EmulatorTransport
 
 __all__ = [
+    "DownloadCut",
     "Emulator",
     "EmulatorConfig",
     "EmulatorServer",

@@ -14,18 +14,21 @@ from typing import Any, TypeVar
 import anyio
 import anyio.to_thread
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from .._client import Client
-from .config import EmulatorConfig
+from .config import DEFAULT_WEBHOOK_SECRET, EmulatorConfig
 from .disk import DISK_FULL_MESSAGE, is_disk_full
 from .faults import Decision, FaultInjector
+from .journal import AttributedViolationLog, JournalMiddleware, RequestJournal
 from .security import Credentials, Denied, StoreGrant, check, check_store
 from .storage import Storage
-from .strict import Checker, ProtocolError, ViolationLog
+from .strict import Checker, ProtocolError
 from .web import ResetResponse, error, protocol_error
+from .webhooks import WebhookDispatcher
 
 T = TypeVar("T")
 Handler = Callable[[Request], Awaitable[Response]]
@@ -45,17 +48,49 @@ class Emulator:
 
     def __init__(self, config: EmulatorConfig | None = None) -> None:
         self.config = config or EmulatorConfig()
+        config = self.config
+        # the checks that hold nothing come first: a bad setting leaves nothing open
+        #: every request served (see `journal.RequestJournal`)
+        self.journal = journal = RequestJournal(config.journal_size, config.journal_file)
+        #: webhook targets and deliveries (see `webhooks.WebhookDispatcher`)
+        self.webhooks = WebhookDispatcher(
+            config.webhook_secret or config.secret or DEFAULT_WEBHOOK_SECRET,
+            origin=lambda: journal.last_origin or IN_PROCESS_URL,
+            retry_scale=config.webhook_retry_scale,
+            timeout=config.webhook_timeout,
+            allow_remote=config.webhook_allow_remote,
+        )
+        for url in config.webhooks:
+            self.webhooks.add(url)
+        journal.open()
         self._temporary: str | None = None
-        if self.config.data_dir is None:
-            self._temporary = tempfile.mkdtemp(prefix="filestack-emulator-")
-            root = Path(self._temporary)
-        else:
-            root = Path(self.config.data_dir)
-        self.storage = Storage(root, upload_expiry=self.config.upload_expiry)
+        try:
+            if self.config.data_dir is None:
+                self._temporary = tempfile.mkdtemp(prefix="filestack-emulator-")
+                root = Path(self._temporary)
+            else:
+                root = Path(self.config.data_dir)
+            self.storage = Storage(root, upload_expiry=self.config.upload_expiry)
+        except BaseException:
+            journal.close()
+            if self._temporary is not None:
+                shutil.rmtree(self._temporary, ignore_errors=True)
+            raise
         self.faults = FaultInjector(self.config.faults)
-        self.violations = ViolationLog()
+        self.violations = AttributedViolationLog()
         self.signing_key = self.storage.signing_key()
-        self._finalizer = weakref.finalize(self, _cleanup, self.storage, self._temporary)
+        self._finalizer = weakref.finalize(
+            self, _cleanup, self.storage, self._temporary, self.journal, self.webhooks
+        )
+        if config.seed is not None:
+            from .seed import load_seed
+
+            try:
+                load_seed(self.storage, config.seed)
+            except BaseException:
+                self._finalizer()
+                raise
+        self.storage.listeners.append(self.webhooks.on_storage_event)
         self.app = self._build_app()
 
     @property
@@ -174,7 +209,7 @@ class Emulator:
     # -- the app ----------------------------------------------------------------------
 
     def _build_app(self) -> Starlette:
-        from . import cdn, control, file_api, upload_api
+        from . import cdn, control, control_team, file_api, upload_api
 
         def guard(handler: Handler) -> Handler:
             async def wrapped(request: Request) -> Response:
@@ -199,7 +234,9 @@ class Emulator:
         files = file_api.FileAPI(self)
         delivery = cdn.CDN(self)
         plane = control.Control(self)
+        team = control_team.TeamControl(self)
         routes = [
+            *team.routes(lambda handler: guard(plane.secured(handler))),
             Route("/_emulator/health", guard(plane.health), methods=["GET"]),
             Route("/_emulator/reset", guard(plane.secured(plane.reset)), methods=["POST"]),
             Route("/_emulator/files", guard(plane.secured(plane.files)), methods=["GET"]),
@@ -229,7 +266,11 @@ class Emulator:
             Route("/process", guard(files.process), methods=["POST"]),
             Route("/{path:path}", guard(delivery.dispatch), methods=["GET", "HEAD", "POST"]),
         ]
-        app = Starlette(routes=routes, lifespan=_lifespan(self))
+        app = Starlette(
+            routes=routes,
+            lifespan=_lifespan(self),
+            middleware=[Middleware(JournalMiddleware, journal=self.journal)],
+        )
         app.state.emulator = self
         return app
 
@@ -245,7 +286,14 @@ def _lifespan(emulator: Emulator) -> Any:
     return lifespan
 
 
-def _cleanup(storage: Storage, temporary: str | None) -> None:
+def _cleanup(
+    storage: Storage,
+    temporary: str | None,
+    journal: RequestJournal,
+    webhooks: WebhookDispatcher,
+) -> None:
+    webhooks.close()
+    journal.close()
     storage.close()
     if temporary is not None:
         shutil.rmtree(temporary, ignore_errors=True)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from .._exceptions import ConfigurationError
 from .._filelink import METADATA_ATTRIBUTES
@@ -16,7 +16,7 @@ from .._tasks import ParsedPath, parse_path
 from .processing import run_processing
 from .security import Credentials
 from .storage import Reading
-from .web import error, file_response
+from .web import cut_off, error, file_response
 
 if TYPE_CHECKING:
     from .app import Emulator
@@ -101,7 +101,7 @@ class CDN:
             return error(404, f"file {handle} not found")
         file = reading.file
         disposition = "attachment" if request.query_params.get("dl") == "true" else "inline"
-        return file_response(
+        response = file_response(
             request,
             reading.segments,
             size=file.size,
@@ -113,6 +113,17 @@ class CDN:
             },
             on_close=reading.close,
         )
+        return self._maybe_cut(request, response, file.size)
+
+    def _maybe_cut(self, request: Request, response: Response, size: int) -> Response:
+        """``response`` cut off mid-body when the download-cut fault says so."""
+        if not isinstance(response, StreamingResponse):
+            return response
+        length = int(response.headers.get("content-length", "0"))
+        wanted = request.headers.get("range", "")
+        # stable facts only (the size and the range asked for), so a seed repeats
+        at = self.emu.faults.download_cut_at(f"{size}:{wanted}", length)
+        return response if at is None else cut_off(response, at)
 
     async def metadata(self, request: Request, handle: str, credentials: Credentials) -> Response:
         """``GET /<handle>/metadata?size=true&...``."""
@@ -187,4 +198,5 @@ class CDN:
         started = time.monotonic()
         response = await run_processing(self.emu, request, parsed)
         response.headers["X-Emulator-Processing-Seconds"] = f"{time.monotonic() - started:.3f}"
-        return response
+        length = int(response.headers.get("content-length", "0"))
+        return self._maybe_cut(request, response, length)

@@ -85,10 +85,11 @@ class Control:
 
     async def reset(self, request: Request) -> Response:
         """``POST /_emulator/reset``: delete every file, upload, conversion and cached
-        result, and clear the log."""
+        result, and clear the violation log and the request journal."""
         await self.emu.run(stop_conversions, self.emu)
         await self.emu.run(self.emu.storage.reset)
         self.emu.violations.clear()
+        self.emu.journal.clear()
         return JSONResponse({"status": "reset"})
 
     async def files(self, request: Request) -> Response:

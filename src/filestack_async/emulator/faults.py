@@ -99,3 +99,26 @@ class FaultInjector:
                 self.injected["complete:202"] += 1
                 return True
             return False
+
+    def download_cut_at(self, key: str, length: int) -> int | None:
+        """The offset to cut a download body of ``length`` bytes off at, or None (the
+        download-cut fault; a body not longer than the offset drawn is sent whole).
+
+        ``key`` holds the stable facts of the request (size, range start), so the
+        same downloads in the same order meet the same cuts for a seed.
+        """
+        cut = self.faults.download_cut
+        if cut is None or cut.rate <= 0:
+            return None
+        with self._lock:
+            self._seen[("download-cut", key)] += 1
+            count = self._seen[("download-cut", key)]
+            self.decided["download-cut"] += 1
+            rng = random.Random(f"{self.faults.seed}:download-cut:{key}:{count}")
+            if rng.random() >= cut.rate:
+                return None
+            at = cut.offset if cut.max_offset is None else rng.randint(cut.offset, cut.max_offset)
+            if at >= length:
+                return None
+            self.injected["cdn:cut"] += 1
+            return at

@@ -37,7 +37,7 @@ from .security import Credentials, StoreGrant, query_credentials
 from .storage import StoredFile, new_handle
 from .strict import ProtocolError
 from .upload_api import upload_answer
-from .web import error, origin
+from .web import error, file_response, origin
 
 if TYPE_CHECKING:
     from .app import Emulator
@@ -103,7 +103,7 @@ async def run_processing(emulator: Emulator, request: Request, parsed: ParsedPat
             current, hit = await _run_cached(emulator, current, tasks)
             cache_state = "hit" if hit else "miss"
         if store is None or grant is None:
-            response = await _respond_with(emulator, current)
+            response = await _respond_with(emulator, request, current)
         else:
             response = await _store(emulator, request, current, store, grant)
     finally:
@@ -213,9 +213,20 @@ def _cache_trim(folder: Path) -> None:
         total -= size
 
 
-async def _respond_with(emulator: Emulator, result: Fetched) -> Response:
-    data = await emulator.run(result.path.read_bytes)
-    return Response(data, media_type=result.mimetype)
+async def _respond_with(emulator: Emulator, request: Request, result: Fetched) -> Response:
+    """The result as the CDN serves it: its ``ETag`` (the output's MD5), ``Range`` and
+    ``If-Range``; its bytes are kept until the body ends."""
+    kept = emulator.storage.incoming_path()
+    await emulator.run(os.replace, result.path, kept)  # the caller's discard finds nothing
+    return file_response(
+        request,
+        [(kept, result.size)],
+        size=result.size,
+        media_type=result.mimetype,
+        etag=f'"{result.md5}"',
+        bandwidth=emulator.bandwidth,
+        on_close=lambda: kept.unlink(missing_ok=True),
+    )
 
 
 def _text(value: object) -> str | None:

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import signal
 import socket
 import threading
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import Any
 
 import anyio.to_thread
 import uvicorn
 
-from .app import Emulator
+# the module, not its class: `app.Emulator` is looked up when a server is made, so a
+# test that replaces it (monkeypatch) reaches the servers made after it
+from . import app
 from .config import EmulatorConfig
 from .web import EmulatedReset
 
@@ -30,6 +33,14 @@ _FILTER = _DropEmulatedResets()
 
 class OpenBindError(ValueError):
     """The emulator was asked to listen beyond loopback with no secret."""
+
+
+class ListenError(OSError):
+    """The emulator cannot listen on its address (in use, or not this machine's).
+
+    ``strerror`` is the whole sentence (``cannot listen on HOST:PORT: reason``);
+    ``errno`` is the socket's.
+    """
 
 
 def is_loopback_bind(host: str) -> bool:
@@ -61,6 +72,20 @@ def check_bind(host: str, *, secret: str | None, allow_open: bool) -> None:
         )
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket listening on ``host:port``; connections wait in its backlog until
+    uvicorn accepts them."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 class EmulatorServer:
     """The emulator on a loopback port, for code that needs a real socket.
 
@@ -68,6 +93,11 @@ class EmulatorServer:
     accepts connections; use it as a context manager, sync or async. A ``host``
     beyond loopback needs a ``secret`` or ``allow_open=True`` (`check_bind`).
     `control_headers` are the headers the control plane (``/_emulator/*``) needs.
+    `serve_forever` serves until Ctrl+C or SIGTERM (the ``emulator`` command).
+
+    Raises:
+        OpenBindError: ``host`` is beyond loopback, with no secret nor ``allow_open``.
+        ListenError: the address cannot be listened on (the emulator is closed again).
 
     Example:
         >>> with EmulatorServer() as server:  # doctest: +SKIP
@@ -88,14 +118,14 @@ class EmulatorServer:
             raise TypeError("give config= or keyword settings, not both")
         config = config or EmulatorConfig(**settings)
         check_bind(host, secret=config.secret, allow_open=allow_open)
-        self.emulator = Emulator(config)
+        self.emulator: app.Emulator = app.Emulator(config)
         self.host = host
-        self._socket = socket.socket(
-            socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM
-        )
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind((host, port))
-        self._socket.listen(2048)
+        try:
+            self._socket = _listen(host, port)
+        except OSError as err:
+            self.emulator.close()
+            where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+            raise ListenError(err.errno, f"cannot listen on {where}: {err.strerror}") from err
         self.port: int = self._socket.getsockname()[1]
         self._server = uvicorn.Server(
             uvicorn.Config(
@@ -135,6 +165,38 @@ class EmulatorServer:
                 raise RuntimeError("the emulator server failed to start")
             self._thread.join(0.01)
         return self
+
+    def serve_forever(self) -> None:
+        """Serve (starting first if need be) until SIGINT or SIGTERM, then `stop`.
+
+        On the main thread the signal is caught, the server stops (the emulator is
+        closed, a temporary data folder removed), then the signal is raised again
+        under its previous handler: Ctrl+C ends in ``KeyboardInterrupt``, SIGTERM
+        ends the process. On another thread it serves until `stop` is called.
+        """
+        caught: list[int] = []
+        previous: dict[int, Any] = {}
+
+        def on_signal(signum: int, frame: FrameType | None) -> None:
+            caught.append(signum)
+            self._server.should_exit = True  # the server thread sees it within 0.1 s
+
+        if threading.current_thread() is threading.main_thread():
+            for wanted in (signal.SIGINT, signal.SIGTERM):
+                previous[wanted] = signal.signal(wanted, on_signal)
+        try:
+            thread = self._thread
+            if thread is None:
+                self.start()
+                thread = self._thread
+            if thread is not None:  # None: `stop` was called meanwhile
+                thread.join()
+        finally:
+            self.stop()
+            for signum, handler in previous.items():
+                signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+        if caught:
+            signal.raise_signal(caught[0])
 
     def stop(self) -> None:
         """Stop serving, close the emulator and release the port."""

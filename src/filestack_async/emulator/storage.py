@@ -252,6 +252,11 @@ class Storage:
     _doomed: set[str] = field(init=False, repr=False, default_factory=set)
     _last_sweep: float = field(init=False, repr=False, default=0.0)
     closed: bool = field(init=False, default=False)
+    #: called with ``("store" | "overwrite" | "converse" | "delete", file)`` after a
+    #: change is committed (webhooks listen here); a listener must not block or raise
+    listeners: list[Callable[[str, StoredFile], None]] = field(
+        init=False, repr=False, default_factory=list
+    )
 
     def __post_init__(self) -> None:
         if not self.upload_expiry > 0:  # also refuses NaN
@@ -489,6 +494,7 @@ class Storage:
         self._retire(old)
         shutil.rmtree(self._upload_dir(upload_id), ignore_errors=True)
         file.segments = segments
+        self._notify("store", file)
         return file
 
     def completed_upload(self, upload_id: str) -> tuple[str, str | None] | None:
@@ -638,7 +644,9 @@ class Storage:
             old = self._put_row(db, file)
         self._retire(old)
 
-    def store_blob(self, temp: Path, file: StoredFile, *, replace_only: bool = False) -> StoredFile:
+    def store_blob(
+        self, temp: Path, file: StoredFile, *, replace_only: bool = False, event: str | None = None
+    ) -> StoredFile:
         """Make a finished temporary file ``file``'s bytes (a new blob) and switch to it.
 
         Readers of the previous version keep it until they are done; if anything fails,
@@ -664,6 +672,7 @@ class Storage:
             raise
         self._retire(old)
         file.segments = stored.segments
+        self._notify(event or ("overwrite" if replace_only else "store"), file)
         return file
 
     def incoming_path(self) -> Path:
@@ -687,12 +696,48 @@ class Storage:
     def delete_file(self, handle: str) -> bool:
         """Delete a file; False if there was none. Readers holding it finish their read."""
         with self._tx() as db:
-            row = db.execute("SELECT blob FROM files WHERE handle = ?", (handle,)).fetchone()
+            row = db.execute("SELECT * FROM files WHERE handle = ?", (handle,)).fetchone()
             db.execute("DELETE FROM files WHERE handle = ?", (handle,))
         if row is None:
             return False
         self._retire(row["blob"])
+        self._notify("delete", _file_from_row(row))
         return True
+
+    def _notify(self, event: str, file: StoredFile) -> None:
+        for listener in list(self.listeners):
+            listener(event, file)
+
+    def uploads_in_progress(self) -> list[dict[str, Any]]:
+        """Unfinished uploads, oldest first: id, filename, size, bytes and parts received."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT u.upload_id, u.filename, u.size, u.fii, u.created,"
+                " COUNT(DISTINCT p.part) AS parts, COALESCE(SUM(p.size), 0) AS received,"
+                " COALESCE(MAX(p.size), 0) AS largest"
+                " FROM uploads u LEFT JOIN parts p ON p.upload_id = u.upload_id"
+                " GROUP BY u.upload_id ORDER BY u.created"
+            ).fetchall()
+        return [
+            {
+                "upload_id": r["upload_id"],
+                "filename": r["filename"],
+                "size": r["size"],
+                "intelligent": bool(r["fii"]),
+                "created": r["created"],
+                "parts_done": r["parts"],
+                "received": r["received"],
+                # every part but the last has the part size, so the largest one seen
+                # tells how many there will be (chunks of intelligent ingestion do not)
+                "parts_total": (
+                    None
+                    if r["fii"] or not r["largest"]
+                    else max(r["parts"], -(-r["size"] // r["largest"]))
+                ),
+            }
+            for r in rows
+            if not self._expired(r["created"])
+        ]
 
     def list_files(self) -> list[StoredFile]:
         """Every stored file, oldest first."""

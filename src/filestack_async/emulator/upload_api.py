@@ -24,12 +24,19 @@ from .receive import receive
 from .security import Credentials
 from .storage import Piece, StoredFile, Upload, new_handle
 from .strict import Checker
-from .web import ResetResponse, error, origin, paced, read_json
+from .web import ResetResponse, error, origin, paced, read_json, s3_error
 
 if TYPE_CHECKING:
     from .app import Emulator
 
 _REGION = "us-east-1"
+#: S3's messages for the codes the max-chunk fault answers with
+_S3_MESSAGES = {
+    "RequestTimeout": "Your socket connection to the server was not read from or written "
+    "to within the timeout period. Idle connections will be closed.",
+    "IncompleteBody": "You did not provide the number of bytes specified by the "
+    "Content-Length HTTP header.",
+}
 
 
 class UploadAPI:
@@ -190,10 +197,14 @@ class UploadAPI:
         if faulty:
             return faulty
         if self.emu.faults.chunk_too_big(size):
-            status = self.emu.faults.faults.chunk_status
-            if status is None:
+            settings = self.emu.faults.faults
+            if settings.chunk_s3_code is not None:
+                await _drain(request, size)
+                return s3_error(400, settings.chunk_s3_code, _S3_MESSAGES[settings.chunk_s3_code])
+            if settings.chunk_status is None:
                 return ResetResponse()
             await _drain(request, size)
+            status = settings.chunk_status
             return error(status, f"injected fault: chunks over the maximum size fail ({status})")
         header_md5 = request.headers.get("content-md5", "")
         if md5_text and header_md5 != md5_text:

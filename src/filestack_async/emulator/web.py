@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -50,9 +52,60 @@ class ResetResponse(Response):
         raise EmulatedReset("connection reset by the emulator (fault injection)")
 
 
+class EmulatedCut(Exception):
+    """Raised to drop the connection part-way through a body (the download-cut fault).
+
+    Over a socket the server closes the connection after the bytes sent so far, so
+    the client sees a body shorter than its ``Content-Length``. In-process,
+    `EmulatorTransport` answers with what the app sent before the cut, then raises
+    ``httpx.ReadError`` where the body stops.
+    """
+
+    def __init__(self, after: int) -> None:
+        super().__init__(f"connection cut after {after} bytes of the body (fault injection)")
+        self.after = after
+
+
+def cut_off(response: StreamingResponse, after: int) -> StreamingResponse:
+    """``response`` with its body stopped after ``after`` bytes by `EmulatedCut` (the
+    bytes pass through as they are: nothing is held)."""
+    inner = response.body_iterator
+
+    async def body() -> AsyncIterator[bytes | str | memoryview]:
+        sent = 0
+        try:
+            async for chunk in inner:
+                block = chunk.encode() if isinstance(chunk, str) else bytes(chunk)
+                room = after - sent
+                if len(block) >= room:
+                    if room:
+                        yield block[:room]
+                    raise EmulatedCut(after)
+                sent += len(block)
+                yield block
+        finally:
+            close = getattr(inner, "aclose", None)
+            if close is not None:
+                with anyio.CancelScope(shield=True):
+                    await close()
+
+    response.body_iterator = body()
+    return response
+
+
 def error(status: int, message: str, **extra: Any) -> JSONResponse:
     """A JSON error body like Filestack's: ``{"error": message, ...}``."""
     return JSONResponse({"error": message, **extra}, status_code=status)
+
+
+def s3_error(status: int, code: str, message: str) -> Response:
+    """An error the way S3 answers a part PUT: an XML ``Error`` document."""
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{escape(code)}</Code><Message>{escape(message)}</Message>"
+        f"<RequestId>{secrets.token_hex(8).upper()}</RequestId></Error>"
+    )
+    return Response(body, status_code=status, media_type="application/xml")
 
 
 def protocol_error(err: ProtocolError) -> JSONResponse:
@@ -217,7 +270,9 @@ def file_response(
     extra_headers: Mapping[str, str] | None = None,
     on_close: Callable[[], None] | None = None,
 ) -> Response:
-    """Stream a file kept in segments, with ``Range``, ``HEAD`` and ``If-None-Match``.
+    """Stream a file kept in segments, with ``Range`` (and ``If-Range``), ``HEAD`` and
+    ``If-None-Match``, as a CDN does: 206 with ``Content-Range``, 416 with
+    ``Content-Range: bytes */size``.
 
     ``on_close`` (blocking) is called once the segments are no longer needed: at once
     when no body is sent, else (in a worker thread) when the body ends or is abandoned.
@@ -240,6 +295,11 @@ def file_response(
     start, end = 0, size - 1
     status = 200
     range_header = request.headers.get("range")
+    if_range = request.headers.get("if-range")
+    if range_header and if_range is not None and if_range.strip() != etag:
+        # RFC 9110 13.1.5: a validator that does not match (a date, a weak or another
+        # ETag) means the client's bytes are of another version: send the whole file
+        range_header = None
     if range_header and size > 0:
         wanted = _parse_range(range_header, size)
         if wanted is False:
