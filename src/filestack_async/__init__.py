@@ -15,6 +15,7 @@ if _typing.TYPE_CHECKING:
     from ._config import Endpoints, RetryPolicy, Timeouts, UploadConfig
     from ._context import Context
     from ._download import DownloadStream
+    from ._events import ChunkSizeChanged, PartDone, RetryEvent, UploadResumed
     from ._exceptions import (
         APIConnectionError,
         APIError,
@@ -23,6 +24,7 @@ if _typing.TYPE_CHECKING:
         APITimeoutError,
         AuthenticationError,
         BadRequestError,
+        CheckpointError,
         ConfigurationError,
         ContentChangedError,
         ConversionError,
@@ -52,6 +54,8 @@ __all__ = [
     "AudioVisual",
     "AuthenticationError",
     "BadRequestError",
+    "CheckpointError",
+    "ChunkSizeChanged",
     "Client",
     "ConfigurationError",
     "ContentChangedError",
@@ -64,11 +68,13 @@ __all__ = [
     "InternalServerError",
     "LocalFileError",
     "NotFoundError",
+    "PartDone",
     "PartUploadError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
     "RangeNotSatisfiableError",
     "RateLimitError",
+    "RetryEvent",
     "RetryPolicy",
     "Security",
     "Timeouts",
@@ -78,6 +84,7 @@ __all__ = [
     "UploadIncompleteError",
     "UploadItem",
     "UploadProgress",
+    "UploadResumed",
     "__version__",
     "verify_webhook_signature",
 ]
@@ -91,6 +98,10 @@ _WHERE = {
     "Timeouts": "._config",
     "UploadConfig": "._config",
     "Context": "._context",
+    "ChunkSizeChanged": "._events",
+    "PartDone": "._events",
+    "RetryEvent": "._events",
+    "UploadResumed": "._events",
     "DownloadStream": "._download",
     "Filelink": "._filelink",
     "Security": "._security",
