@@ -15,7 +15,7 @@ if _typing.TYPE_CHECKING:
     from ._config import Endpoints, RetryPolicy, Timeouts, UploadConfig
     from ._context import Context
     from ._download import DownloadStream
-    from ._events import ChunkSizeChanged, PartDone, RetryEvent, UploadResumed
+    from ._events import ChunkSizeChanged, FallbackSwitched, PartDone, RetryEvent, UploadResumed
     from ._exceptions import (
         APIConnectionError,
         APIError,
@@ -63,6 +63,7 @@ __all__ = [
     "ConversionError",
     "DownloadStream",
     "Endpoints",
+    "FallbackSwitched",
     "Filelink",
     "FilestackError",
     "InternalServerError",
@@ -99,6 +100,7 @@ _WHERE = {
     "UploadConfig": "._config",
     "Context": "._context",
     "ChunkSizeChanged": "._events",
+    "FallbackSwitched": "._events",
     "PartDone": "._events",
     "RetryEvent": "._events",
     "UploadResumed": "._events",

@@ -6,7 +6,8 @@ function) gets every event of the client's calls, in the order they happen:
 * `RetryEvent`: a request failed and is tried again (what, attempt, delay, cause);
 * `ChunkSizeChanged`: intelligent ingestion halved or grew its chunk size;
 * `PartDone`: the service acknowledged a part (committed, for intelligent ingestion);
-* `UploadResumed`: an upload continues from its checkpoint (``resume=``).
+* `UploadResumed`: an upload continues from its checkpoint (``resume=``);
+* `FallbackSwitched`: an ``intelligent="fallback"`` upload moved to intelligent ingestion.
 
 Every event is also logged at DEBUG on the ``filestack_async.events`` logger. Setting
 ``FILESTACK_LOG=debug`` (or ``info``) sends the package's log records to stderr, as
@@ -106,8 +107,25 @@ class UploadResumed:
     kind: str = "upload_resumed"
 
 
+@dataclass(frozen=True)
+class FallbackSwitched:
+    """An ``intelligent="fallback"`` upload's part struggled the regular way; it and every
+    later part go through intelligent ingestion.
+
+    Attributes:
+        upload_id: the upload.
+        part_number: the part that struggled.
+        cause: what failed, redacted.
+    """
+
+    upload_id: str
+    part_number: int
+    cause: str
+    kind: str = "fallback_switched"
+
+
 #: Any event the hook receives.
-Event = RetryEvent | ChunkSizeChanged | PartDone | UploadResumed
+Event = RetryEvent | ChunkSizeChanged | PartDone | UploadResumed | FallbackSwitched
 #: The hook: a plain function or a coroutine function taking one event.
 EventHook = Callable[[Event], Awaitable[None] | None]
 

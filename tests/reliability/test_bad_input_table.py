@@ -723,6 +723,13 @@ def _rows() -> Iterator[Row]:
     )
     yield Row(
         "Client.upload",
+        "resume with intelligent='fallback'",
+        lambda e: e.client.upload(filepath=__file__, intelligent="fallback", resume=e.tmp / "cp"),
+        CE,
+        "resume= does not work with intelligent='fallback'",
+    )
+    yield Row(
+        "Client.upload",
         "resume: a truncated checkpoint",
         lambda e: e.client.upload(filepath=__file__, resume=_checkpoint(e, b'{"version": 1, ')),
         filestack_async.CheckpointError,
@@ -2663,6 +2670,7 @@ EXEMPT: dict[str, str] = {
     "UploadProgress": "made by the SDK and handed to progress callbacks, never by callers",
     "RetryEvent": "made by the SDK and handed to the on_event hook, never by callers",
     "ChunkSizeChanged": "made by the SDK and handed to the on_event hook, never by callers",
+    "FallbackSwitched": "made by the SDK and handed to the on_event hook, never by callers",
     "PartDone": "made by the SDK and handed to the on_event hook, never by callers",
     "UploadResumed": "made by the SDK and handed to the on_event hook, never by callers",
     "Context": "made by a Client (client.context) and handed on as context=, never by callers",

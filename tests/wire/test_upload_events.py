@@ -16,6 +16,7 @@ from filestack_async import (
     ChunkSizeChanged,
     Client,
     ConfigurationError,
+    FallbackSwitched,
     PartDone,
     RetryEvent,
     RetryPolicy,
@@ -23,7 +24,7 @@ from filestack_async import (
     UploadResumed,
 )
 
-from ._upload_fake import FakeUploadAPI
+from ._upload_fake import FakeUploadAPI, s3_error
 from .conftest import APIKEY, MULTIPART
 
 MiB = 1024 * 1024
@@ -88,6 +89,44 @@ async def test_an_async_hook_sees_chunk_size_changes_of_intelligent_ingestion(
     retries = [e for e in events if isinstance(e, RetryEvent)]
     assert retries and retries[0].what == "PUT part 1 chunk at offset 0"
     assert [e.part_number for e in events if isinstance(e, PartDone)] == [1, 2]
+    assert fake.assembled() == data
+
+
+@respx.mock
+async def test_a_storage_code_retry_of_a_regular_put_reaches_the_hook(
+    fake: FakeUploadAPI, retry_policy: RetryPolicy, tmp_path: Path
+) -> None:
+    fake.install(respx.mock)
+    fake.inject("put", s3_error(400, "RequestTimeout", "Your socket connection was not read"))
+    path, data = data_file(tmp_path, 6 * MiB)
+    events: list[Any] = []
+    async with Client(APIKEY, retry=retry_policy, upload=CONFIG, on_event=events.append) as c:
+        await c.upload(filepath=path)
+    retry, *done = events
+    assert isinstance(retry, RetryEvent)
+    assert retry.what == "PUT part 1 (the storage answered 400 RequestTimeout)"
+    assert retry.attempt == 1 and retry.delay > 0
+    assert "RequestTimeout" in retry.cause
+    assert [e.part_number for e in done if isinstance(e, PartDone)] == [1, 2]
+    assert fake.assembled() == data
+
+
+@respx.mock
+async def test_a_fallback_switch_reaches_the_hook_once(
+    fake: FakeUploadAPI, retry_policy: RetryPolicy, tmp_path: Path
+) -> None:
+    fake.install(respx.mock)
+    fake.inject("put", None, httpx.ReadError("reset"), httpx.ReadError("reset"))
+    path, data = data_file(tmp_path, 16 * MiB)
+    events: list[Any] = []
+    config = replace(CONFIG, intelligent_chunk_size=4 * MiB)
+    async with Client(APIKEY, retry=retry_policy, upload=config, on_event=events.append) as c:
+        await c.upload(filepath=path, intelligent="fallback")
+    switched = [e for e in events if isinstance(e, FallbackSwitched)]
+    assert len(switched) == 1
+    assert switched[0].upload_id == "UPID" and switched[0].part_number == 2
+    assert "reset" in switched[0].cause or "ReadError" in switched[0].cause
+    assert [e.part_number for e in events if isinstance(e, PartDone)] == [1, 2, 3, 4]
     assert fake.assembled() == data
 
 

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from .._events import PartDone, emit
+from .._events import FallbackSwitched, PartDone, RetryEvent, emit
 from .._exceptions import APIConnectionError, APIError, APIResponseValidationError, APIStatusError
 from .._http import Retry
 from .._retry import backoff_delay, is_retryable_status
@@ -25,7 +25,7 @@ from .progress import ProgressTracker
 from .protocol import UploadSession
 from .sources import PartData, Source
 from .state import UploadState
-from .storage_errors import StorageVerdict, storage_verdict
+from .storage_errors import StorageVerdict, storage_error, storage_verdict
 
 logger = logging.getLogger("filestack_async")
 
@@ -38,10 +38,11 @@ class Fallback:
         self.chunks: ChunkSizer = fii.new_sizer(session)
         self._progress = progress
 
-    def switch(self, upload_id: str, part: int, err: APIError) -> None:
-        """Send this part and every later one through intelligent ingestion."""
+    def switch(self, upload_id: str, part: int, err: APIError) -> bool:
+        """Send this part and every later one through intelligent ingestion; True the
+        first time (the switch), False once switched."""
         if self.switched:
-            return
+            return False
         self.switched = True
         self._progress.intelligent = True
         logger.info(
@@ -50,6 +51,7 @@ class Fallback:
             part,
             type(err).__name__,
         )
+        return True
 
 
 def struggled(err: APIError) -> bool:
@@ -99,7 +101,9 @@ async def upload_parts(
             except APIError as err:
                 if fallback is None or not struggled(err):
                     raise
-                fallback.switch(session.upload_id, part.number, err)
+                if fallback.switch(session.upload_id, part.number, err):
+                    event = FallbackSwitched(session.upload_id, part.number, err.message)
+                    await emit(session.context.on_event, event)
                 await fii.send_part(session, part, data, fallback.chunks, state, progress)
                 return
         finally:
@@ -154,8 +158,12 @@ async def _send_part(
                 raise
             if retries >= policy.max_retries:
                 raise
-            await policy.sleep(backoff_delay(retries, policy))
+            delay = backoff_delay(retries, policy)
             retries += 1
+            code, _ = storage_error(err.body)
+            what = f"PUT part {part.number} (the storage answered {err.status_code} {code})"
+            await emit(session.context.on_event, RetryEvent(what, retries, delay, err.message))
+            await policy.sleep(delay)
             continue
         if not etag:
             raise APIResponseValidationError(
