@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -18,16 +17,11 @@ import anyio.to_thread
 from filestack_async import Client, RetryPolicy
 from filestack_async.emulator import EmulatorServer
 
+from .conftest import free_port
+
 MiB = 1024 * 1024
 SIZE = 48 * MiB  # well past what loopback socket buffers hold, so the stop cuts the body
 CUT_AFTER = 4 * MiB
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass

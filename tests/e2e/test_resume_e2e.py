@@ -8,7 +8,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 from dataclasses import replace
@@ -20,7 +19,7 @@ import pytest
 from filestack_async import Client, RetryPolicy, UploadConfig, UploadError, UploadProgress
 from filestack_async.emulator import Emulator, EmulatorConfig, EmulatorServer, Faults, RouteFault
 
-from .conftest import NoSleep
+from .conftest import NoSleep, free_port
 
 MiB = 1024 * 1024
 PART = 5 * MiB
@@ -91,13 +90,6 @@ async def test_a_cancelled_upload_continues_on_a_restarted_emulator(
         assert not checkpoint.exists()
     finally:
         second.close()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 async def test_an_upload_continues_after_the_emulator_was_killed_and_restarted(
