@@ -121,8 +121,9 @@ class ProgressTracker:
 
     def counted(self, key: Hashable, body: Body) -> Body:
         """``body`` (a factory of byte streams) counting each block the transport pulls;
-        each new attempt of the piece ``key`` first takes back what the last one counted."""
-        if isinstance(body, bytes):
+        each new attempt of the piece ``key`` first takes back what the last one counted.
+        Without a callback nobody sees the count: ``body`` is returned as it is."""
+        if isinstance(body, bytes) or self._callback is None:
             return body
 
         async def blocks() -> AsyncIterator[bytes | memoryview]:
