@@ -13,6 +13,7 @@ import anyio
 from . import _uploads
 from ._config import APIKEY_ENV, DEFAULT_TOTAL, Endpoints, RetryPolicy, Timeouts, UploadConfig
 from ._context import Context
+from ._events import EventHook, check_hook
 from ._exceptions import APIResponseValidationError, ConfigurationError
 from ._filelink import Filelink, filelink_from_answer
 from ._http import AsyncHTTPClient, AsyncTransport, HTTPBackend, HTTPSession, Retry
@@ -68,6 +69,9 @@ class Client:
         http_backend: the connection pool of the client created here: ``"auto"``
             (aiohttp on asyncio, httpx's own on trio), ``"aiohttp"`` or ``"httpx"``;
             also read from ``$FILESTACK_HTTP_BACKEND``, else ``"auto"``.
+        on_event: a plain function or coroutine function called with each event of
+            this client's calls, for logging or counting: `RetryEvent`,
+            `ChunkSizeChanged`, `PartDone`, `UploadResumed`.
 
     Example:
         >>> async with Client("APIKEY", base_url="http://127.0.0.1:8700") as client:
@@ -88,11 +92,13 @@ class Client:
         http_client: AsyncHTTPClient | None = None,
         transport: AsyncTransport | None = None,
         http_backend: HTTPBackend | None = None,
+        on_event: EventHook | None = None,
     ) -> None:
         if apikey is None:
             apikey = os.environ.get(APIKEY_ENV) or None
         if apikey is not None:
             check_apikey(apikey)
+        hook = check_hook(on_event)
         check_security(security)
         if isinstance(timeout, bool):
             raise ConfigurationError("timeout must be seconds or a Timeouts object")
@@ -122,6 +128,7 @@ class Client:
             max_connections=max(32, 2 * upload_config.max_parts_in_flight),
             secrets=secrets,
             backend=http_backend,
+            on_event=hook,
         )
         self._context = Context(
             endpoints=endpoints,
@@ -133,6 +140,7 @@ class Client:
             upload=upload_config,
             http=self._http,
             part_limiter=anyio.CapacityLimiter(upload_config.max_parts_in_flight),
+            on_event=hook,
             hash_limiter=anyio.CapacityLimiter(hashing_threads()),
         )
         self._state = _State.UNOPENED
@@ -364,6 +372,7 @@ class Client:
         intelligent: bool | Literal["fallback"] = False,
         security: Security | None = None,
         progress: ProgressCallback | None = None,
+        resume: str | os.PathLike[str] | None = None,
     ) -> Filelink:
         """Upload one file through the multipart Upload API and return its `Filelink`.
 
@@ -384,6 +393,14 @@ class Client:
         progress reports ``intelligent=False``). ``progress`` (sync or async) receives
         `UploadProgress` reports; the returned Filelink carries the security used.
 
+        ``resume`` names a checkpoint file (its folder must exist): the upload writes
+        what the service acknowledged to it as it goes (atomically, after every part)
+        and removes it on success. The same call after a crash, a cancellation or a
+        failure continues the upload: no acknowledged part is sent again. It needs a
+        ``filepath`` or a seekable ``file_obj``; a changed source, or a checkpoint of
+        another file or upload, is refused (`CheckpointError`); an upload the service
+        no longer knows starts afresh (said in a WARNING log record).
+
         Raises:
             ConfigurationError: not exactly one source, an unreadable file, a text-mode
                 file object, bad store params or size (before any request); an empty
@@ -393,9 +410,12 @@ class Client:
             UploadError: anything failing after start (`PartUploadError` for a chunk
                 that failed at the minimum size, `UploadIncompleteError` when complete
                 kept answering 202); upload id and progress are on the error.
+            CheckpointError: the ``resume`` checkpoint is unreadable, corrupt, or for
+                another file or upload, or the source changed since it was written.
 
         Example:
             >>> link = await client.upload(filepath="big.mp4", store_params={"path": "v/"})
+            >>> link = await client.upload(filepath="big.mp4", resume="big.mp4.upload")
         """
         self._check_open()
         self._require_apikey("upload")
@@ -410,6 +430,7 @@ class Client:
             intelligent=intelligent,
             security=security,
             progress=progress,
+            resume=resume,
         )
 
     async def upload_many(

@@ -290,6 +290,8 @@ class UploadConfig:
         intelligent_chunk_size: first chunk size for intelligent ingestion.
         min_chunk_size: intelligent ingestion fails below this chunk size.
         complete_budget: seconds to keep polling ``/multipart/complete`` while it answers 202.
+        progress_interval: the least seconds between two progress reports of bytes
+            written (acknowledgements and the final report are never held back).
         integrity_check: send each part's (and chunk's) MD5 so the storage checks it.
             ``False`` skips MD5 entirely (no ``md5`` field, no ``Content-MD5``
             header): hashing is the largest share of an upload's CPU, and TCP and
@@ -303,10 +305,12 @@ class UploadConfig:
     min_chunk_size: int = 32 * 1024
     complete_budget: float = 120.0
     multipart_threshold: int = 8 * MiB
+    progress_interval: float = 0.25
     integrity_check: bool = True
 
     def __post_init__(self) -> None:
         _check_int("multipart_threshold", self.multipart_threshold, 0)
+        _check_seconds("progress_interval", self.progress_interval, positive=False)
         if not isinstance(self.integrity_check, bool):
             raise ConfigurationError(
                 f"integrity_check must be True or False, not {type(self.integrity_check).__name__}"

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import anyio
 
 from ._config import Endpoints, RetryPolicy, Timeouts, UploadConfig
+from ._events import EventHook
 from ._exceptions import ConfigurationError
 from ._http import HTTPSession
 from ._security import Security, check_security
@@ -39,6 +40,8 @@ class Context:
     http: HTTPSession | None = None
     #: client-wide limit on parts in flight (shared by every upload of a client)
     part_limiter: anyio.CapacityLimiter | None = None
+    #: the client's event hook (``Client(on_event=...)``)
+    on_event: EventHook | None = None
     #: client-wide limit on worker threads hashing parts at once (None: anyio's default)
     hash_limiter: anyio.CapacityLimiter | None = None
 

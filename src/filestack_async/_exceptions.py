@@ -14,6 +14,7 @@ FilestackError
 ├── UploadError  .upload_id .parts_done .parts_total .bytes_sent
 │   ├── PartUploadError  .part_number .offset .attempts
 │   └── UploadIncompleteError                 complete still 202 after its budget
+├── CheckpointError  .path .reason           an upload checkpoint cannot be used
 ├── ConversionError                           AV conversion reported failure
 └── LocalFileError (also OSError)  .path      a local file could not be written
 ```
@@ -33,6 +34,7 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "AuthenticationError",
+    "CheckpointError",
     "BadRequestError",
     "ConfigurationError",
     "ContentChangedError",
@@ -257,6 +259,24 @@ class PartUploadError(UploadError):
 
 class UploadIncompleteError(UploadError):
     """``/multipart/complete`` still answered 202 when its polling budget ran out."""
+
+
+class CheckpointError(FilestackError):
+    """The checkpoint of ``upload(..., resume=PATH)`` cannot be used; nothing was sent.
+
+    Attributes:
+        path: the checkpoint file.
+        reason: ``"unreadable"`` (the file system refused), ``"corrupt"`` (not a
+            checkpoint this SDK wrote: truncated, not JSON, a field out of range),
+            ``"version"`` (another format version), ``"other-file"`` (written for
+            another file), ``"changed"`` (the source changed since) or
+            ``"other-upload"`` (another service, API key, flow or store settings).
+    """
+
+    def __init__(self, message: str, *, path: str, reason: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.reason = reason
 
 
 class ConversionError(FilestackError):

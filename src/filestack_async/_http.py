@@ -32,6 +32,7 @@ import anyio.to_thread
 import httpx
 
 from ._config import RetryPolicy, Timeouts
+from ._events import EventHook, RetryEvent, configure_logging, emit
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -52,6 +53,8 @@ logger = logging.getLogger("filestack_async")
 #: the attribute of a retry's log record (DEBUG on ``filestack_async``): a tuple of the
 #: retry's number (1 for the first), the most retries allowed, and the delay in seconds
 RETRY_RECORD = "filestack_retry"
+
+configure_logging()  # FILESTACK_LOG=debug: the package's records to stderr
 
 #: Types that callers may pass as ``transport=`` / ``http_client=``.
 AsyncTransport = httpx.AsyncBaseTransport
@@ -821,6 +824,7 @@ class HTTPSession:
         backend: the pool of a client this session creates (see `resolve_backend`):
             ``"auto"`` is aiohttp on asyncio and httpx's own on trio (or behind a proxy
             named in the environment).
+        on_event: called with a `RetryEvent` before each retry (see `_events`).
     """
 
     def __init__(
@@ -833,8 +837,10 @@ class HTTPSession:
         max_connections: int = 32,
         secrets: Iterable[str] = (),
         backend: HTTPBackend | None = None,
+        on_event: EventHook | None = None,
     ) -> None:
         chosen = resolve_backend(backend)
+        self.on_event = on_event
         if http_client is not None and transport is not None:
             raise ConfigurationError("give http_client= or transport=, not both")
         if backend not in (None, "auto") and (http_client is not None or transport is not None):
@@ -1123,6 +1129,9 @@ class HTTPSession:
                     error.message,
                     extra={RETRY_RECORD: (attempt + 1, policy.max_retries, delay)},
                 )
+                if self.on_event is not None:
+                    what = f"{method} {error.url}" if error.url else method
+                    await emit(self.on_event, RetryEvent(what, attempt + 1, delay, error.message))
                 await policy.sleep(delay)
                 waited += delay
                 attempt += 1

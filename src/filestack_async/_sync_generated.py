@@ -21,6 +21,7 @@ from ._av import ProgressCallback as AVProgressCallback
 from ._client import Client as _AsyncClient
 from ._config import Endpoints, RetryPolicy, Timeouts, UploadConfig
 from ._context import Context
+from ._events import EventHook
 from ._filelink import Filelink as _AsyncFilelink
 from ._http import AsyncHTTPClient, AsyncTransport, HTTPBackend
 from ._portal import passed as _passed
@@ -75,6 +76,7 @@ class Client(_portal.ClientLifecycle):
         http_client: AsyncHTTPClient | None = None,
         transport: AsyncTransport | None = None,
         http_backend: HTTPBackend | None = None,
+        on_event: EventHook | None = None,
     ) -> None:
         self._async, self._runner = _portal.start_client(_AsyncClient, **_passed(locals()))
         self._watch()
@@ -194,6 +196,7 @@ class Client(_portal.ClientLifecycle):
         intelligent: bool | Literal["fallback"] = False,
         security: Security | None = None,
         progress: ProgressCallback | None = None,
+        resume: str | os.PathLike[str] | None = None,
     ) -> Filelink:
         """Upload one file through the multipart Upload API and return its `Filelink`.
 
@@ -214,6 +217,14 @@ class Client(_portal.ClientLifecycle):
         progress reports ``intelligent=False``). ``progress`` (sync or async) receives
         `UploadProgress` reports; the returned Filelink carries the security used.
 
+        ``resume`` names a checkpoint file (its folder must exist): the upload writes
+        what the service acknowledged to it as it goes (atomically, after every part)
+        and removes it on success. The same call after a crash, a cancellation or a
+        failure continues the upload: no acknowledged part is sent again. It needs a
+        ``filepath`` or a seekable ``file_obj``; a changed source, or a checkpoint of
+        another file or upload, is refused (`CheckpointError`); an upload the service
+        no longer knows starts afresh (said in a WARNING log record).
+
         Raises:
             ConfigurationError: not exactly one source, an unreadable file, a text-mode
                 file object, bad store params or size (before any request); an empty
@@ -223,9 +234,12 @@ class Client(_portal.ClientLifecycle):
             UploadError: anything failing after start (`PartUploadError` for a chunk
                 that failed at the minimum size, `UploadIncompleteError` when complete
                 kept answering 202); upload id and progress are on the error.
+            CheckpointError: the ``resume`` checkpoint is unreadable, corrupt, or for
+                another file or upload, or the source changed since it was written.
 
         Example:
             >>> link = client.upload(filepath="big.mp4", store_params={"path": "v/"})
+            >>> link = client.upload(filepath="big.mp4", resume="big.mp4.upload")
         """
         return self._twin(Filelink, self._runner.run(self._async.upload, **_passed(locals())))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,14 @@ class NoSleep(list[float]):
 
     async def __call__(self, seconds: float) -> None:
         self.append(seconds)
+
+
+def free_port() -> int:
+    """A loopback port free now (for a server that must come back on the same port)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 @dataclass

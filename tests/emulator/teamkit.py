@@ -3,12 +3,13 @@ webhook, seed and dashboard tests run both ways)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 
 from filestack_async import Client, RetryPolicy, Security
@@ -23,6 +24,16 @@ class NoSleep(list[float]):
 
     async def __call__(self, seconds: float) -> None:
         self.append(seconds)
+
+
+async def eventually(condition: Callable[[], bool]) -> bool:
+    """Poll ``condition`` for a few seconds: a socket emulator records a request's journal
+    entry after its last byte is sent, so a client may read the answer first."""
+    for _ in range(200):
+        if condition():
+            return True
+        await anyio.sleep(0.02)
+    return condition()
 
 
 @dataclass

@@ -18,7 +18,7 @@ from filestack_async.emulator.journal import (
     route_of,
 )
 
-from .teamkit import KINDS, team
+from .teamkit import KINDS, eventually, team
 
 MiB = 1024 * 1024
 SECRET = "JOURNAL-APP-SECRET"
@@ -47,7 +47,7 @@ async def test_journal_shows_what_an_sdk_upload_sent(kind: str, tmp_path: Path) 
         assert journal.entries(violations=True) == []
         # a read of the file is journaled too; control-plane requests are not
         assert await link.get_content() == data
-        assert journal.routes()[-1] == "cdn"
+        assert await eventually(lambda: journal.routes()[-1] == "cdn")
         r = await t.http.get(f"{t.base}/_emulator/files")
         assert r.status_code == 200
         assert "control" not in journal.routes()

@@ -70,3 +70,27 @@ def test_serve_forever_takes_a_started_server() -> None:
         server.stop()
         serving.join(30)
     assert not serving.is_alive()
+
+
+def test_stopping_mid_download_cuts_the_connection_cleanly() -> None:
+    # a download nobody reads outlasts the graceful second: stop() aborts its socket, and
+    # the server thread ends without the loop's errors (pytest -W error turns a thread's
+    # exception or an unclosed transport into a failure)
+    server = EmulatorServer().start()
+    try:
+        with httpx.Client(base_url=server.url) as http:
+            stored = http.post(
+                "/api/store/S3", params={"key": "K"}, content=b"d" * (48 * 1024 * 1024)
+            )
+            assert stored.status_code == 200, stored.text
+            handle = stored.json()["url"].rsplit("/", 1)[1]
+            with http.stream("GET", f"/{handle}") as answer:
+                assert answer.status_code == 200
+                pieces = answer.iter_raw(65536)
+                next(pieces)  # the body has started; the rest is unread
+                server.stop()
+                with pytest.raises(httpx.HTTPError):
+                    for _ in pieces:
+                        pass
+    finally:
+        server.stop()

@@ -136,6 +136,13 @@ def _binary_file(env: Env, mode: str, *, closed: bool = False) -> io.BufferedIOB
     return file  # type: ignore[no-any-return]
 
 
+def _checkpoint(env: Env, raw: bytes) -> Path:
+    """A checkpoint file holding ``raw`` (for the ``resume=`` rows)."""
+    path = env.tmp / "upload.checkpoint"
+    path.write_bytes(raw)
+    return path
+
+
 def _closed_client(env: Env, method: str, *args: Any, **kwargs: Any) -> object:
     """Call ``method`` on a client that was closed (sync or async)."""
     if env.sync:
@@ -284,6 +291,20 @@ def _rows() -> Iterator[Row]:
     yield Row("Client", "timeout bool", lambda e: e.api.Client("K", timeout=True), CE, "timeout")
     yield Row("Client", "retry int", lambda e: e.api.Client("K", retry=3), CE, "RetryPolicy")
     yield Row("Client", "upload a dict", lambda e: e.api.Client("K", upload={}), CE, "UploadConfig")
+    yield Row(
+        "Client",
+        "on_event a string",
+        lambda e: e.api.Client("K", on_event="print"),
+        CE,
+        "on_event must be a callable",
+    )
+    yield Row(
+        "Client",
+        "on_event an int",
+        lambda e: e.api.Client("K", on_event=3),
+        CE,
+        "on_event must be a callable",
+    )
     yield Row(
         "Client",
         "http_client not httpx",
@@ -657,6 +678,72 @@ def _rows() -> Iterator[Row]:
         lambda e: _closed_client(e, "filelink", HANDLE),
         CE,
         "client is closed",
+    )
+    yield Row(
+        "Client.upload",
+        "resume int",
+        lambda e: e.client.upload(filepath=__file__, resume=5),
+        CE,
+        "resume must be a str or os.PathLike",
+    )
+    yield Row(
+        "Client.upload",
+        "resume bytes",
+        lambda e: e.client.upload(filepath=__file__, resume=b"/tmp/cp"),
+        CE,
+        "resume must be a str or os.PathLike",
+    )
+    yield Row(
+        "Client.upload",
+        "resume a folder",
+        lambda e: e.client.upload(filepath=__file__, resume=e.tmp),
+        CE,
+        "is a folder, not a checkpoint file",
+    )
+    yield Row(
+        "Client.upload",
+        "resume in a missing folder",
+        lambda e: e.client.upload(filepath=__file__, resume=e.tmp / "no" / "cp"),
+        CE,
+        "does not exist; create it first",
+    )
+    yield Row(
+        "Client.upload",
+        "resume with content",
+        lambda e: e.client.upload(content=b"x", resume=e.tmp / "cp"),
+        CE,
+        "resume= needs a source a later run can read again",
+    )
+    yield Row(
+        "Client.upload",
+        "resume with a stream",
+        lambda e: e.client.upload(stream=_no_chunks(), size=0, resume=e.tmp / "cp"),
+        CE,
+        "resume= needs a source a later run can read again",
+    )
+    yield Row(
+        "Client.upload",
+        "resume with intelligent='fallback'",
+        lambda e: e.client.upload(filepath=__file__, intelligent="fallback", resume=e.tmp / "cp"),
+        CE,
+        "resume= does not work with intelligent='fallback'",
+    )
+    yield Row(
+        "Client.upload",
+        "resume: a truncated checkpoint",
+        lambda e: e.client.upload(filepath=__file__, resume=_checkpoint(e, b'{"version": 1, ')),
+        filestack_async.CheckpointError,
+        "is not valid JSON",
+    )
+    yield Row(
+        "Client.upload",
+        "resume: a checkpoint of another format",
+        lambda e: e.client.upload(
+            filepath=__file__,
+            resume=_checkpoint(e, b'{"kind": "filestack-async upload checkpoint", "version": 9}'),
+        ),
+        filestack_async.CheckpointError,
+        "format version",
     )
     yield Row(
         "Client.upload",
@@ -2252,6 +2339,27 @@ def _rows() -> Iterator[Row]:
     )
     yield Row(
         "UploadConfig",
+        "progress_interval negative",
+        lambda e: fa.UploadConfig(progress_interval=-1),
+        CE,
+        "progress_interval must not be negative",
+    )
+    yield Row(
+        "UploadConfig",
+        "progress_interval str",
+        lambda e: fa.UploadConfig(progress_interval="1s"),
+        CE,
+        "progress_interval must be a number of seconds",
+    )
+    yield Row(
+        "UploadConfig",
+        "progress_interval NaN",
+        lambda e: fa.UploadConfig(progress_interval=float("nan")),
+        CE,
+        "progress_interval must be a number of seconds, not NaN",
+    )
+    yield Row(
+        "UploadConfig",
         "concurrency 0",
         lambda e: fa.UploadConfig(concurrency=0),
         CE,
@@ -2560,6 +2668,11 @@ PUBLIC_OWNERS: dict[str, Any] = {
 #: Public names that take no argument a caller could get wrong, and why.
 EXEMPT: dict[str, str] = {
     "UploadProgress": "made by the SDK and handed to progress callbacks, never by callers",
+    "RetryEvent": "made by the SDK and handed to the on_event hook, never by callers",
+    "ChunkSizeChanged": "made by the SDK and handed to the on_event hook, never by callers",
+    "FallbackSwitched": "made by the SDK and handed to the on_event hook, never by callers",
+    "PartDone": "made by the SDK and handed to the on_event hook, never by callers",
+    "UploadResumed": "made by the SDK and handed to the on_event hook, never by callers",
     "Context": "made by a Client (client.context) and handed on as context=, never by callers",
     "DownloadStream": "made by stream() and handed to the caller's async with, never by callers",
     "__version__": "a string",

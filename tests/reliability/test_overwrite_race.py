@@ -112,7 +112,10 @@ async def test_downloads_racing_overwrites_get_one_whole_version(
     rng = random.Random(1414)
     tally = Tally()
     async with EmulatorServer(data_dir=tmp_path / "race") as server:
-        limits = httpx.Limits(max_connections=scale.readers + scale.files + 4)
+        # idle connections are let go well before the server's own 5 s keep-alive ends
+        # them: a request sent on a connection the server is closing is reset (ECONNRESET,
+        # a ReadError), a race of raw HTTP clients, not an answer of the emulator's
+        limits = httpx.Limits(max_connections=scale.readers + scale.files + 4, keepalive_expiry=1.0)
         async with httpx.AsyncClient(timeout=60, limits=limits) as http:
             origin = Origin(server.emulator, http, server.url, "socket")
             handles = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -11,12 +12,15 @@ from typing import Any
 
 import pytest
 
+if sys.version_info < (3, 11):
+    from exceptiongroup import BaseExceptionGroup  # type: ignore[import-not-found,unused-ignore]
+
 # the emulator extra
 pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 pytest.importorskip("PIL")
 
-from filestack_async import NotFoundError, Security, UploadProgress
+from filestack_async import NotFoundError, Security, UploadError, UploadProgress
 from filestack_async.emulator import (
     Emulator,
     EmulatorConfig,
@@ -110,3 +114,30 @@ def test_store_a_copy(open_emulator_target: Target) -> None:
     assert isinstance(copy, Filelink)
     assert copy.handle != link.handle
     assert copy.get_content() == b"original bytes"
+
+
+@pytest.mark.parametrize("intelligent", [False, True], ids=["regular", "intelligent"])
+def test_an_interrupted_upload_resumes_through_the_sync_facade(
+    target: Target, tmp_path: Path, intelligent: bool
+) -> None:
+    data = os.urandom(16 * MiB + 5)  # four parts of 5 MiB
+    path = tmp_path / "movie.bin"
+    path.write_bytes(data)
+    checkpoint = tmp_path / "movie.checkpoint"
+
+    class Stop(Exception):
+        """Raised by the progress callback: the upload stops as a failing app would."""
+
+    def stop_after_a_part(report: UploadProgress) -> None:
+        if report.bytes_acknowledged >= 5 * MiB:
+            raise Stop
+
+    with pytest.raises(UploadError) as info:
+        target.client.upload(
+            filepath=path, intelligent=intelligent, resume=checkpoint, progress=stop_after_a_part
+        )
+    assert isinstance(info.value.__cause__, BaseExceptionGroup)
+    assert checkpoint.exists()
+    link = target.client.upload(filepath=path, intelligent=intelligent, resume=checkpoint)
+    assert link.get_content() == data
+    assert not checkpoint.exists()

@@ -33,6 +33,18 @@ Fault = (
 )
 
 
+def s3_error(
+    status: int, code: str, message: str = ""
+) -> Callable[[httpx.Request], httpx.Response]:
+    """An injected answer the way S3 gives it: an XML ``Error`` document."""
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{code}</Code><Message>{message}</Message>"
+        "<RequestId>4442587FB7D0A2F9</RequestId><HostId>host</HostId></Error>"
+    )
+    return lambda _: httpx.Response(status, text=body, headers={"Content-Type": "application/xml"})
+
+
 def md5_b64(data: bytes) -> str:
     return base64.b64encode(hashlib.md5(data).digest()).decode()
 

@@ -25,7 +25,7 @@ from filestack_async import (
 )
 from filestack_async._uploads import sources
 
-from ._upload_fake import FakeUploadAPI, md5_b64
+from ._upload_fake import FakeUploadAPI, md5_b64, s3_error
 from .conftest import APIKEY, POLICY, SECURITY, SIGNATURE
 
 MiB = 1024 * 1024
@@ -43,18 +43,6 @@ COMMON = {
 
 def data_of(size: int) -> bytes:
     return random.Random(7).randbytes(size)
-
-
-def s3_error(
-    status: int, code: str, message: str = ""
-) -> Callable[[httpx.Request], httpx.Response]:
-    """An injected answer the way S3 gives it: an XML ``Error`` document."""
-    body = (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f"<Error><Code>{code}</Code><Message>{message}</Message>"
-        "<RequestId>4442587FB7D0A2F9</RequestId><HostId>host</HostId></Error>"
-    )
-    return lambda _: httpx.Response(status, text=body, headers={"Content-Type": "application/xml"})
 
 
 SLOW_LINK = [

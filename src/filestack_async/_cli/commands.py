@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import argparse
 import errno
+import hashlib
 import json
 import logging
 import os
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 from urllib.parse import urlsplit
@@ -285,15 +287,22 @@ async def cmd_upload(args: argparse.Namespace, out: Output, settings: Settings) 
                 index = report.index or 0
                 if index not in ids:
                     ids[index] = bars.add(f"upload {paths[index].name}", report.total)
-                bars.update(ids[index], report.bytes_acknowledged, report.total)
+                # bytes written to the connection: the bar moves while a part is sent
+                done = report.bytes_acknowledged if report.bytes_sent is None else report.bytes_sent
+                bars.update(ids[index], done, report.total)
 
-            results = await client.upload_many(
-                [str(p) for p in paths],
-                concurrency=args.concurrency,
-                intelligent=args.intelligent,
-                store_params=store_params,
-                progress=on_progress,
-            )
+            if args.resume:
+                results = await _upload_resumable(
+                    client, paths, args, store_params, on_progress, out
+                )
+            else:
+                results = await client.upload_many(
+                    [str(p) for p in paths],
+                    concurrency=args.concurrency,
+                    intelligent=args.intelligent,
+                    store_params=store_params,
+                    progress=on_progress,
+                )
     rows: list[dict[str, Any]] = []
     failures: list[BaseException] = []
     for path, result in zip(paths, results, strict=True):
@@ -325,6 +334,75 @@ async def cmd_upload(args: argparse.Namespace, out: Output, settings: Settings) 
             exit_code(failures[0]),
             reported=True,
         )
+
+
+#: where ``upload --resume`` keeps its checkpoints, under the per-user state folder
+STATE_FOLDER = ("filestack-async", "uploads")
+
+
+def state_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """The per-user folder of upload checkpoints: ``$XDG_STATE_HOME/filestack-async/uploads``
+    (``~/.local/state/...`` without it; ``%LOCALAPPDATA%`` on Windows)."""
+    env = os.environ if environ is None else environ
+    if os.name == "nt" and env.get("LOCALAPPDATA"):
+        base = Path(env["LOCALAPPDATA"])
+    elif env.get("XDG_STATE_HOME"):
+        base = Path(env["XDG_STATE_HOME"])
+    else:
+        base = Path.home() / ".local" / "state"
+    return base.joinpath(*STATE_FOLDER)
+
+
+def checkpoint_path(folder: Path, path: Path, client: Client) -> Path:
+    """The checkpoint of one file's upload: named by the file's absolute path, the
+    service and the API key (hashed), so the same command finds it again."""
+    key = f"{os.path.abspath(path)}\n{client.endpoints.upload}\n{client.apikey}"
+    return folder / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+
+
+async def _upload_resumable(
+    client: Client,
+    paths: Sequence[Path],
+    args: argparse.Namespace,
+    store_params: dict[str, Any],
+    on_progress: Callable[[UploadProgress], None],
+    out: Output,
+) -> list[Filelink | Exception]:
+    """``upload --resume``: each file with its own checkpoint, ``--concurrency`` at a time.
+
+    Interrupted (Ctrl+C) or failed, the same command continues each file's upload.
+    """
+    folder = state_dir()
+    await anyio.to_thread.run_sync(partial(folder.mkdir, mode=0o700, parents=True, exist_ok=True))
+    results: list[Filelink | Exception] = [RuntimeError("not uploaded")] * len(paths)
+    limiter = anyio.CapacityLimiter(args.concurrency)
+
+    async def one(index: int, path: Path) -> None:
+        def report(progress: UploadProgress) -> None:
+            on_progress(replace(progress, index=index))
+
+        async with limiter:
+            try:
+                results[index] = await client.upload(
+                    filepath=path,
+                    intelligent=args.intelligent,
+                    store_params=store_params,
+                    progress=report,
+                    resume=checkpoint_path(folder, path, client),
+                )
+            except Exception as err:  # each file's failure is its result
+                results[index] = err
+
+    try:
+        async with anyio.create_task_group() as tg:
+            for index, path in enumerate(paths):
+                tg.start_soon(one, index, path)
+    except BaseException:  # Ctrl+C arrives as cancellation
+        out.error("run the same command again to continue the upload where it stopped")
+        raise
+    if any(isinstance(result, Exception) for result in results):
+        out.error("run the same command again to continue the failed uploads where they stopped")
+    return results
 
 
 async def cmd_upload_url(args: argparse.Namespace, out: Output, settings: Settings) -> None:
@@ -696,6 +774,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p = add("upload", run=cmd_upload, help="upload files", description="Upload files.")
     p.add_argument("paths", nargs="+", metavar="PATH", help="files to upload")
     p.add_argument("--intelligent", action="store_true", help="use intelligent ingestion")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep a checkpoint per file (in $XDG_STATE_HOME/filestack-async/uploads) so the "
+        "same command continues an interrupted or failed upload",
+    )
     p.add_argument("--concurrency", type=int, default=4, help="files at a time (default 4)")
     p.add_argument(
         "--store-param",

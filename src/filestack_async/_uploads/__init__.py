@@ -7,7 +7,8 @@
 * `pool` runs parts through a sliding window under the client-wide limiter;
 * `protocol` builds and sends each Upload API request; `complete` polls 202;
 * `regular` and `intelligent` are the two flows; `engine` ties one upload together;
-* `progress` reports acknowledged bytes.
+* `progress` reports written and acknowledged bytes;
+* `checkpoint` and `resume` keep and continue from the ``resume=`` checkpoint.
 """
 
 from .engine import UploadItem, UploadManyItem, check_intelligent, upload, upload_many

@@ -13,6 +13,7 @@ import anyio
 import anyio.to_thread
 
 from .._context import Context
+from .._events import UploadResumed, emit
 from .._exceptions import (
     APIResponseValidationError,
     ConfigurationError,
@@ -25,6 +26,7 @@ from .._params import handle_in_answer, validate_handle, validate_store_params
 from .._security import Security, check_security
 from . import intelligent as fii
 from . import regular
+from .checkpoint import Checkpoint, Journal
 from .complete import complete
 from .planner import part_size_for, plan_parts
 from .progress import ProgressCallback, ProgressTracker
@@ -35,6 +37,14 @@ from .protocol import (
     start,
     store,
     store_request,
+)
+from .resume import (
+    Resumable,
+    checked_location,
+    log_forgotten,
+    reopen,
+    require_resumable,
+    service_forgot,
 )
 from .sources import BinaryReadable, BytesLike, PartData, Source, make_source
 from .state import UploadState
@@ -77,6 +87,7 @@ async def upload(
     security: Security | None = None,
     progress: ProgressCallback | None = None,
     index: int | None = None,
+    resume: str | os.PathLike[str] | None = None,
 ) -> Filelink:
     """Upload one file (see `Client.upload`)."""
     params = validate_store_params(store_params)
@@ -88,6 +99,15 @@ async def upload(
     source = make_source(
         filepath=filepath, file_obj=file_obj, content=content, stream=stream, size=size
     )
+    checkpoint_path = None
+    if resume is not None:
+        if mode == "fallback":
+            raise ConfigurationError(
+                "resume= does not work with intelligent='fallback' (an upload that switched "
+                "flows midway cannot be checkpointed yet); pass intelligent=True or False"
+            )
+        require_resumable(source)
+        checkpoint_path = await checked_location(resume)
     source.hash_limiter = context.hash_limiter
     async with context.session(sec) as http, source:
         total = source.size
@@ -103,14 +123,24 @@ async def upload(
             sec,
             filename,
             mimetype or DEFAULT_MIMETYPE,
-            ProgressTracker(total, progress, index=index),
+            ProgressTracker(
+                total, progress, index=index, interval=context.upload.progress_interval
+            ),
         )
-        if total == 0 or _one_request(context, total, params, mode, sec):
+        resumed: _Resume | None = None
+        if checkpoint_path is not None and total > 0:
+            start_body = _start_body(job, mode)
+            resumable = await Resumable.prepare(checkpoint_path, context, source, start_body)
+            resumed = _Resume(resumable, await resumable.open())
+        if total == 0 or (
+            (resumed is None or resumed.checkpoint is None)
+            and _one_request(context, total, params, mode, sec)
+        ):
             source.hashing = False  # the store request carries no MD5
             answer, handle = await _store(job)
         else:
             source.hashing = context.upload.integrity_check
-            answer, handle = await _multipart(job, mode)
+            answer, handle = await _multipart(job, mode, resumed)
     link = Filelink(handle, security=sec, upload_response=answer, context=context)
     await job.tracker.finish()
     return link
@@ -204,12 +234,55 @@ async def _store(job: _Job) -> tuple[dict[str, Any], str]:
     return _as_upload_response(answer, handle), handle
 
 
-async def _multipart(job: _Job, intelligent: Intelligent) -> tuple[dict[str, Any], str]:
+def _start_body(job: _Job, intelligent: Intelligent) -> dict[str, Any]:
+    return build_start_body(
+        job.context,
+        filename=job.filename,
+        mimetype=job.mimetype,
+        size=job.source.size,
+        store_params=job.params,
+        security=job.security,
+        intelligent=intelligent is not False,
+    )
+
+
+@dataclass
+class _Resume:
+    """``resume=``: this upload's identity, and the checkpoint to continue from (if any)."""
+
+    resumable: Resumable
+    checkpoint: Checkpoint | None
+
+
+async def _multipart(
+    job: _Job, intelligent: Intelligent, resume: _Resume | None = None
+) -> tuple[dict[str, Any], str]:
     """Start, send every part, complete; return the complete answer and the handle.
+
+    With ``resume``, an upload in its checkpoint continues (no new start, no
+    acknowledged part sent again) and a new one is checkpointed as it goes; an upload
+    the service no longer knows starts afresh, once, saying so in a log line.
+    """
+    try:
+        return await _multipart_once(job, intelligent, resume)
+    except UploadError as err:
+        if resume is None or resume.checkpoint is None or not service_forgot(err):
+            raise
+        log_forgotten(resume.checkpoint.upload_id, resume.resumable.path)
+    await resume.resumable.discard()
+    job.tracker.resume_from(0)
+    return await _multipart_once(job, intelligent, _Resume(resume.resumable, None))
+
+
+async def _multipart_once(
+    job: _Job, intelligent: Intelligent, resume: _Resume | None
+) -> tuple[dict[str, Any], str]:
+    """One try of `_multipart`.
 
     An intelligent (or fallback) start the service does not answer with
     ``upload_type: intelligent_ingestion`` (the app has no intelligent ingestion)
-    goes on as a regular upload, and says so in the log.
+    goes on as a regular upload, and says so in the log (a resumed upload keeps the
+    flow its checkpoint was written for).
     """
     context, source, params, sec, tracker = (
         job.context,
@@ -219,33 +292,51 @@ async def _multipart(job: _Job, intelligent: Intelligent) -> tuple[dict[str, Any
         job.tracker,
     )
     total = source.size
-    parts = plan_parts(total, part_size_for(total, context.upload.part_size))
     wanted = intelligent is not False
-    start_body = build_start_body(
-        context,
-        filename=job.filename,
-        mimetype=job.mimetype,
-        size=total,
-        store_params=params,
-        security=sec,
-        intelligent=wanted,
-    )
-    session = await start(context, job.http, start_body, security=sec, intelligent=wanted)
-    if wanted and session.start_response.get("upload_type") != "intelligent_ingestion":
-        logger.info(
-            "upload %s: the service did not enable intelligent ingestion for it (no "
-            "upload_type intelligent_ingestion in the start answer); uploading it as "
-            "regular multipart",
-            session.upload_id,
+    start_body = _start_body(job, intelligent)
+    part_size = part_size_for(total, context.upload.part_size)
+    journal: Journal | None = None
+    if resume is not None and resume.checkpoint is not None:
+        journal = Journal(resume.resumable.path, resume.checkpoint)
+        part_size = resume.checkpoint.part_size
+        session = reopen(
+            resume.checkpoint, context, job.http, start_body, security=sec, path=journal.path
         )
-        intelligent = False
-        session.intelligent = False
+        intelligent = session.intelligent
+    else:
+        session = await start(context, job.http, start_body, security=sec, intelligent=wanted)
+        if wanted and session.start_response.get("upload_type") != "intelligent_ingestion":
+            logger.info(
+                "upload %s: the service did not enable intelligent ingestion for it (no "
+                "upload_type intelligent_ingestion in the start answer); uploading it as "
+                "regular multipart",
+                session.upload_id,
+            )
+            intelligent = False
+            session.intelligent = False
+        if resume is not None:
+            journal = resume.resumable.begin(session, part_size)
+            await journal.save()  # a run that stops before its first part keeps this upload
+    parts = plan_parts(total, part_size)
     state = UploadState(parts_total=len(parts), upload_id=session.upload_id)
+    if journal is not None:
+        done = journal.checkpoint
+        state.parts_done = len(done.etags) + len(done.committed)
+        state.bytes_sent = done.acknowledged_bytes()
+        tracker.resume_from(state.bytes_sent)
+    if resume is not None and resume.checkpoint is not None:
+        event = UploadResumed(
+            state.upload_id or "",
+            os.fspath(resume.resumable.path),
+            state.parts_done,
+            state.bytes_sent,
+        )
+        await emit(context.on_event, event)
     tracker.intelligent = intelligent is True
     await tracker.begin()
     etags: list[dict[str, Any]] | None
     if intelligent is True:
-        await fii.upload_parts(session, source, parts, state, tracker)
+        await fii.upload_parts(session, source, parts, state, tracker, journal=journal)
         etags = None
     elif intelligent == "fallback":
         fallback = regular.Fallback(session, tracker)
@@ -254,7 +345,7 @@ async def _multipart(job: _Job, intelligent: Intelligent) -> tuple[dict[str, Any
         )
         etags = etags or None  # every part went through intelligent ingestion
     else:
-        etags = await regular.upload_parts(session, source, parts, state, tracker)
+        etags = await regular.upload_parts(session, source, parts, state, tracker, journal)
     body = build_complete_body(start_body, session.start_response, params, parts=etags)
     if wanted and not session.intelligent:
         body.pop("fii", None)  # the upload went regular: complete it as one
@@ -267,6 +358,8 @@ async def _multipart(job: _Job, intelligent: Intelligent) -> tuple[dict[str, Any
         raise state.error(
             f"upload {state.upload_id}: every part was sent but complete failed: {err}"
         ) from err
+    if journal is not None:
+        await journal.remove()
     return answer, handle
 
 

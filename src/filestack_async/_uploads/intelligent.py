@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from .._events import ChunkSizeChanged, PartDone, RetryEvent, emit
 from .._exceptions import (
     APIConnectionError,
     APIError,
@@ -34,6 +35,7 @@ from .._exceptions import (
 )
 from .._http import Retry
 from .._retry import backoff_delay
+from .checkpoint import Journal
 from .planner import ChunkSizer, Part
 from .pool import run_parts
 from .progress import ProgressTracker
@@ -50,19 +52,26 @@ async def upload_parts(
     state: UploadState,
     progress: ProgressTracker,
     sizer: ChunkSizer | None = None,
+    journal: Journal | None = None,
 ) -> None:
-    """Upload and commit every part in intelligent-ingestion mode."""
+    """Upload and commit every part in intelligent-ingestion mode.
+
+    With a ``journal`` (a resumed or resumable upload), committed parts are skipped,
+    a part in progress continues after its last acknowledged chunk, and every chunk
+    and commit is written to the journal as soon as the service acknowledged it.
+    """
     config = session.context.upload
     chunks = sizer or new_sizer(session)
+    committed = set(journal.checkpoint.committed) if journal is not None else set()
 
     async def prepare(part: Part) -> PartData:
         return await source.read_part(part.offset, part.size)
 
     async def send(part: Part, data: PartData) -> None:
-        await send_part(session, part, data, chunks, state, progress)
+        await send_part(session, part, data, chunks, state, progress, journal=journal)
 
     await run_parts(
-        parts,
+        [part for part in parts if part.number not in committed],
         prepare=prepare,
         send=send,
         state=state,
@@ -79,16 +88,32 @@ async def send_part(
     chunks: ChunkSizer,
     state: UploadState,
     progress: ProgressTracker,
+    *,
+    journal: Journal | None = None,
 ) -> None:
-    """Send one part's chunks in order, release ``data``, then commit the part."""
+    """Send one part's chunks in order, release ``data``, then commit the part.
+
+    With a ``journal``, the part continues after its last acknowledged chunk, and each
+    chunk and the commit are written to it as soon as the service acknowledged them.
+    """
     try:
-        offset = 0
+        offset = journal.checkpoint.chunks.get(part.number, 0) if journal is not None else 0
         while offset < part.size:
             offset += await _send_chunk(session, part, data, offset, chunks, state, progress)
+            if journal is not None:
+                await journal.chunk_acknowledged(part.number, offset)
     finally:
         data.release()
     await session.commit(part.number)
+    if journal is not None:
+        await journal.part_committed(part.number)
     state.part_done()
+    await emit(
+        session.context.on_event,
+        PartDone(
+            state.upload_id or "", part.number, part.size, state.parts_done, state.parts_total
+        ),
+    )
 
 
 def new_sizer(session: UploadSession) -> ChunkSizer:
@@ -140,7 +165,8 @@ async def _send_chunk(
             raise _chunk_error(part, offset, attempts, err, "no upload URL") from err
         wait: float | None = None
         try:
-            await session.put(url, headers, data.body(offset, size), size, retry=Retry.NEVER)
+            body = progress.counted((part.number, offset), data.body(offset, size))
+            await session.put(url, headers, body, size, retry=Retry.NEVER)
         except APIStatusError as err:
             status = err.status_code
             verdict = storage_verdict(err)
@@ -158,11 +184,16 @@ async def _send_chunk(
                 shrink = pinned is None
             error = err
         else:
+            before = chunks.size
             chunks.after_success()
+            await _size_changed(session, state, part, before, chunks.size)
             state.add_bytes(size)
-            await progress.advance(size)
+            await progress.advance(size, (part.number, offset))
             return size
-        if not (shrink and chunks.after_failure(size) is not None):
+        before = chunks.size
+        shrunk = shrink and chunks.after_failure(size) is not None
+        await _size_changed(session, state, part, before, chunks.size)
+        if not shrunk:
             retries += 1
             at_floor = shrink and size <= chunks.floor
             if retries > policy.max_retries:
@@ -177,7 +208,17 @@ async def _send_chunk(
                     part, offset, attempts, error, "asked to wait too long"
                 ) from error
         delay = wait if wait is not None else backoff_delay(min(attempts - 1, 8), policy)
+        what = f"PUT part {part.number} chunk at offset {offset}"
+        await emit(session.context.on_event, RetryEvent(what, attempts, delay, str(error)))
         await policy.sleep(delay)
+
+
+async def _size_changed(
+    session: UploadSession, state: UploadState, part: Part, before: int, after: int
+) -> None:
+    if after != before:
+        event = ChunkSizeChanged(state.upload_id or "", part.number, before, after)
+        await emit(session.context.on_event, event)
 
 
 def _maybe_delivered(err: APIConnectionError) -> bool:

@@ -254,13 +254,40 @@ async def start(
         redact=security.secrets() if security is not None else (),
     )
     answer = response.json_object("uri", "region", "upload_id", "location_url")
+    return open_session(
+        context,
+        http,
+        start_body,
+        answer,
+        security=security,
+        intelligent=intelligent,
+        url=response.url,
+    )
+
+
+def open_session(
+    context: Context,
+    http: HTTPSession,
+    start_body: dict[str, Any],
+    answer: dict[str, Any],
+    *,
+    security: Security | None,
+    intelligent: bool,
+    url: str | None = None,
+) -> UploadSession:
+    """The `UploadSession` a start answer opens (fresh from ``start``, or from a checkpoint).
+
+    Raises:
+        APIResponseValidationError: ``uri``, ``region`` or ``upload_id`` is not a
+            non-empty string, or ``location_url`` is unusable.
+    """
     try:
         base_url = context.endpoints.location_url(answer["location_url"])
     except ConfigurationError as err:
         raise APIResponseValidationError(
             f"/multipart/start answered with an unusable location_url: {err}",
             method="POST",
-            url=response.url,
+            url=url,
         ) from err
     for key in ("uri", "region", "upload_id"):
         # echoed on every later call: a value of another shape would only fail there
@@ -269,7 +296,7 @@ async def start(
                 f"/multipart/start answered with {key!r} that is not a non-empty string "
                 f"({type(answer[key]).__name__})",
                 method="POST",
-                url=response.url,
+                url=url,
             )
     headers: dict[str, str] = {}
     region = answer.get("location_region")

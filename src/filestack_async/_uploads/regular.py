@@ -13,17 +13,19 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from .._events import FallbackSwitched, PartDone, RetryEvent, emit
 from .._exceptions import APIConnectionError, APIError, APIResponseValidationError, APIStatusError
 from .._http import Retry
 from .._retry import backoff_delay, is_retryable_status
 from . import intelligent as fii
+from .checkpoint import Journal
 from .planner import ChunkSizer, Part
 from .pool import run_parts
 from .progress import ProgressTracker
 from .protocol import UploadSession
 from .sources import PartData, Source
 from .state import UploadState
-from .storage_errors import StorageVerdict, storage_verdict
+from .storage_errors import StorageVerdict, storage_error, storage_verdict
 
 logger = logging.getLogger("filestack_async")
 
@@ -36,10 +38,11 @@ class Fallback:
         self.chunks: ChunkSizer = fii.new_sizer(session)
         self._progress = progress
 
-    def switch(self, upload_id: str, part: int, err: APIError) -> None:
-        """Send this part and every later one through intelligent ingestion."""
+    def switch(self, upload_id: str, part: int, err: APIError) -> bool:
+        """Send this part and every later one through intelligent ingestion; True the
+        first time (the switch), False once switched."""
         if self.switched:
-            return
+            return False
         self.switched = True
         self._progress.intelligent = True
         logger.info(
@@ -48,6 +51,7 @@ class Fallback:
             part,
             type(err).__name__,
         )
+        return True
 
 
 def struggled(err: APIError) -> bool:
@@ -67,6 +71,7 @@ async def upload_parts(
     parts: Sequence[Part],
     state: UploadState,
     progress: ProgressTracker,
+    journal: Journal | None = None,
     *,
     fallback: Fallback | None = None,
 ) -> list[dict[str, Any]]:
@@ -77,9 +82,11 @@ async def upload_parts(
     `RetryPolicy`; a PUT retry re-reads the part's range from the source (or
     resends the held bytes of a sequential source). S3's 400 ``RequestTimeout`` and
     ``IncompleteBody`` retry the part; its 403 ``RequestTimeTooSkewed`` and an
-    expired URL ask for a fresh URL first.
+    expired URL ask for a fresh URL first. With a ``journal`` (a resumed or
+    resumable upload), the parts it holds an ETag for are not sent again, and each
+    new ETag is written to it as soon as it arrives.
     """
-    etags: dict[int, str] = {}
+    etags: dict[int, str] = dict(journal.checkpoint.etags) if journal is not None else {}
 
     async def prepare(part: Part) -> PartData:
         return await source.read_part(part.offset, part.size)
@@ -90,22 +97,30 @@ async def upload_parts(
                 await fii.send_part(session, part, data, fallback.chunks, state, progress)
                 return
             try:
-                etag = await _send_part(session, part, data, once=fallback is not None)
+                etag = await _send_part(session, part, data, progress, once=fallback is not None)
             except APIError as err:
                 if fallback is None or not struggled(err):
                     raise
-                fallback.switch(session.upload_id, part.number, err)
+                if fallback.switch(session.upload_id, part.number, err):
+                    event = FallbackSwitched(session.upload_id, part.number, err.message)
+                    await emit(session.context.on_event, event)
                 await fii.send_part(session, part, data, fallback.chunks, state, progress)
                 return
         finally:
             data.release()
         etags[part.number] = etag
+        if journal is not None:
+            await journal.part_acknowledged(part.number, etag)
         state.part_done()
         state.add_bytes(part.size)
-        await progress.advance(part.size)
+        await progress.advance(part.size, part.number)
+        await emit(
+            session.context.on_event,
+            PartDone(state.upload_id or "", part.number, part.size, state.parts_done, len(parts)),
+        )
 
     await run_parts(
-        parts,
+        [part for part in parts if part.number not in etags],
         prepare=prepare,
         send=send,
         state=state,
@@ -116,7 +131,9 @@ async def upload_parts(
     return [{"part_number": number, "etag": etags[number]} for number in sorted(etags)]
 
 
-async def _send_part(session: UploadSession, part: Part, data: PartData, *, once: bool) -> str:
+async def _send_part(
+    session: UploadSession, part: Part, data: PartData, progress: ProgressTracker, *, once: bool
+) -> str:
     """Get a signed URL and PUT the part; return its ETag.
 
     ``once``: the PUT is not retried on a struggling link (fallback mode switches
@@ -129,7 +146,11 @@ async def _send_part(session: UploadSession, part: Part, data: PartData, *, once
         url, headers = await session.part_url(part.number, part.size, md5, retry=Retry.ALWAYS)
         try:
             etag = await session.put(
-                url, headers, data.body(), part.size, retry=Retry.NEVER if once else Retry.ALWAYS
+                url,
+                headers,
+                progress.counted(part.number, data.body()),
+                part.size,
+                retry=Retry.NEVER if once else Retry.ALWAYS,
             )
         except APIStatusError as err:
             verdict = storage_verdict(err)
@@ -137,8 +158,12 @@ async def _send_part(session: UploadSession, part: Part, data: PartData, *, once
                 raise
             if retries >= policy.max_retries:
                 raise
-            await policy.sleep(backoff_delay(retries, policy))
+            delay = backoff_delay(retries, policy)
             retries += 1
+            code, _ = storage_error(err.body)
+            what = f"PUT part {part.number} (the storage answered {err.status_code} {code})"
+            await emit(session.context.on_event, RetryEvent(what, retries, delay, err.message))
+            await policy.sleep(delay)
             continue
         if not etag:
             raise APIResponseValidationError(

@@ -240,6 +240,8 @@ class Source(ABC):
     path_hint: str | None = None
     #: True when parts can be read in any order and again for retries
     random_access: bool = True
+    #: True when a later run can read the same bytes again (``resume=``)
+    resumable: bool = False
     #: bounds the worker threads hashing parts at once (the client's; None: anyio's default)
     hash_limiter: anyio.CapacityLimiter | None = None
 
@@ -272,6 +274,21 @@ class Source(ABC):
     @abstractmethod
     async def read_part(self, offset: int, length: int) -> PartData:
         """The part at ``offset``; sequential sources must be asked in order."""
+
+    # what identifies a `resumable` source to a later run (the checkpoint)
+
+    def modified_ns(self) -> int | None:
+        """The file's modification time in nanoseconds, when it has a file descriptor."""
+        return None
+
+    @property
+    def identity_name(self) -> str | None:
+        """The path or name that shows which file this is (for messages), if any."""
+        return None
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        """Blocking read of exactly ``length`` bytes at ``offset`` (random-access sources)."""
+        raise UploadError(f"{type(self).__name__} cannot be read at an offset")
 
 
 class _RandomAccessSource(Source):
@@ -334,6 +351,8 @@ def _short(what: str) -> UploadError:
 class PathSource(_RandomAccessSource):
     """A file on disk, read with ``os.preadv`` (or a locked seek and read) in worker threads."""
 
+    resumable = True
+
     def __init__(self, path: str | os.PathLike[str]) -> None:
         super().__init__()
         self.path = Path(path)
@@ -360,6 +379,13 @@ class PathSource(_RandomAccessSource):
         if self._file is None:
             raise UploadError("the file was closed while the upload was running")
         return self._file
+
+    def modified_ns(self) -> int | None:
+        return os.fstat(self._opened().fileno()).st_mtime_ns
+
+    @property
+    def identity_name(self) -> str | None:
+        return os.path.abspath(self.path)
 
     def read_at(self, offset: int, length: int) -> bytes:
         file = self._opened()
@@ -439,6 +465,8 @@ class SeekableFileSource(_RandomAccessSource):
     Reads take a lock (the object has one position); the object is not closed.
     """
 
+    resumable = True
+
     def __init__(
         self,
         file_obj: BinaryIO | None,
@@ -479,6 +507,17 @@ class SeekableFileSource(_RandomAccessSource):
         if self._file is None:
             raise UploadError("the file was closed while the upload was running")
         return self._file
+
+    def modified_ns(self) -> int | None:
+        try:
+            return os.fstat(self._opened().fileno()).st_mtime_ns
+        except (AttributeError, OSError, ValueError):  # no descriptor (BytesIO...)
+            return None
+
+    @property
+    def identity_name(self) -> str | None:
+        name = getattr(self._file, "name", None)
+        return os.path.abspath(name) if isinstance(name, str) and name else None
 
     def read_at(self, offset: int, length: int) -> bytes:
         file = self._opened()
@@ -682,6 +721,8 @@ class SpooledSource(SeekableFileSource):
 
     The temporary file is created when the source opens and removed when it closes.
     """
+
+    resumable = False
 
     def __init__(self, blocks: AsyncIterator[bytes]) -> None:
         super().__init__(None, owned=True)

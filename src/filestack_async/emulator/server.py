@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 import signal
@@ -21,14 +22,36 @@ from .web import EmulatedReset
 
 
 class _DropEmulatedResets(logging.Filter):
-    """Keep uvicorn from logging the connection resets the emulator injects on purpose."""
+    """Keep uvicorn from logging the connection resets the emulator injects on purpose,
+    and the tracebacks of the requests its own shutdown cancels."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
-        return not isinstance(exc, EmulatedReset)
+        return not isinstance(exc, (EmulatedReset, asyncio.CancelledError))
 
 
 _FILTER = _DropEmulatedResets()
+
+
+class _Uvicorn(uvicorn.Server):
+    """uvicorn, cutting the connections still open when its graceful second runs out.
+
+    uvicorn cancels the requests still running then (a download nobody reads, a stalled
+    upload) but leaves their sockets open as its loop closes, which makes the loop's
+    own errors in the server thread. The emulator aborts them instead, as a killed
+    server would, and waits for the cancelled requests to end.
+    """
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().shutdown(sockets)
+        for connection in list(self.server_state.connections):
+            transport = getattr(connection, "transport", None)
+            if transport is not None and not transport.is_closing():
+                transport.abort()
+        for _ in range(100):  # at most a second more for the cancelled requests to end
+            if not self.server_state.tasks and not self.server_state.connections:
+                break
+            await asyncio.sleep(0.01)
 
 
 class OpenBindError(ValueError):
@@ -127,7 +150,7 @@ class EmulatorServer:
             where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
             raise ListenError(err.errno, f"cannot listen on {where}: {err.strerror}") from err
         self.port: int = self._socket.getsockname()[1]
-        self._server = uvicorn.Server(
+        self._server = _Uvicorn(
             uvicorn.Config(
                 self.emulator.app,
                 log_level=log_level,
