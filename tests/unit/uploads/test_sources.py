@@ -7,7 +7,8 @@ import hashlib
 import io
 import random
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -142,6 +143,62 @@ async def test_blocks_not_in_the_page_cache_are_read_in_a_worker_thread(
         data_path.write_bytes(DATA[:10])  # shrank under the upload
         with pytest.raises(UploadError, match="shorter than when the upload started"):
             await collect(part.body())
+
+
+@asynccontextmanager
+async def whole_file_body(
+    kind: str, path: Path
+) -> AsyncIterator[Callable[[], AsyncIterable[bytes | memoryview]]]:
+    """The body of one part spanning the file, from a path or a seekable file object."""
+    source = (
+        PathSource(path) if kind == "path" else SeekableFileSource(open(path, "rb"), owned=True)
+    )
+    async with source:
+        body = (await source.read_part(0, len(DATA))).body()
+        assert callable(body)
+        yield body
+
+
+@pytest.mark.parametrize("kind", ["path", "file"])
+async def test_body_blocks_are_read_into_buffers_reused_once_released(
+    kind: str, data_path: Path
+) -> None:
+    buffers: list[object] = []  # the buffers themselves (not views): ids stay unique
+    async with whole_file_body(kind, data_path) as body:
+        for _ in range(2):  # two PUT attempts of three full blocks each
+            out = b""
+            async for block in body():
+                out += block  # what a transport does: copy or send, then let go
+                assert isinstance(block, memoryview)
+                if len(block) == sources.BLOCK:
+                    buffers.append(block.obj)
+            assert out == DATA
+    assert len(buffers) == 6
+    # the block just yielded and the one before it may still be in use; older ones are not
+    assert len({id(buffer) for buffer in buffers}) == 2
+
+
+@pytest.mark.parametrize("kind", ["path", "file"])
+async def test_a_body_block_something_still_views_is_never_refilled(
+    kind: str, data_path: Path
+) -> None:
+    async with whole_file_body(kind, data_path) as body:
+        for _ in range(2):
+            # keep a slice of each block, as a transport keeps the unsent rest of a write
+            kept = [(at, block[100:]) async for at, block in _offsets(body())]
+            for at, rest in kept:
+                assert rest == DATA[at + 100 : at + len(rest) + 100]
+            assert len({id(rest.obj) for _, rest in kept}) == len(kept)
+
+
+async def _offsets(
+    blocks: AsyncIterable[bytes | memoryview],
+) -> AsyncIterator[tuple[int, memoryview]]:
+    at = 0
+    async for block in blocks:
+        assert isinstance(block, memoryview)
+        yield at, block
+        at += len(block)
 
 
 async def test_held_bytes_are_sent_as_views_never_copied() -> None:
