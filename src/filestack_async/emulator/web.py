@@ -215,19 +215,44 @@ async def read_json(request: Request, checker: Checker) -> dict[str, Any]:
 
 
 async def paced(stream: AsyncIterator[bytes], bandwidth: float | None) -> AsyncIterator[bytes]:
-    """Pass chunks through no faster than ``bandwidth`` bytes per second."""
-    if bandwidth is None:
+    """Pass chunks through no faster than ``bandwidth`` bytes per second; closing this
+    closes ``stream`` (an ``async for`` left early does not)."""
+    try:
+        if bandwidth is None:
+            async for chunk in stream:
+                yield chunk
+            return
+        started = time.monotonic()
+        total = 0
         async for chunk in stream:
+            total += len(chunk)
+            ahead = total / bandwidth - (time.monotonic() - started)
+            if ahead > 0:
+                await anyio.sleep(ahead)
             yield chunk
-        return
-    started = time.monotonic()
-    total = 0
-    async for chunk in stream:
-        total += len(chunk)
-        ahead = total / bandwidth - (time.monotonic() - started)
-        if ahead > 0:
-            await anyio.sleep(ahead)
-        yield chunk
+    finally:
+        close = getattr(stream, "aclose", None)
+        if close is not None:
+            with anyio.CancelScope(shield=True):
+                await close()
+
+
+class ClosingStreamingResponse(StreamingResponse):
+    """A `StreamingResponse` that closes its body iterator when it ends in any way.
+
+    Starlette leaves an iterator abandoned mid-body (a client gone, a cut, a server
+    shutting down) suspended until the garbage collector finds it, with its open file;
+    this closes it at once, so the file and the version it reads are let go.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            close = getattr(self.body_iterator, "aclose", None)
+            if close is not None:
+                with anyio.CancelScope(shield=True):
+                    await close()
 
 
 def _parse_range(header: str, size: int) -> tuple[int, int] | bool | None:
@@ -340,4 +365,4 @@ def file_response(
                 with anyio.CancelScope(shield=True):
                     await anyio.to_thread.run_sync(on_close)
 
-    return StreamingResponse(paced(body(), bandwidth), status_code=status, headers=headers)
+    return ClosingStreamingResponse(paced(body(), bandwidth), status_code=status, headers=headers)
