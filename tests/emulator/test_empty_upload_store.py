@@ -7,6 +7,7 @@ from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 
@@ -132,7 +133,7 @@ async def test_the_network_profile_paces_a_stored_body(
         waits.append(seconds)
 
     monkeypatch.setattr(web, "time", SimpleNamespace(monotonic=lambda: 0.0))
-    monkeypatch.setattr(web, "anyio", SimpleNamespace(sleep=sleep))
+    monkeypatch.setattr(web, "anyio", SimpleNamespace(sleep=sleep, CancelScope=anyio.CancelScope))
     network = NetworkProfile(bandwidth=1000.0)
     emulator = make_emulator(faults=Faults(network=network))
     async with httpx.AsyncClient(transport=EmulatorTransport(emulator.app)) as http:
